@@ -1,0 +1,3 @@
+{{ checked_source('tax', 'taxpayers', extra_reasons=[
+    "case when tin is not null and not " ~ regexp_like('tin', var('tin_pattern')) ~ " then 'tin malformed' end",
+]) }}
