@@ -1,0 +1,252 @@
+"""Tests of the synthetic data generator (cip.generate)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from cip.generate import generate  # noqa: E402
+
+N = 20_000
+SOURCES = ["models/staging/customs/_customs__sources.yml", "models/staging/tax/_tax__sources.yml",
+           "models/staging/reference/_reference__sources.yml"]
+TYPES = {"varchar": pa.string(), "double": pa.float64(), "integer": pa.int32(),
+         "date": pa.date32(), "boolean": pa.bool_()}
+
+
+def _contract() -> dict[str, list[tuple[str, str, dict]]]:
+    out = {}
+    for f in SOURCES:
+        doc = yaml.safe_load((ROOT / f).read_text())
+        for src in doc["sources"]:
+            for t in src["tables"]:
+                out[t["name"]] = [(c["name"], c["data_type"], c.get("config", {}).get("meta", {}))
+                                  for c in t["columns"]]
+    return out
+
+
+CONTRACT = _contract()
+
+
+def _digest(d: Path) -> dict[str, str]:
+    return {p.relative_to(d).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(d.rglob("*")) if p.is_file() and p.name != "truth.json"}
+
+
+@pytest.fixture(scope="module")
+def gen(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gen")
+    generate(d, N, seed=7, progress=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def truth(gen):
+    return json.loads((gen / "_truth" / "truth.json").read_text())
+
+
+def _t(d: Path, name: str) -> pa.Table:
+    return pq.read_table(d / f"{name}.parquet")
+
+
+def test_same_seed_same_bytes_and_different_seed_differs(tmp_path, gen):
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(a, N, seed=7, progress=False)
+    generate(b, N, seed=8, progress=False)
+    da, dg, db = _digest(a), _digest(gen), _digest(b)
+    assert da == dg
+    assert da["declarations.parquet"] != db["declarations.parquet"]
+    ta = json.loads((a / "_truth" / "truth.json").read_text())
+    tg = json.loads((gen / "_truth" / "truth.json").read_text())
+    ta.pop("seconds"); tg.pop("seconds")
+    assert ta == tg
+
+
+def test_all_tables_match_contract(gen):
+    for table, cols in CONTRACT.items():
+        t = _t(gen, table)
+        assert t.column_names == [c for c, _, _ in cols], table
+        for name, dtype, meta in cols:
+            col = t.column(name)
+            assert col.type == TYPES[dtype], (table, name, col.type)
+            if meta.get("nullable") is False:
+                assert col.null_count == 0, (table, name)
+            if "allowed" in meta:
+                vals = set(col.drop_null().unique().to_pylist())
+                assert vals <= set(meta["allowed"]), (table, name, vals - set(meta["allowed"]))
+        assert t.num_rows > 0, table
+
+
+def test_referential_integrity_and_formats(gen):
+    d = _t(gen, "declarations")
+    hs = set(_t(gen, "hs_nomenclature").column("hs_code").to_pylist())
+    cr = set(_t(gen, "country_risk").column("country_code").to_pylist())
+    fx = _t(gen, "exchange_rates")
+    assert set(d.column("hs_code").unique().to_pylist()) <= hs
+    assert set(d.column("origin_country").unique().to_pylist()) <= cr
+    assert set(d.column("currency").unique().to_pylist()) <= set(fx.column("currency").to_pylist())
+    assert "LCU" in fx.column("currency").to_pylist()
+    tins = d.column("tin").unique().to_pylist()
+    assert all(len(t) == 10 and t[0] == "T" and t[1:].isdigit() for t in tins)
+    ids = d.column("declaration_id").unique().to_pylist()
+    assert all(len(i) == 11 and i[0] == "D" and i[1:].isdigit() for i in ids)
+    assert np.all(d.column("customs_value").to_numpy() > 0)
+    keys = d.select(["declaration_id", "item_no", "version"]).to_pandas()
+    assert not keys.duplicated().any()
+    v = d.column("version").to_numpy()
+    assert 0.001 < (v == 2).mean() < 0.006
+    c = _t(gen, "control_results")
+    assert len(c.column("control_id").unique()) == c.num_rows
+    ex = c.filter(pa.compute.equal(c.column("control_type"), "examination"))
+    assert ex.column("declaration_id").null_count == 0
+    flow = d.column("flow").to_numpy(zero_copy_only=False)
+    assert 0.80 < (flow == "I").mean() < 0.90
+    ch = d.column("channel").to_numpy(zero_copy_only=False)
+    assert 0.03 < (ch == "red").mean() < 0.10 and 0.08 < (ch == "yellow").mean() < 0.18
+    # every red/yellow v1 line examined
+    v1 = d.filter(pa.compute.equal(d.column("version"), 1))
+    ry = int(pa.compute.sum(pa.compute.is_in(v1.column("channel"), pa.array(["red", "yellow"]))).as_py())
+    assert ry == ex.num_rows
+    man = d.column("manifest_filed_in_advance")
+    mode = d.column("transport_mode").to_numpy(zero_copy_only=False)
+    assert np.all(np.asarray(man.is_null()) == (mode != "sea"))
+
+
+def test_taxes_consistent(gen):
+    d = _t(gen, "declarations").to_pandas()
+    hs = _t(gen, "hs_nomenclature").to_pandas().set_index("hs_code")
+    fx = _t(gen, "exchange_rates").to_pandas()
+    imp = d[(d.flow == "I") & (d.regime == "40") & d.exemption_code.isna()].head(2000)
+    fx["m"] = pd_month(fx.month_start)
+    r = fx.pivot(index="m", columns="currency", values="usd_per_unit")
+    m = pd_month(imp.declaration_date)
+    lcu = imp.customs_value.to_numpy() * r.lookup_like(m, imp.currency) / r.lookup_like(m, ["LCU"] * len(imp))
+    dr = hs.loc[imp.hs_code, "duty_rate"].to_numpy()
+    assert np.allclose(imp.duty_paid.to_numpy(), lcu * dr, rtol=1e-3, atol=0.02)
+
+
+def pd_month(s):
+    import pandas as pd
+    return pd.to_datetime(s).dt.to_period("M").astype(str).to_numpy()
+
+
+def _lookup_like(self, rows, cols):
+    return np.array([self.at[a, b] for a, b in zip(rows, cols)])
+
+
+import pandas as _pd  # noqa: E402
+
+_pd.DataFrame.lookup_like = _lookup_like
+
+
+def test_planted_rates(truth, gen):
+    ops = pq.read_table(gen / "_truth" / "operators.parquet").to_pandas()
+    M = len(ops)
+    assert 0.14 < ops.is_noncompliant.mean() < 0.27
+    rt = ops.risk_types.dropna().str.split("|").explode()
+    shares = rt.value_counts() / M
+    for r in ["undervaluation", "misclassification", "origin", "special_regime_abuse",
+              "tax_mismatch", "non_filer", "transfer_pricing"]:
+        assert 0.015 < shares.get(r, 0) < 0.08, (r, shares.get(r, 0))
+    p = truth["planted"]
+    assert 0.5 < p["undervaluation"]["import_line_irregular_share"] < 0.7
+    assert p["misclassification"]["residual_share_second_year"] > p["misclassification"]["residual_share_first_year"] + 0.1
+    assert p["special_regime_abuse"]["exempt_share_second_year"] > p["special_regime_abuse"]["exempt_share_first_year"] + 0.1
+    assert p["origin"]["high_risk_origin_share"] > 0.3 > p["origin"]["high_risk_origin_share_normal"]
+    assert 0.4 < p["non_filer"]["not_filed_share"] < 0.8
+    assert p["non_filer"]["not_filed_share_normal"] < 0.05
+    b = truth["brokers"]
+    assert b["complicit_line_share_noncompliant"] > 0.35 > 0.1 > b["complicit_line_share_normal"]
+    tr = truth["treatment"]
+    assert tr["planted_relative_reduction"] == pytest.approx(0.6)
+    assert tr["expected_did_observed_rate"] < 0
+    assert tr["treated_operators"] > 0 and tr["comparison_operators"] > 0
+    ta = _t(gen, "treatments_applied")
+    assert ta.num_rows == tr["treated_operators"]
+    assert set(ops[ops.treatment_group == "treated"].tin) == set(ta.column("tin").to_pylist())
+    # tax returns: every month for registered operators
+    rets = _t(gen, "tax_returns")
+    assert rets.num_rows == truth["operators"]["registered"] * truth["parameters"]["months"]
+    # transfer pricing found in audits of TP operators
+    aud = _t(gen, "tax_audits").to_pandas().merge(ops, on="tin")
+    tp = aud.risk_types.fillna("").str.contains("transfer_pricing")
+    if tp.any():
+        assert aud[tp].transfer_pricing_adjustment.mean() > aud[~tp].transfer_pricing_adjustment.mean()
+    # repeat offenders: some operators with irregularities in >= 2 quarters
+    c = _t(gen, "control_results").to_pandas()
+    irr = c[c.outcome == "irregularity"].copy()
+    irr["q"] = _pd.to_datetime(irr.control_date).dt.to_period("Q")
+    assert (irr.groupby("tin").q.nunique() >= 2).sum() >= 5
+
+
+def test_size_distribution_heavy_tailed(gen, truth):
+    d = _t(gen, "declarations").to_pandas()
+    d = d[d.version == 1]
+    fx = _t(gen, "exchange_rates").to_pandas()
+    fx["m"] = pd_month(fx.month_start)
+    d["m"] = pd_month(d.declaration_date)
+    d = d.merge(fx[["m", "currency", "usd_per_unit"]], on=["m", "currency"])
+    v = (d.customs_value * d.usd_per_unit).groupby(d.tin).sum()
+    large = v >= 500_000
+    medium = (v >= 100_000) & ~large
+    assert 0.04 < large.mean() < 0.13
+    assert v[large].sum() / v.sum() > 0.70
+    assert (~large & ~medium).mean() > 0.5
+
+
+def test_corruption_counts_match_files(tmp_path):
+    out = tmp_path / "c"
+    generate(out, N, seed=3, corrupt_rate=0.05, progress=False)
+    t = json.loads((out / "_truth" / "truth.json").read_text())
+    cor = t["corruption"]
+    d = pq.read_table(out / "declarations.parquet")
+    assert d.schema.field("declaration_date").type == pa.string()
+    dc = cor["declarations"]
+    assert d.num_rows == dc["rows_clean"] + dc["rows_corrupted_in_place"] + 2 * dc["rows_duplicated_source"]
+    assert d.num_rows == t["row_counts"]["declarations"]
+    k = dc["by_kind"]
+    pdf = d.to_pandas()
+    assert pdf.tin.isna().sum() == k["null_tin"]
+    assert (pdf.tin == "T12").sum() == k["malformed_tin"]
+    assert (pdf.declaration_date == "2024-13-45").sum() == k["unparseable_date"]
+    assert (pdf.customs_value <= 0).sum() == k["nonpositive_value"]
+    assert pdf.hs_code.str.contains("[A-Za-z]").sum() == k["hs_letters"]
+    assert (pdf.hs_code.str.len() == 4).sum() == k["hs_4_digits"]
+    assert (pdf.origin_country == "ZZ").sum() == k["unknown_origin"]
+    assert (pdf.currency == "XXX").sum() == k["unknown_currency"]
+    assert (pdf.channel == "blue").sum() == k["unknown_channel"]
+    assert pdf.duplicated(["declaration_id", "item_no", "version"]).sum() == k["duplicate_line"]
+    assert sum(k.values()) > 0 and all(v > 0 for v in k.values())
+    c = pq.read_table(out / "control_results.parquet").to_pandas()
+    ck = cor["control_results"]["by_kind"]
+    assert (c.outcome == "maybe").sum() == ck["unknown_outcome"]
+    assert c.tin.isna().sum() == ck["null_tin"]
+    assert (c.tin == "T12").sum() == ck["malformed_tin"]
+    assert (c.control_date == "2024-13-45").sum() == ck["unparseable_date"]
+    tp = pq.read_table(out / "taxpayers.parquet").to_pandas()
+    tk = cor["taxpayers"]["by_kind"]
+    assert tp.tin.isna().sum() == tk["null_tin"] and (tp.tin == "T12").sum() == tk["malformed_tin"]
+    keys = pq.read_table(out / "_truth" / "corruptions.parquet").to_pandas()
+    assert len(keys) == sum(k.values()) + sum(ck.values()) + sum(tk.values())
+
+
+def test_csv_mode(tmp_path):
+    out = tmp_path / "csv"
+    s = generate(out, 3000, seed=1, fmt="csv", progress=False)
+    for table in CONTRACT:
+        f = out / f"{table}.csv"
+        assert f.exists(), table
+        t = pacsv.read_csv(f)
+        assert t.column_names == [c for c, _, _ in CONTRACT[table]]
+        assert t.num_rows == s["row_counts"][table]
