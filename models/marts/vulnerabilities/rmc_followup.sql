@@ -91,7 +91,7 @@ final as (
         cast(decision_id as {{ dbt.type_string() }}) as decision_id,
         cast(
             row_number() over (
-                order by is_overdue desc, is_open desc, due_date asc nulls last, decision_id
+                order by is_overdue desc, is_open desc, due_date asc nulls last, decision_id asc
             ) as integer
         ) as followup_order,
         cast(decision_date as date) as decision_date,

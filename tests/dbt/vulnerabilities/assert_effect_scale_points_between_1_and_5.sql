@@ -6,7 +6,9 @@ effect_scale as (
 ),
 
 final as (
-    select *
+    select
+        rating,
+        points
     from effect_scale
     where points < 1 or points > 5
 )
