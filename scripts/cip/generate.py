@@ -337,7 +337,7 @@ def _build_reference(rng: np.random.Generator, start: date, months: int) -> dict
     rs = [np.flatnonzero((hs["ch_idx"] == i) & hs["is_residual"]) for i in range(n_ch)]
     def _mat(lists):
         w = max(len(x) for x in lists)
-        m = np.zeros((len(lists), w), dtype=np.int64)
+        m = np.zeros((len(lists), w), dtype=np.int32)
         for i, x in enumerate(lists):
             m[i, :len(x)] = x
         return m, np.array([len(x) for x in lists])
@@ -400,10 +400,9 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     N = int(declarations)
     M = int(operators) if operators else max(300, N // 120)
     T = int(months)
-    prog = _Progress(progress, {"reference": 1, "operators": 1, "declaration headers": 8,
-                                "declaration lines": 20, "controls": 6, "tax": 4,
-                                "other tables": 1, "assemble declarations": 15,
-                                "write": 40, "truth": 4})
+    prog = _Progress(progress, {"reference": 0.5, "operators": 1, "declaration headers": 5,
+                                "declaration lines": 10, "controls": 2, "tax": 1.5,
+                                "other tables": 0.2, "write": 22, "truth": 3})
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "_truth").mkdir(exist_ok=True)
@@ -566,11 +565,15 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     h_release = np.round(mode_base[h_mode] * ch_mult[h_channel] * (1 - 0.15 * h_tfrac)
                          * rng.lognormal(-0.08, 0.4, D), 1)
     h_start = np.concatenate([[0], np.cumsum(items)[:-1]])
+    # compact dtypes for the header attributes that are broadcast to lines
+    h_op = h_op.astype(np.int32); h_month = h_month.astype(np.int16); h_regime = h_regime.astype(np.int8)
+    h_mode = h_mode.astype(np.int8); h_office = h_office.astype(np.int8); h_cur = h_cur.astype(np.int8)
+    h_channel = h_channel.astype(np.int8); h_tfrac = h_tfrac.astype(np.float32)
     del u, pr, py
     prog.step("declaration headers", f"{D:,} declarations")
 
     # ------------------------------------------------------------------ lines
-    hidx = np.repeat(np.arange(D, dtype=np.int64), items)
+    hidx = np.repeat(np.arange(D, dtype=np.int32), items)
     item_no = (np.arange(N, dtype=np.int64) - h_start[hidx] + 1).astype(np.int32)
     op = h_op[hidx]
     l_month = h_month[hidx]
@@ -638,7 +641,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     v_lcu = customs_value * fx / lcu
     # origin
     cw_cum = np.cumsum(ref["country_w"])
-    origin = np.minimum(np.searchsorted(cw_cum, rng.random(N)), len(ref["country_codes"]) - 1)
+    origin = np.minimum(np.searchsorted(cw_cum, rng.random(N)), len(ref["country_codes"]) - 1).astype(np.int16)
     hi = ref["high_idx"]
     origin = np.where(irr_o, hi[rng.integers(0, len(hi), N)], origin)
     home = int(np.flatnonzero(ref["country_codes"] == HOME_COUNTRY)[0])
@@ -652,7 +655,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     # exemption
     regime = h_regime[hidx]
     exempt = imp & ((irr_s) | ((regime == 0) & (rng.random(N) < 0.03)))
-    exempt_code = rng.integers(0, len(EXEMPTION_CODES), N)
+    exempt_code = rng.integers(0, len(EXEMPTION_CODES), N, dtype=np.int8)
     # taxes (imports only)
     d_rate = np.where(exempt, 0.0, hs["duty_rate"][line_decl])
     d_rate = np.where(regime == 0, d_rate, 0.0)  # suspensive regimes pay no duty at entry
@@ -968,65 +971,19 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     n_v2 = int(round(0.003 * N))
     v2_lines = np.sort(rng.choice(N, n_v2, replace=False)) if n_v2 else np.zeros(0, np.int64)
     v2_factor = rng.uniform(1.05, 1.6, n_v2)
-    src = np.r_[np.arange(N), v2_lines]
-    is_v2 = np.r_[np.zeros(N, bool), np.ones(n_v2, bool)]
-    ordr = np.argsort(src, kind="stable")
-    src, is_v2 = src[ordr], is_v2[ordr]
+    # row space: version-1 lines in order, each corrected line followed by its version 2
+    src = np.sort(np.r_[np.arange(N), v2_lines], kind="stable")
+    is_v2 = np.r_[False, src[1:] == src[:-1]]
     fac = np.ones(len(src))
     fac[is_v2] = v2_factor  # v2 rows come in ascending line order, like v2_lines
-    del ordr
     n_rows = len(src)
-    h_src = hidx[src]
-    decl_num = np.zeros(D, dtype=np.int64)
     # ids: 'D' + YY + 8-digit sequence per year
     h_year = (h_date.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
-    yy = h_year % 100
     first_of_year = np.r_[True, h_year[1:] != h_year[:-1]]
     grp_start = np.maximum.accumulate(np.where(first_of_year, np.arange(D), 0))
-    decl_num = yy * 100_000_000 + (np.arange(D) - grp_start + 1)
+    decl_num = (h_year % 100) * 100_000_000 + (np.arange(D) - grp_start + 1)
+    del h_year, first_of_year, grp_start
     decl_ids_h = _ids("D", decl_num, 10)
-    mode_l = h_mode[h_src]
-    sea = mode_l == 0
-    imp_r = imp[src]
-    cv = np.round(customs_value[src] * fac, 2)
-    cols = {
-        "declaration_id": decl_ids_h.take(pa.array(h_src)),
-        "item_no": pa.array(item_no[src]),
-        "version": pa.array(np.where(is_v2, 2, 1).astype(np.int32)),
-        "declaration_date": _dates(h_date[h_src]),
-        "flow": _take(["I", "E"], (~imp_r).astype(np.int64)),
-        "regime": _take(IMPORT_REGIMES + ["10"], h_regime[h_src]),
-        "office_code": _take(all_offices, h_office[h_src]),
-        "tin": tins.take(pa.array(op[src])),
-        "declarant_id": None,
-        "supplier_id": None,
-        "hs_code": _take(list(hs["hs_code"]), line_decl[src]),
-        "origin_country": _take(list(ref["country_codes"]), origin[src]),
-        "departure_country": _take(list(ref["country_codes"]), departure[src]),
-        "transport_mode": _take(TRANSPORT, mode_l),
-        "currency": _take(ref["cur_codes"], cur[src]),
-        "customs_value": pa.array(cv),
-        "net_mass_kg": pa.array(np.round(mass[src], 3)),
-        "quantity": pa.array(np.round(qty[src], 3)),
-        "quantity_unit": _take(list(hs["supplementary_unit"]), line_decl[src]),
-        "duty_paid": pa.array(np.round(duty[src] * fac, 2)),
-        "vat_paid": pa.array(np.round(vat[src] * fac, 2)),
-        "excise_paid": pa.array(np.round(excise[src] * fac, 2)),
-        "exemption_code": None,
-        "channel": _take(["red", "yellow", "green"], l_channel[src]),
-        "release_hours": pa.array(h_release[h_src]),
-        "is_aeo": pa.array(h_aeo[h_src]),
-        "has_e_value_declaration": pa.array(h_evd[h_src], mask=~imp_r),
-        "manifest_filed_in_advance": pa.array(h_man[h_src], mask=~sea),
-    }
-    # brokers / suppliers / exemption codes as ids with nulls
-    b_str = _ids("B", brok_ids, 5)  # brok_ids already 5 digits
-    hb = pa.array(np.searchsorted(brok_ids, h_broker[h_src]), mask=h_broker_null[h_src])
-    cols["declarant_id"] = b_str.take(hb)
-    cols["supplier_id"] = _ids("S", h_supplier[h_src], 6)
-    ex_mask = ~exempt[src]
-    cols["exemption_code"] = pa.array(EXEMPTION_CODES, type=pa.string()).take(pa.array(exempt_code[src], mask=ex_mask))
-    del hb, h_src, mode_l, sea, cv
     # map examined lines -> declaration id / item no for control results
     ctrl_decl = ctrl_cols.pop("_decl_src")
     ex_mask_c = ctrl_decl < 0
@@ -1039,35 +996,106 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "offence_type": ctrl_cols["offence_type"], "seriousness": ctrl_cols["seriousness"],
         "amount_reassessed": ctrl_cols["amount_reassessed"], "amount_collected": ctrl_cols["amount_collected"],
     }
-    prog.step("assemble declarations", f"{n_rows:,} rows")
+    del ctrl_cols, ctrl_decl, ex_mask_c
 
-    # ------------------------------------------------------------------ corruption
+    # ------------------------------------------------------------------ corruption plan
     corruption = {"declarations": {}, "control_results": {}, "taxpayers": {}}
-    corr_keys = []
+    corr_keys: list[pa.Table] = []
+    cplan = None
     if corrupt_rate > 0:
-        cols, corruption["declarations"], keys_d = _corrupt_declarations(rng, cols, is_v2, corrupt_rate)
+        cplan, corruption["declarations"], keys_d = _plan_decl_corruption(
+            rng, is_v2, corrupt_rate, decl_ids_h, hidx, src, item_no)
         ctrl_cols_final, corruption["control_results"], keys_c = _corrupt_simple(
             rng, ctrl_cols_final, corrupt_rate, "control_results", "control_id", "control_date",
             {"null_tin": None, "malformed_tin": "T12", "unparseable_date": "2024-13-45", "unknown_outcome": "maybe"})
         taxpayers, corruption["taxpayers"], keys_t = _corrupt_simple(
             rng, taxpayers, corrupt_rate, "taxpayers", "tin", None,
             {"null_tin": None, "malformed_tin": "T12", "unknown_status": "suspended"})
-        corr_keys = keys_d + keys_c + keys_t
+        corr_keys = [keys_d, keys_c, keys_t]
 
+    # ------------------------------------------------------------------ write
     tables = {
-        "declarations": pa.table(cols), "control_results": pa.table(ctrl_cols_final),
-        "advance_rulings": pa.table(advance_rulings), "treatments_applied": pa.table(treatments_applied),
-        "trader_survey": pa.table(trader_survey), "taxpayers": pa.table(taxpayers),
-        "tax_returns": pa.table(tax_returns), "tax_audits": pa.table(tax_audits),
-        "hs_nomenclature": pa.table(hs_tbl), "country_risk": pa.table(country_tbl),
-        "sensitive_goods": pa.table(sens_tbl), "exchange_rates": pa.table(fx_tbl),
-        "isic_hs_concordance": pa.table(conc_tbl),
+        "control_results": ctrl_cols_final,
+        "advance_rulings": advance_rulings, "treatments_applied": treatments_applied,
+        "trader_survey": trader_survey, "taxpayers": taxpayers,
+        "tax_returns": tax_returns, "tax_audits": tax_audits,
+        "hs_nomenclature": hs_tbl, "country_risk": country_tbl,
+        "sensitive_goods": sens_tbl, "exchange_rates": fx_tbl,
+        "isic_hs_concordance": conc_tbl,
     }
-    del cols, ctrl_cols_final
-    counts = {k: v.num_rows for k, v in tables.items()}
+    del ctrl_cols_final, advance_rulings, treatments_applied, trader_survey, taxpayers, tax_returns, tax_audits
+    counts = {"declarations": 0}
     for name in list(tables):
-        _write(tables.pop(name), out_dir, name, fmt)
-    prog.step("write")
+        t = pa.table(tables.pop(name))
+        counts[name] = t.num_rows
+        _write(t, out_dir, name, fmt)
+        del t
+
+    # declarations: built and written in fixed chunks of rows (bounded memory, same bytes every run)
+    hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
+    unit_arr = pa.array(list(hs["supplementary_unit"]), type=pa.string())
+    ctry_arr = pa.array(list(ref["country_codes"]), type=pa.string())
+    b_str = _ids("B", brok_ids, 5)
+    ex_codes = pa.array(EXEMPTION_CODES, type=pa.string())
+    date_type = pa.string() if cplan is not None else pa.date32()
+    schema = pa.schema([
+        ("declaration_id", pa.string()), ("item_no", pa.int32()), ("version", pa.int32()),
+        ("declaration_date", date_type), ("flow", pa.string()), ("regime", pa.string()),
+        ("office_code", pa.string()), ("tin", pa.string()), ("declarant_id", pa.string()),
+        ("supplier_id", pa.string()), ("hs_code", pa.string()), ("origin_country", pa.string()),
+        ("departure_country", pa.string()), ("transport_mode", pa.string()), ("currency", pa.string()),
+        ("customs_value", pa.float64()), ("net_mass_kg", pa.float64()), ("quantity", pa.float64()),
+        ("quantity_unit", pa.string()), ("duty_paid", pa.float64()), ("vat_paid", pa.float64()),
+        ("excise_paid", pa.float64()), ("exemption_code", pa.string()), ("channel", pa.string()),
+        ("release_hours", pa.float64()), ("is_aeo", pa.bool_()), ("has_e_value_declaration", pa.bool_()),
+        ("manifest_filed_in_advance", pa.bool_()),
+    ])
+
+    def build_chunk(a: int, b: int) -> pa.Table:
+        s = src[a:b]
+        f = fac[a:b]
+        hs_ = hidx[s]
+        imp_r = imp[s]
+        mode_l = h_mode[hs_]
+        ld = line_decl[s]
+        cols = {
+            "declaration_id": decl_ids_h.take(pa.array(hs_)),
+            "item_no": pa.array(item_no[s]),
+            "version": pa.array(np.where(is_v2[a:b], 2, 1).astype(np.int32)),
+            "declaration_date": _dates(h_date[hs_]),
+            "flow": _take(["I", "E"], (~imp_r).astype(np.int64)),
+            "regime": _take(IMPORT_REGIMES + ["10"], h_regime[hs_]),
+            "office_code": _take(all_offices, h_office[hs_]),
+            "tin": tins.take(pa.array(op[s])),
+            "declarant_id": b_str.take(pa.array(np.searchsorted(brok_ids, h_broker[hs_]), mask=h_broker_null[hs_])),
+            "supplier_id": _ids("S", h_supplier[hs_], 6),
+            "hs_code": hs_codes_arr.take(pa.array(ld)),
+            "origin_country": ctry_arr.take(pa.array(origin[s])),
+            "departure_country": ctry_arr.take(pa.array(departure[s])),
+            "transport_mode": _take(TRANSPORT, mode_l),
+            "currency": _take(ref["cur_codes"], cur[s]),
+            "customs_value": pa.array(np.round(customs_value[s] * f, 2)),
+            "net_mass_kg": pa.array(np.round(mass[s], 3)),
+            "quantity": pa.array(np.round(qty[s], 3)),
+            "quantity_unit": unit_arr.take(pa.array(ld)),
+            "duty_paid": pa.array(np.round(duty[s] * f, 2)),
+            "vat_paid": pa.array(np.round(vat[s] * f, 2)),
+            "excise_paid": pa.array(np.round(excise[s] * f, 2)),
+            "exemption_code": ex_codes.take(pa.array(exempt_code[s], mask=~exempt[s])),
+            "channel": _take(["red", "yellow", "green"], l_channel[s]),
+            "release_hours": pa.array(h_release[hs_]),
+            "is_aeo": pa.array(h_aeo[hs_]),
+            "has_e_value_declaration": pa.array(h_evd[hs_], mask=~imp_r),
+            "manifest_filed_in_advance": pa.array(h_man[hs_], mask=mode_l != 0),
+        }
+        if cplan is not None:
+            cols["declaration_date"] = pc.cast(cols["declaration_date"], pa.string())
+            cols = _apply_decl_corruption(cols, cplan, a, b)
+        return pa.Table.from_arrays([cols[f_.name] for f_ in schema], schema=schema)
+
+    counts["declarations"] = _write_chunked(out_dir / f"declarations.{fmt}", schema, fmt, n_rows, build_chunk)
+    prog.step("write", f"{counts['declarations']:,} declaration rows")
+    del fac, is_v2
 
     # ------------------------------------------------------------------ truth
     risk_str = _risk_strings(risk)
@@ -1088,22 +1116,20 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "irregular_lines": pa.array(np.bincount(op, weights=irr, minlength=M).astype(np.int64)),
     }).take(pa.array(np.argsort(tin_nums[:M], kind="stable")))
     pq.write_table(ops_truth, out_dir / "_truth" / "operators.parquet")
-    lines_truth = pa.table({
-        "declaration_id": decl_ids_h.take(pa.array(hidx)),
-        "item_no": pa.array(item_no),
-        "is_irregular": pa.array(irr),
-        "risk_type": pa.array(np.array([None] + CUSTOMS_RISKS + ["other_offence"], dtype=object)[
-            np.where(irr_u, 1, np.where(irr_m, 2, np.where(irr_o, 3, np.where(irr_s, 4, np.where(irr_x, 5, 0)))))],
-            type=pa.string()),
-        "evaded_lcu": pa.array(np.round(evaded, 2)),
-    })
-    pq.write_table(lines_truth, out_dir / "_truth" / "declaration_lines_truth.parquet")
+    rt_code = np.where(irr_u, 1, np.where(irr_m, 2, np.where(irr_o, 3, np.where(irr_s, 4, np.where(irr_x, 5, 0))))).astype(np.int8)
+    rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
+    lt_schema = pa.schema([("declaration_id", pa.string()), ("item_no", pa.int32()), ("is_irregular", pa.bool_()),
+                           ("risk_type", pa.string()), ("evaded_lcu", pa.float64())])
+
+    def lt_chunk(a: int, b: int) -> pa.Table:
+        return pa.Table.from_arrays([
+            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_no[a:b]), pa.array(irr[a:b]),
+            rt_names.take(pa.array(rt_code[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
+
+    _write_chunked(out_dir / "_truth" / "declaration_lines_truth.parquet", lt_schema, "parquet", N, lt_chunk)
+    del rt_code
     if corr_keys:
-        pq.write_table(pa.Table.from_pylist(corr_keys, schema=pa.schema([
-            ("table", pa.string()), ("kind", pa.string()), ("key", pa.string()),
-            ("declaration_id", pa.string()), ("item_no", pa.int32()), ("version", pa.int32())])),
-            out_dir / "_truth" / "corruptions.parquet")
-    del lines_truth
+        pq.write_table(pa.concat_tables(corr_keys), out_dir / "_truth" / "corruptions.parquet")
 
     # complicit broker shares (realised)
     compl_ids = set(brok_ids[compl].tolist())
@@ -1195,23 +1221,46 @@ def _jsonable(o):
 # ----------------------------------------------------------------------------- corruption
 DECL_KINDS = ["null_tin", "malformed_tin", "unparseable_date", "nonpositive_value", "hs_letters",
               "hs_4_digits", "unknown_origin", "unknown_currency", "unknown_channel", "duplicate_line"]
+KEY_SCHEMA = pa.schema([("table", pa.string()), ("kind", pa.string()), ("key", pa.string()),
+                        ("declaration_id", pa.string()), ("item_no", pa.int32()), ("version", pa.int32())])
 
 
-def _corrupt_declarations(rng, cols: dict, is_v2: np.ndarray, rate: float):
+def _plan_decl_corruption(rng, is_v2: np.ndarray, rate: float, decl_ids_h: pa.Array, hidx: np.ndarray,
+                          src: np.ndarray, item_no: np.ndarray):
+    """Choose the corrupted declaration rows (version-1 rows only) and their breach kind.
+
+    Returns the plan (sorted row positions and kind codes in the un-duplicated row space),
+    the counts for truth.json and the row keys as a table.
+    """
     n = len(is_v2)
     cand = np.flatnonzero(~is_v2)
-    k = int(round(rate * len(cand)))
-    k = min(k, len(cand))
-    pos = np.sort(rng.choice(cand, k, replace=False))
-    kind = rng.integers(0, len(DECL_KINDS), k)
-    keys = []
-    counts = {}
-    did = cols["declaration_id"]
-    # string dates so that an unparseable date fits the column
-    cols["declaration_date"] = pc.cast(cols["declaration_date"], pa.string())
+    k = min(int(round(rate * len(cand))), len(cand))
+    pos = np.sort(rng.choice(cand, k, replace=False)) if k else np.zeros(0, np.int64)
+    kind = rng.integers(0, len(DECL_KINDS), k).astype(np.int64)
+    counts = {kname: int((kind == i).sum()) for i, kname in enumerate(DECL_KINDS)}
+    n_dup = counts["duplicate_line"]
+    did = decl_ids_h.take(pa.array(hidx[src[pos]]))
+    ino = item_no[src[pos]].astype(np.int32)
+    ver = np.ones(k, dtype=np.int32)
+    key = pc.binary_join_element_wise(did, pc.cast(pa.array(ino), pa.string()),
+                                      pc.cast(pa.array(ver), pa.string()), "#")
+    keys = pa.Table.from_arrays([
+        pa.array(["declarations"] * k, type=pa.string()), pa.array(DECL_KINDS, type=pa.string()).take(pa.array(kind)),
+        key, did, pa.array(ino), pa.array(ver)], schema=KEY_SCHEMA)
+    info = {"rows_in_file": n + n_dup, "rows_clean": n - k, "rows_corrupted_in_place": k - n_dup,
+            "rows_duplicated_source": n_dup, "rows_added": n_dup, "by_kind": counts,
+            "note": "rows_in_file = rows_clean + rows_corrupted_in_place + 2 * rows_duplicated_source "
+                    "(each duplicated source row is written twice, the copy right after the original)"}
+    return {"pos": pos, "kind": kind}, info, keys
+
+
+def _apply_decl_corruption(cols: dict, plan: dict, a: int, b: int) -> dict:
+    """Apply the planned breaches that fall in rows [a, b) of one chunk."""
+    lo, hi = np.searchsorted(plan["pos"], [a, b])
+    pos, kind = plan["pos"][lo:hi] - a, plan["kind"][lo:hi]
+    n = b - a
     for ki, kname in enumerate(DECL_KINDS):
         p = pos[kind == ki]
-        counts[kname] = int(len(p))
         if len(p) == 0 or kname == "duplicate_line":
             continue
         if kname == "null_tin":
@@ -1236,22 +1285,11 @@ def _corrupt_declarations(rng, cols: dict, is_v2: np.ndarray, rate: float):
             cols["currency"] = _replace(cols["currency"], p, "XXX", n)
         elif kname == "unknown_channel":
             cols["channel"] = _replace(cols["channel"], p, "blue", n)
-    # key records
-    kd = did.take(pa.array(pos)).to_pylist()
-    ki_ = cols["item_no"].take(pa.array(pos)).to_pylist()
-    kv = cols["version"].take(pa.array(pos)).to_pylist()
-    for j in range(k):
-        keys.append({"table": "declarations", "kind": DECL_KINDS[kind[j]], "key": f"{kd[j]}#{ki_[j]}#{kv[j]}",
-                     "declaration_id": kd[j], "item_no": ki_[j], "version": kv[j]})
-    # duplicates: exact copies inserted right after the original
     dup = pos[kind == DECL_KINDS.index("duplicate_line")]
     if len(dup):
-        order = np.sort(np.r_[np.arange(n), dup], kind="stable")
-        idx = pa.array(order)
-        cols = {c: a.take(idx) for c, a in cols.items()}
-    info = {"rows_in_file": n + len(dup), "rows_clean": n - k, "rows_corrupted_in_place": k - len(dup),
-            "rows_duplicated_source": int(len(dup)), "rows_added": int(len(dup)), "by_kind": counts}
-    return cols, info, keys
+        idx = pa.array(np.sort(np.r_[np.arange(n), dup], kind="stable"))
+        cols = {c: arr.take(idx) for c, arr in cols.items()}
+    return cols
 
 
 def _corrupt_simple(rng, cols: dict, rate: float, table: str, key_col: str, date_col: str | None,
@@ -1260,8 +1298,8 @@ def _corrupt_simple(rng, cols: dict, rate: float, table: str, key_col: str, date
     k = min(int(round(rate * n)), n)
     pos = np.sort(rng.choice(n, k, replace=False)) if k else np.zeros(0, np.int64)
     names = list(kinds)
-    kind = rng.integers(0, len(names), k)
-    keys_vals = cols[key_col].take(pa.array(pos, type=pa.int64())).to_pylist()
+    kind = rng.integers(0, len(names), k).astype(np.int64)
+    key_vals = cols[key_col].take(pa.array(pos, type=pa.int64()))
     if date_col:
         cols[date_col] = pc.cast(cols[date_col], pa.string())
     counts = {}
@@ -1270,26 +1308,49 @@ def _corrupt_simple(rng, cols: dict, rate: float, table: str, key_col: str, date
         counts[kname] = int(len(p))
         if not len(p):
             continue
-        val = kinds[kname]
         col = {"null_tin": "tin", "malformed_tin": "tin", "unparseable_date": date_col,
                "unknown_outcome": "outcome", "unknown_status": "status"}[kname]
-        cols[col] = _replace(cols[col], p, val, n)
-    keys = [{"table": table, "kind": names[kind[j]], "key": keys_vals[j], "declaration_id": None,
-             "item_no": None, "version": None} for j in range(k)]
+        cols[col] = _replace(cols[col], p, kinds[kname], n)
+    keys = pa.Table.from_arrays([
+        pa.array([table] * k, type=pa.string()), pa.array(names, type=pa.string()).take(pa.array(kind)),
+        key_vals, pa.nulls(k, pa.string()), pa.nulls(k, pa.int32()), pa.nulls(k, pa.int32())], schema=KEY_SCHEMA)
     info = {"rows_in_file": n, "rows_clean": n - k, "rows_corrupted_in_place": k, "rows_added": 0,
-            "by_kind": counts}
+            "key_column": key_col, "by_kind": counts}
     return cols, info, keys
 
 
 # ----------------------------------------------------------------------------- writing
+CHUNK_ROWS = 1 << 20  # fixed (not machine-dependent) so that the bytes never change
+
+
+def _write_chunked(path: Path, schema: pa.Schema, fmt: str, n_rows: int, build) -> int:
+    """Write build(a, b) for consecutive row ranges with a single writer; returns rows written."""
+    written = 0
+    if fmt == "csv":
+        writer = pacsv.CSVWriter(str(path), schema, write_options=pacsv.WriteOptions(include_header=True))
+    else:
+        writer = pq.ParquetWriter(str(path), schema, compression="snappy", store_schema=False)
+    try:
+        for a in range(0, max(n_rows, 1), CHUNK_ROWS):
+            t = build(a, min(a + CHUNK_ROWS, n_rows))
+            if fmt == "csv":
+                writer.write_table(t)
+            else:
+                writer.write_table(t, row_group_size=max(t.num_rows, 1))
+            written += t.num_rows
+            del t
+    finally:
+        writer.close()
+    return written
+
+
 def _write(table: pa.Table, out_dir: Path, name: str, fmt: str) -> None:
     if fmt == "csv":
         path = out_dir / f"{name}.csv"
         pacsv.write_csv(table, path, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
     else:
         path = out_dir / f"{name}.parquet"
-        pq.write_table(table, path, compression="snappy", row_group_size=1 << 20,
-                       write_statistics=True, store_schema=False)
+        pq.write_table(table, path, compression="snappy", row_group_size=CHUNK_ROWS, store_schema=False)
 
 
 # ----------------------------------------------------------------------------- CLI glue
