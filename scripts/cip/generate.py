@@ -372,6 +372,7 @@ def _build_reference(rng: np.random.Generator, start: date, months: int) -> dict
     lsteps = rng.normal(LCU_DRIFT, 0.01, months)
     lsteps[0] = 0
     rates[-1] = LCU_START * np.exp(np.cumsum(lsteps))
+    rates = np.round(rates, 10)  # the published table is the one used for every conversion
     return {
         "hs": hs, "sens": sens, "chapters": chapters, "isic_codes": isic_codes,
         "cls_mat": cls_mat, "cls_cnt": cls_cnt, "cls_val_mat": cls_val_mat, "cls_val_cnt": cls_val_cnt,
@@ -457,7 +458,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     compl = rng.choice(n_brok, n_compl, replace=False)
     normal_b = np.setdiff1d(np.arange(n_brok), compl)
     op_broker = normal_b[rng.integers(0, len(normal_b), M)]
-    self_decl = rng.random(M) < 0.15
+    self_decl = rng.random(M) < 0.17
     p_compl = np.where(nc, 0.50, 0.05)
     # suppliers
     n_sup_op = np.minimum(1 + np.floor(np.sqrt(lines_exp / 2.2) / 1.5).astype(np.int64), 40)
@@ -536,7 +537,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     u = rng.random(D)
     use_compl = u < p_compl[h_op]
     b_idx = np.where(use_compl, compl[rng.integers(0, n_compl, D)], op_broker[h_op])
-    other_b = rng.random(D) < 0.08
+    other_b = (rng.random(D) < 0.08) & ~self_decl[h_op]
     b_idx = np.where(other_b & ~use_compl, normal_b[rng.integers(0, len(normal_b), D)], b_idx)
     h_broker_null = self_decl[h_op] & ~use_compl & ~other_b
     h_broker = brok_ids[b_idx]
@@ -844,13 +845,19 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "registration_date": _dates(reg_date[tp_order]),
     }
     # monthly returns for registered trading operators
-    key = op * T + l_month
-    agg = lambda w: np.bincount(key, weights=w, minlength=M * T).reshape(M, T)
+    # late corrections (version 2) are drawn here so the returns match the corrected customs values
+    n_v2 = int(round(0.003 * N))
+    v2_lines = np.sort(rng.choice(N, n_v2, replace=False)) if n_v2 else np.zeros(0, np.int64)
+    v2_factor = rng.uniform(1.05, 1.6, n_v2)
+    line_fac = np.ones(N)
+    line_fac[v2_lines] = v2_factor
+    key = op.astype(np.int64) * T + l_month
+    agg = lambda w: np.bincount(key, weights=w * line_fac, minlength=M * T).reshape(M, T)
     vat_m = agg(np.where(imp, vat, 0.0))
     cif_m = agg(np.where(imp, v_lcu, 0.0))
     fob_m = agg(np.where(imp, 0.0, v_lcu))
     exc_m = agg(excise)
-    del key
+    del key, line_fac
     rt_ops = tp_ops[np.argsort(tin_nums[tp_ops], kind="stable")]
     nR = len(rt_ops) * T
     r_op = np.repeat(rt_ops, T)
@@ -958,7 +965,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     fx_tbl = {
         "currency": pa.array(np.repeat(np.array(ref["cur_codes"], dtype=object), T).tolist(), type=pa.string()),
         "month_start": _dates(np.tile(ms, nc_cur)),
-        "usd_per_unit": pa.array(np.round(ref["rates"].reshape(-1), 8)),
+        "usd_per_unit": pa.array(ref["rates"].reshape(-1)),
     }
     conc_i, conc_c = [], []
     for k_, chs in ISIC.items():
@@ -968,9 +975,6 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     prog.step("other tables")
 
     # ------------------------------------------------------------------ assemble declarations
-    n_v2 = int(round(0.003 * N))
-    v2_lines = np.sort(rng.choice(N, n_v2, replace=False)) if n_v2 else np.zeros(0, np.int64)
-    v2_factor = rng.uniform(1.05, 1.6, n_v2)
     # row space: version-1 lines in order, each corrected line followed by its version 2
     src = np.sort(np.r_[np.arange(N), v2_lines], kind="stable")
     is_v2 = np.r_[False, src[1:] == src[:-1]]
@@ -1181,12 +1185,11 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "treatment": treatment_truth,
         "corruption": corruption,
         "corruption_keys_file": "_truth/corruptions.parquet" if corr_keys else None,
-        "seconds": None,
     }
-    truth["seconds"] = round(time.perf_counter() - t_start, 3)
+    seconds = round(time.perf_counter() - t_start, 3)  # not in truth.json: keep it byte-identical
     (out_dir / "_truth" / "truth.json").write_text(json.dumps(_jsonable(truth), indent=2, sort_keys=True))
     prog.step("truth")
-    summary = {"out_dir": str(out_dir), "row_counts": counts, "seconds": truth["seconds"],
+    summary = {"out_dir": str(out_dir), "row_counts": counts, "seconds": seconds,
                "treatment": {k: treatment_truth[k] for k in ("planted_relative_reduction",
                                                              "expected_did_observed_rate",
                                                              "empirical_did_observed_rate")}}
