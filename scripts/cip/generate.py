@@ -587,7 +587,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     off = isic_off[op] & (u < 0.60)
     cls = np.where(off, off_cls[op], cls)
     chosen = ref["cls_mat"][cls, np.floor(rng.random(N) * ref["cls_cnt"][cls]).astype(np.int64)]
-    rand_ch = (u >= 0.60) & (u < 0.65) | (~isic_off[op] & (u < 0.05))
+    rand_ch = np.where(isic_off[op], (u >= 0.60) & (u < 0.65), u < 0.04)
     ch = np.where(rand_ch, rng.integers(0, len(ref["chapters"]), N), chosen)
     del chosen, cls, off, rand_ch
     # line within chapter: residual with 10% probability

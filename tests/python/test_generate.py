@@ -268,3 +268,31 @@ def test_tax_cross_checks_visible(gen):
     assert ((ratio[~tm] > 0.969) & (ratio[~tm] < 1.031)).mean() > 0.99
     if tm.any():
         assert ((ratio[tm] >= 1.29) & (ratio[tm] <= 2.01)).mean() > 0.99
+
+
+def test_progress_on_stderr_and_silenced(tmp_path, capsys):
+    generate(tmp_path / "p1", 2000, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "[generate]" in err and "left" in err
+    generate(tmp_path / "p2", 2000, seed=1, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_glue(tmp_path, capsys):
+    import argparse
+
+    from cip import generate as g
+
+    p = argparse.ArgumentParser()
+    g.add_arguments(p)
+    args = p.parse_args(["--declarations", "1500", "--seed", "5", "--out", str(tmp_path / "cli"),
+                         "--corrupt-rate", "0.02", "--format", "csv", "--start", "2024-01-01",
+                         "--months", "12", "--quiet"])
+    assert args.operators is None and args.format == "csv"
+    assert g.run(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["row_counts"]["declarations"] >= 1500
+    assert (tmp_path / "cli" / "declarations.csv").exists()
+    d = p.parse_args([])
+    assert (d.declarations, d.seed, str(d.out), d.corrupt_rate, d.months, d.format) == \
+        (200_000, 42, "data/demo", 0.0, 24, "parquet")
