@@ -36,6 +36,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+HELP = "Generate a realistic synthetic data set (all source tables + ground truth) for the demo."
+
 RISK_TYPES = [
     "undervaluation",
     "misclassification",
@@ -55,6 +57,10 @@ OFFENCE_OF = {
 }
 OFFENCES = ["misclassification", "valuation", "origin", "undeclared_goods",
             "special_regime_abuse", "smuggling", "counterfeit"]
+
+TABLES = ["declarations", "control_results", "advance_rulings", "treatments_applied", "trader_survey",
+          "taxpayers", "tax_returns", "tax_audits", "hs_nomenclature", "country_risk", "sensitive_goods",
+          "exchange_rates", "isic_hs_concordance"]
 
 LARGE_USD = 500_000.0
 MEDIUM_USD = 100_000.0
@@ -407,6 +413,12 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "_truth").mkdir(exist_ok=True)
+    # remove outputs of an earlier run (other format, stale corruption keys) so dbt sees one file per table
+    for name in TABLES:
+        for ext in ("parquet", "csv"):
+            (out_dir / f"{name}.{ext}").unlink(missing_ok=True)
+    for name in ("operators.parquet", "declaration_lines_truth.parquet", "corruptions.parquet", "truth.json"):
+        (out_dir / "_truth" / name).unlink(missing_ok=True)
 
     ref = _build_reference(rng, start, T)
     hs = ref["hs"]

@@ -296,3 +296,12 @@ def test_cli_glue(tmp_path, capsys):
     d = p.parse_args([])
     assert (d.declarations, d.seed, str(d.out), d.corrupt_rate, d.months, d.format) == \
         (200_000, 42, "data/demo", 0.0, 24, "parquet")
+
+
+def test_rerun_in_other_format_leaves_one_file_per_table(tmp_path):
+    out = tmp_path / "r"
+    generate(out, 1000, seed=1, progress=False, corrupt_rate=0.05)
+    generate(out, 1000, seed=1, progress=False, fmt="csv")
+    assert not list(out.glob("*.parquet"))
+    assert len(list(out.glob("*.csv"))) == len(CONTRACT)
+    assert not (out / "_truth" / "corruptions.parquet").exists()
