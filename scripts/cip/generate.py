@@ -476,6 +476,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     n_sup_op = np.minimum(1 + np.floor(np.sqrt(lines_exp / 2.2) / 1.5).astype(np.int64), 40)
     sup_off = np.concatenate([[0], np.cumsum(n_sup_op)[:-1]])
     sup_perm_base = int(rng.integers(100000, 200000))
+    op_line_seed = rng.integers(0, 1 << 20, M)  # each operator concentrates on a few lines per chapter
     # AEO: ~3% of operators, mostly large and compliant
     n_aeo = max(1, round(0.03 * M))
     w_aeo = np.where(nc, 0.0, np.where(size_exp == 2, 30.0, np.where(size_exp == 1, 2.0, 0.05)))
@@ -605,8 +606,10 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     # line within chapter: residual with 10% probability
     u = rng.random(N)
     res_pick = rng.random(N) < 0.10
-    nr_line = hs["nr_mat"][ch, np.floor(u * hs["nr_cnt"][ch]).astype(np.int64)]
-    r_line = hs["r_mat"][ch, np.floor(u * hs["r_cnt"][ch]).astype(np.int64)]
+    focus = op_line_seed[op] + np.floor(u ** 2.5 * hs["nr_cnt"][ch]).astype(np.int64)
+    nr_line = hs["nr_mat"][ch, focus % hs["nr_cnt"][ch]]
+    r_line = hs["r_mat"][ch, (op_line_seed[op] + np.floor(u ** 2.5 * hs["r_cnt"][ch]).astype(np.int64)) % hs["r_cnt"][ch]]
+    del focus
     line_true = np.where(res_pick, r_line, nr_line)
     line_decl = line_true.copy()
     del r_line, res_pick
@@ -654,7 +657,11 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     v_lcu = customs_value * fx / lcu
     # origin
     cw_cum = np.cumsum(ref["country_w"])
-    origin = np.minimum(np.searchsorted(cw_cum, rng.random(N)), len(ref["country_codes"]) - 1).astype(np.int16)
+    # origin: mostly the supplier's country (one country per supplier), sometimes mixed consignments
+    sup_country = np.minimum(np.searchsorted(cw_cum, rng.random(900_000)), len(cw_cum) - 1).astype(np.int16)
+    origin = np.where(rng.random(N) < 0.85, sup_country[h_supplier[hidx] - 100_000],
+                      np.minimum(np.searchsorted(cw_cum, rng.random(N)), len(cw_cum) - 1)).astype(np.int16)
+    del sup_country
     hi = ref["high_idx"]
     origin = np.where(irr_o, hi[rng.integers(0, len(hi), N)], origin)
     home = int(np.flatnonzero(ref["country_codes"] == HOME_COUNTRY)[0])

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from cip.generate import generate  # noqa: E402
 
-N = 20_000
+N = 60_000
 SOURCES = ["models/staging/customs/_customs__sources.yml", "models/staging/tax/_tax__sources.yml",
            "models/staging/reference/_reference__sources.yml"]
 TYPES = {"varchar": pa.string(), "double": pa.float64(), "integer": pa.int32(),
