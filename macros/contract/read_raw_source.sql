@@ -86,8 +86,8 @@
         {%- elif present_types.get(name) == wanted -%}
             {%- do selects.append(name) -%}
         {%- else -%}
-            {%- do selects.append(dbt.safe_cast(name, column.data_type) ~ " as " ~ name) -%}
-            {%- do cast_checks.append("case when " ~ name ~ " is not null and " ~ dbt.safe_cast(name, column.data_type) ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
+            {%- do selects.append(try_cast(name, column.data_type) ~ " as " ~ name) -%}
+            {%- do cast_checks.append("case when " ~ name ~ " is not null and " ~ try_cast(name, column.data_type) ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if cast_checks -%}

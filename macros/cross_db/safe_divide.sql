@@ -4,5 +4,5 @@
 {%- endmacro %}
 
 {% macro default__safe_divide(numerator, denominator) -%}
-    cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}

@@ -3,18 +3,18 @@
     dropped silently: raw = staged + rejected + superseded (stg_source_inventory). -#}
 
 {% for source_name, table_name, staging_model in raw_source_tables() %}
-{%- set key = source_key_columns(source_name, table_name) if execute else [] %}
-select
-    '{{ source_name }}' as source_name,
-    '{{ table_name }}' as table_name,
-    _source_file as source_file,
-    {% if key -%}
-    concat_ws('|', {% for column in key %}coalesce(cast({{ column }} as varchar), '<null>'){{ ", " if not loop.last }}{% endfor %})
+    {%- set key = source_key_columns(source_name, table_name) if execute else [] %}
+    select
+        '{{ source_name }}' as source_name,
+        '{{ table_name }}' as table_name,
+        _source_file as source_file,
+        {% if key -%}
+            concat_ws('|', {% for column in key %}coalesce(cast({{ column }} as varchar), '<null>'){{ ", " if not loop.last }}{% endfor %})
     {%- else -%}
-    cast(null as varchar)
-    {%- endif %} as row_key,
-    _reject_reasons as reject_reasons
-from {{ ref('base_' ~ source_name ~ '__' ~ table_name) }}
-where _reject_reasons <> ''
-{% if not loop.last %}union all{% endif %}
+            cast(null as varchar)
+        {%- endif %} as row_key,
+        _reject_reasons as reject_reasons
+    from {{ ref('base_' ~ source_name ~ '__' ~ table_name) }}
+    where _reject_reasons <> ''
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}

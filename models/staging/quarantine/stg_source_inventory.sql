@@ -5,7 +5,10 @@
 with
 
 rejected as (
-    select source_name, table_name, count(*) as rejected_rows
+    select
+        source_name,
+        table_name,
+        count(*) as rejected_rows
     from {{ ref('stg_quarantine__rejected_rows') }}
     group by source_name, table_name
 ),
@@ -18,14 +21,14 @@ superseded as (
 
 counts as (
     {% for source_name, table_name, staging_model in raw_source_tables() %}
-    select
-        '{{ source_name }}' as source_name,
-        '{{ table_name }}' as table_name,
-        {{ 'false' if execute and source_is_optional(source_name, table_name) else 'true' }} as is_required,
-        {{ 'true' if source_is_available(source_name, table_name) else 'false' }} as is_available,
-        (select count(*) from ({{ read_raw_source(source_name, table_name) }}) as raw_rows_read) as raw_rows,
-        (select count(*) from {{ ref(staging_model) }}) as staged_rows
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ source_name }}' as source_name,
+            '{{ table_name }}' as table_name,
+            {{ 'false' if execute and source_is_optional(source_name, table_name) else 'true' }} as is_required,
+            {{ 'true' if source_is_available(source_name, table_name) else 'false' }} as is_available,
+            (select count(*) from ({{ read_raw_source(source_name, table_name) }}) as raw_rows_read) as raw_rows,
+            (select count(*) from {{ ref(staging_model) }}) as staged_rows
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -42,7 +45,7 @@ final as (
     from counts
     left join rejected
         on counts.source_name = rejected.source_name
-        and counts.table_name = rejected.table_name
+            and counts.table_name = rejected.table_name
     cross join superseded
 )
 

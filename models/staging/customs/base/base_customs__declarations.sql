@@ -19,11 +19,18 @@ countries as (
 ),
 
 exchange_rates as (
-    select currency, month_start, usd_per_unit from {{ ref('stg_reference__exchange_rates') }}
+    select
+        currency,
+        month_start,
+        usd_per_unit
+    from {{ ref('stg_reference__exchange_rates') }}
 ),
 
 national_currency_rates as (
-    select month_start, usd_per_unit from exchange_rates
+    select
+        month_start,
+        usd_per_unit
+    from exchange_rates
     where currency = '{{ var("national_currency") }}'
 ),
 
@@ -43,7 +50,7 @@ joined as (
         on raw.origin_country = countries.country_code
     left join exchange_rates
         on raw.currency = exchange_rates.currency
-        and cast({{ dbt.date_trunc('month', 'raw.declaration_date') }} as date) = exchange_rates.month_start
+            and cast({{ dbt.date_trunc('month', 'raw.declaration_date') }} as date) = exchange_rates.month_start
     left join national_currency_rates
         on cast({{ dbt.date_trunc('month', 'raw.declaration_date') }} as date) = national_currency_rates.month_start
 ),
@@ -74,9 +81,10 @@ final as (
     select
         checked.*,
         case
-            when _reject_reasons <> '' then 'rejected'
-            when line_version < max(case when _reject_reasons = '' then line_version end)
-                over (partition by declaration_id, item_no) then 'superseded'
+            when checked._reject_reasons <> '' then 'rejected'
+            when checked.line_version < max(case when checked._reject_reasons = '' then checked.line_version end)
+                    over (partition by checked.declaration_id, checked.item_no)
+                then 'superseded'
             else 'staged'
         end as _row_status
     from checked

@@ -1,0 +1,49 @@
+# customs-cip: the two commands of the README are `make demo` and `make test`.
+# Both work on a fresh clone with only python3 and make: they create .venv and install.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+TEST_DATA := data/test
+TEST_DB := warehouse/test.duckdb
+TEST_DECLARATIONS ?= 40000
+
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: install demo test lint test-data test-build test-check test-python test-bench docs clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Generate the demo data, build the warehouse, print a summary and write the report.
+demo: install
+	$(BIN)/cip demo
+
+## Lint, build a small generated data set with every dbt test, check it independently, run pytest.
+test: install lint test-build test-python
+
+lint: install
+	$(BIN)/sqlfluff lint models analyses tests/dbt
+
+test-data: install
+	$(BIN)/cip generate --declarations $(TEST_DECLARATIONS) --seed 7 --corrupt-rate 0.002 --out $(TEST_DATA) --quiet
+
+test-build: test-data
+	rm -f $(TEST_DB)
+	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/cip build
+
+test-python: install
+	CIP_TEST_DATA=$(TEST_DATA) CIP_TEST_DB=$(TEST_DB) $(BIN)/python -m pytest
+
+docs: install
+	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/dbt docs generate
+
+clean:
+	rm -rf target target-* logs warehouse data reports publish
