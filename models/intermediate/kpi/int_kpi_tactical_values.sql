@@ -1,0 +1,304 @@
+{#- M18 (note Box 2, tactical level): the value of each tactical KPI per period grain,
+    period and dimension, before the period-on-period comparison. -#}
+
+with
+
+declarations as (
+    select * from {{ ref('int_kpi_declarations_periodised') }}
+),
+
+controls as (
+    select * from {{ ref('int_kpi_controls_periodised') }}
+),
+
+periods as (
+    select * from {{ ref('int_kpi_periods') }}
+),
+
+repeat_offenders as (
+    select * from {{ ref('int_kpi_repeat_offenders_dated') }}
+),
+
+advance_rulings as (
+    select * from {{ ref('stg_customs__advance_rulings') }}
+),
+
+declaration_headers as (
+    select
+        period_grain,
+        period_start,
+        declaration_id,
+        max(flow) as flow,
+        max(channel) as channel,
+        max(case when is_aeo then 1 else 0 end) = 1 as is_aeo,
+        sum(customs_value_usd) as customs_value_usd,
+        sum(case when is_aeo then customs_value_usd else 0 end) as aeo_value_usd
+    from declarations
+    group by period_grain, period_start, declaration_id
+),
+
+aeo_by_flow as (
+    select
+        period_grain,
+        period_start,
+        flow,
+        count(*) as declarations,
+        sum(case when is_aeo then 1 else 0 end) as aeo_declarations,
+        sum(customs_value_usd) as customs_value_usd,
+        sum(aeo_value_usd) as aeo_value_usd
+    from declaration_headers
+    group by period_grain, period_start, flow
+    union all
+    select
+        period_grain,
+        period_start,
+        'all' as flow,
+        count(*) as declarations,
+        sum(case when is_aeo then 1 else 0 end) as aeo_declarations,
+        sum(customs_value_usd) as customs_value_usd,
+        sum(aeo_value_usd) as aeo_value_usd
+    from declaration_headers
+    group by period_grain, period_start
+),
+
+aeo_long as (
+    select period_grain, period_start, 'aeo_declaration_share' as kpi_code, 'flow' as dimension_name,
+        flow as dimension_value, {{ safe_divide('aeo_declarations', 'declarations') }} as kpi_value
+    from aeo_by_flow
+    union all
+    select period_grain, period_start, 'aeo_value_share', 'flow', flow,
+        {{ safe_divide('aeo_value_usd', 'customs_value_usd') }}
+    from aeo_by_flow
+),
+
+period_declarations as (
+    select
+        period_grain,
+        period_start,
+        count(*) as declarations
+    from declaration_headers
+    group by period_grain, period_start
+),
+
+channels as (
+    select
+        period_grain,
+        period_start,
+        channel,
+        count(*) as declarations
+    from declaration_headers
+    group by period_grain, period_start, channel
+),
+
+channels_long as (
+    select
+        channels.period_grain,
+        channels.period_start,
+        'declarations_count' as kpi_code,
+        'channel' as dimension_name,
+        channels.channel as dimension_value,
+        cast(channels.declarations as {{ type_double() }}) as kpi_value
+    from channels
+    union all
+    select
+        period_declarations.period_grain,
+        period_declarations.period_start,
+        'declarations_count',
+        'channel',
+        'all',
+        period_declarations.declarations
+    from period_declarations
+    union all
+    select
+        channels.period_grain,
+        channels.period_start,
+        'declarations_share',
+        'channel',
+        channels.channel,
+        {{ safe_divide('channels.declarations', 'period_declarations.declarations') }}
+    from channels
+    inner join period_declarations
+        on channels.period_grain = period_declarations.period_grain
+            and channels.period_start = period_declarations.period_start
+),
+
+control_counts as (
+    select
+        period_grain,
+        period_start,
+        control_type,
+        case when control_type = 'examination' then channel else coalesce(audit_scope, 'unknown') end as control_group,
+        count(*) as controls,
+        sum(case when is_irregular then 1 else 0 end) as irregular_controls
+    from controls
+    group by
+        period_grain,
+        period_start,
+        control_type,
+        case when control_type = 'examination' then channel else coalesce(audit_scope, 'unknown') end
+    union all
+    select
+        period_grain,
+        period_start,
+        control_type,
+        'all' as control_group,
+        count(*) as controls,
+        sum(case when is_irregular then 1 else 0 end) as irregular_controls
+    from controls
+    group by period_grain, period_start, control_type
+),
+
+hit_rates_long as (
+    select
+        period_grain,
+        period_start,
+        case when control_type = 'examination' then 'examinations_count' else 'pcas_count' end as kpi_code,
+        case when control_type = 'examination' then 'channel' else 'audit_scope' end as dimension_name,
+        control_group as dimension_value,
+        cast(controls as {{ type_double() }}) as kpi_value
+    from control_counts
+    where control_type in ('examination', 'pca')
+    union all
+    select
+        period_grain,
+        period_start,
+        case when control_type = 'examination' then 'selectivity_hit_rate' else 'pca_hit_rate' end,
+        case when control_type = 'examination' then 'channel' else 'audit_scope' end,
+        control_group,
+        {{ safe_divide('irregular_controls', 'controls') }}
+    from control_counts
+    where control_type in ('examination', 'pca')
+),
+
+operator_periods as (
+    select
+        controls.period_grain,
+        controls.period_start,
+        controls.tin,
+        sum(case when controls.is_irregular then 1 else 0 end) as irregular_controls,
+        sum(case when controls.is_irregular then controls.amount_reassessed_lcu else 0 end) as amount_reassessed_lcu
+    from controls
+    where controls.tin is not null
+    group by controls.period_grain, controls.period_start, controls.tin
+),
+
+operator_periods_flagged as (
+    select
+        operator_periods.period_grain,
+        operator_periods.period_start,
+        operator_periods.tin,
+        operator_periods.irregular_controls,
+        operator_periods.amount_reassessed_lcu,
+        repeat_offenders.repeat_offender_since <= periods.period_end as is_repeat_offender_at_end,
+        repeat_offenders.repeat_offender_since < periods.period_start as was_repeat_offender_at_start
+    from operator_periods
+    inner join periods
+        on operator_periods.period_grain = periods.period_grain
+            and operator_periods.period_start = periods.period_start
+    inner join repeat_offenders
+        on operator_periods.tin = repeat_offenders.tin
+),
+
+repeat_offenders_by_period as (
+    select
+        periods.period_grain,
+        periods.period_start,
+        sum(
+            case when operator_periods_flagged.irregular_controls > 0
+                and operator_periods_flagged.is_repeat_offender_at_end then 1 else 0 end
+        ) as repeat_offenders_detected,
+        sum(
+            case when operator_periods_flagged.irregular_controls > 0
+                and operator_periods_flagged.is_repeat_offender_at_end
+                then operator_periods_flagged.amount_reassessed_lcu else 0 end
+        ) as repeat_offender_reassessed_lcu,
+        sum(
+            case when operator_periods_flagged.irregular_controls = 0
+                and operator_periods_flagged.was_repeat_offender_at_start then 1 else 0 end
+        ) as repeat_offenders_became_compliant
+    from periods
+    left join operator_periods_flagged
+        on periods.period_grain = operator_periods_flagged.period_grain
+            and periods.period_start = operator_periods_flagged.period_start
+    group by periods.period_grain, periods.period_start
+),
+
+repeat_offenders_long as (
+    select period_grain, period_start, 'repeat_offenders_detected' as kpi_code, 'total' as dimension_name,
+        'all' as dimension_value, cast(coalesce(repeat_offenders_detected, 0) as {{ type_double() }}) as kpi_value
+    from repeat_offenders_by_period
+    union all
+    select period_grain, period_start, 'repeat_offender_reassessed_lcu', 'total', 'all',
+        coalesce(repeat_offender_reassessed_lcu, 0)
+    from repeat_offenders_by_period
+    union all
+    select period_grain, period_start, 'repeat_offenders_became_compliant', 'total', 'all',
+        coalesce(repeat_offenders_became_compliant, 0)
+    from repeat_offenders_by_period
+),
+
+rulings_periodised as (
+    {% for grain in ['month', 'quarter', 'year'] %}
+        select
+            '{{ grain }}' as period_grain,
+            cast({{ dbt.date_trunc(grain, 'ruling_date') }} as date) as period_start,
+            coalesce(ruling_type, 'unknown') as ruling_type
+        from advance_rulings
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+rulings as (
+    select
+        period_grain,
+        period_start,
+        ruling_type,
+        count(*) as rulings
+    from rulings_periodised
+    group by period_grain, period_start, ruling_type
+    union all
+    select
+        period_grain,
+        period_start,
+        'all' as ruling_type,
+        count(*) as rulings
+    from rulings_periodised
+    group by period_grain, period_start
+),
+
+rulings_long as (
+    select
+        rulings.period_grain,
+        rulings.period_start,
+        'advance_rulings_issued' as kpi_code,
+        'ruling_type' as dimension_name,
+        rulings.ruling_type as dimension_value,
+        cast(rulings.rulings as {{ type_double() }}) as kpi_value
+    from rulings
+    union all
+    select
+        rulings.period_grain,
+        rulings.period_start,
+        'advance_rulings_share_of_declarations',
+        'ruling_type',
+        rulings.ruling_type,
+        {{ safe_divide('rulings.rulings', 'period_declarations.declarations') }}
+    from rulings
+    inner join period_declarations
+        on rulings.period_grain = period_declarations.period_grain
+            and rulings.period_start = period_declarations.period_start
+),
+
+final as (
+    select * from aeo_long
+    union all
+    select * from channels_long
+    union all
+    select * from hit_rates_long
+    union all
+    select * from repeat_offenders_long
+    union all
+    select * from rulings_long
+)
+
+select * from final
