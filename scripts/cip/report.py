@@ -76,7 +76,7 @@ def fmt_num(value: Any, digits: int = 2) -> str:
     return f"{number:,.{digits}f}"
 
 
-_PCT_NAME = re.compile(r"(^pct_|_pct$|_pct_|share|_rate$|^rate_|hit_rate|ratio_pct|percent)")
+_PCT_NAME = re.compile(r"(^pct_|_pct$|_pct_|share|_rate$|^rate_|hit_rate|ratio_pct|percent|variation)")
 _MONEY_USD = re.compile(r"(_usd$|_usd_)")
 _MONEY_LCU = re.compile(r"(_lcu$|_lcu_)")
 _SCORE_NAME = re.compile(r"(gri|weight|score|effect$|did$|estimate|coefficient|diff|delta)")
@@ -234,8 +234,8 @@ def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = N
                 content = esc(format_cell(column, row.get(column)))
             cells.append(f'<td class="{"num" if numeric[column] else ""}">{content}</td>')
         body.append(f'<tr class="{css}">{"".join(cells)}</tr>')
-    return (f'<table><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def risk_badge(level: Any) -> str:
@@ -697,9 +697,46 @@ def generic_top_table(warehouse: Warehouse, relation: str, limit: int = 20,
 
 def section_pca_plan(warehouse: Warehouse) -> str:
     warehouse.require("marts.pca_plan")
-    return generic_top_table(warehouse, "marts.pca_plan", limit=25,
-                             prefer=("plan_rank", "pca_rank", "priority_rank", "tin", "size_segment", "risk_level",
-                                     "gri", "trade_value_usd"))
+    columns = set(warehouse.columns("marts.pca_plan"))
+    if not {"audit_type", "rank_in_type", "is_selected", "tin"} <= columns:
+        return generic_top_table(warehouse, "marts.pca_plan", limit=25,
+                                 prefer=("tin", "size_segment", "risk_level", "gri", "trade_value_usd"))
+    at_stake = "revenue_at_stake_usd" if "revenue_at_stake_usd" in columns else "gri"
+    summary = warehouse.rows(
+        f"""
+        select
+            audit_type,
+            max(type_capacity) as capacity,
+            sum(case when is_selected then 1 else 0 end) as selected,
+            sum(case when is_selected and risk_level = 'high' then 1 else 0 end) as selected_high_risk,
+            sum(case when is_selected then {at_stake} else 0 end) as selected_{at_stake},
+            sum(case when not is_selected and rank_in_type is not null then 1 else 0 end) as reserve
+        from marts.pca_plan
+        group by audit_type
+        order by audit_type
+        """)
+    shown = [column for column in ["audit_type", "rank_in_type", "tin", "size_segment", "risk_level", "gri",
+                                   "revenue_at_stake_usd", "last_pca_date", "contributing_indicators",
+                                   "plan_status"] if column in columns]
+    select_list = ", ".join(shown)
+    top = warehouse.rows(
+        f"""
+        select {select_list}
+        from (
+            select *, row_number() over (partition by audit_type order by rank_in_type) as shown_rank
+            from marts.pca_plan
+            where is_selected
+        ) as selected
+        where shown_rank <= 12
+        order by audit_type, rank_in_type
+        """)
+    return ("<p>Operators selected for post-clearance audit, by audit type, against the configured capacity:</p>"
+            + html_table(summary)
+            + "<h3>Top of the plan (first 12 per audit type)</h3>"
+            + html_table(top, shown, headers={"rank_in_type": "Rank"},
+                         cell_html={"risk_level": lambda row: risk_badge(row["risk_level"]),
+                                    "contributing_indicators": lambda row: (
+                                        f'<span class="codes">{esc(row["contributing_indicators"] or "–")}</span>')}))
 
 
 def section_vulnerabilities(warehouse: Warehouse) -> str:
@@ -805,16 +842,138 @@ def _value_formatter(name: str) -> Callable[[float], str]:
     return _short
 
 
+UNIT_FORMATS: dict[str, Callable[[float], str]] = {
+    "usd": lambda value: "USD " + _short(value),
+    "lcu": lambda value: "LCU " + _short(value),
+    "share": lambda value: fmt_pct(value, 1),
+    "ratio": lambda value: fmt_pct(value, 1),
+    "rate": lambda value: fmt_pct(value, 1),
+    "rate_difference": lambda value: f"{value * 100:+.1f} pts",
+    "hours": lambda value: f"{value:,.1f} h",
+    "count": _short,
+}
+
+
+def _unit_format(unit: Any) -> Callable[[float], str]:
+    unit = str(unit or "")
+    if unit in UNIT_FORMATS:
+        return UNIT_FORMATS[unit]
+    if unit.startswith("score"):
+        return lambda value: f"{value:,.2f}"
+    return _short
+
+
+def _preferred_grain(warehouse: Warehouse, relation: str) -> str | None:
+    grains = {row["period_grain"] for row in warehouse.rows(f"select distinct period_grain from {relation}")}
+    for grain in ("quarter", "month", "year"):
+        if grain in grains:
+            return grain
+    return sorted(grains)[0] if grains else None
+
+
+def long_kpi_section(warehouse: Warehouse, relation: str, max_series: int = 5) -> str:
+    """KPI marts in long form (kpi_code, dimension_name, dimension_value, kpi_value per period):
+    one small chart per KPI over the complete periods of the preferred grain."""
+    grain = _preferred_grain(warehouse, relation)
+    rows = warehouse.rows(
+        f"select * from {relation} where period_grain = ? and coalesce(is_complete_period, true) "
+        f"order by kpi_code, period_start", [grain])
+    if not rows:
+        return f'<p class="note">{esc(relation)} has no complete {esc(grain)} periods yet.</p>'
+    periods = sorted({row["period_start"] for row in rows})
+    charts, latest_rows = [], []
+    for kpi_code in sorted({row["kpi_code"] for row in rows}):
+        kpi_rows = [row for row in rows if row["kpi_code"] == kpi_code]
+        unit = kpi_rows[0].get("unit")
+        dimensions: dict[str, set] = {}
+        for row in kpi_rows:
+            dimensions.setdefault(row["dimension_name"], set()).add(row["dimension_value"])
+        # the total if there is one, else the dimension with the fewest values
+        dimension = "total" if "total" in dimensions else min(dimensions, key=lambda name: (len(dimensions[name]), name))
+        chosen = [row for row in kpi_rows if row["dimension_name"] == dimension]
+        totals: dict[str, float] = {}
+        for row in chosen:
+            totals[str(row["dimension_value"])] = totals.get(str(row["dimension_value"]), 0) + abs(row["kpi_value"] or 0)
+        keep = sorted(totals, key=lambda value: -totals[value])[:max_series]
+        series = {value: [next((row["kpi_value"] for row in chosen if str(row["dimension_value"]) == value
+                                and row["period_start"] == period), None) for period in periods]
+                  for value in sorted(keep)}
+        title = label(kpi_code) + ("" if dimension == "total" else f" by {label(dimension).lower()}")
+        if len(totals) > max_series:
+            title += f" (top {max_series})"
+        charts.append(line_chart_svg(periods, series, title, _unit_format(unit)))
+        last = max(row["period_start"] for row in chosen)
+        for row in chosen:
+            if row["period_start"] == last and str(row["dimension_value"]) in keep:
+                formatter = _unit_format(unit)
+                latest_rows.append({
+                    "kpi": label(kpi_code),
+                    "period": format_cell("period_start", row["period_start"]),
+                    "breakdown": "total" if dimension == "total" else f"{dimension} = {row['dimension_value']}",
+                    "value": formatter(row["kpi_value"]) if row["kpi_value"] is not None else "–",
+                    "previous": formatter(row["previous_value"]) if row.get("previous_value") is not None else "–",
+                    "change": fmt_pct(row.get("variation_rate")) if row.get("variation_rate") is not None else "–",
+                })
+    return (f'<p class="intro">Per {esc(grain)}, complete periods only ({fmt_int(len(periods))} periods).</p>'
+            f'<div class="smallmultiples">{"".join(charts)}</div>'
+            f'<details><summary>Last complete period in figures</summary>'
+            f'{html_table(latest_rows, ["kpi", "breakdown", "period", "value", "previous", "change"])}</details>')
+
+
+def kpi_section(warehouse: Warehouse, relation: str) -> str:
+    warehouse.require(relation)
+    columns = set(warehouse.columns(relation))
+    if {"period_grain", "period_start", "kpi_code", "dimension_name", "dimension_value", "kpi_value"} <= columns:
+        return long_kpi_section(warehouse, relation)
+    return kpi_trend_section(warehouse, relation)
+
+
 def section_kpi_strategic(warehouse: Warehouse) -> str:
-    return kpi_trend_section(warehouse, "marts.kpi_strategic")
+    return kpi_section(warehouse, "marts.kpi_strategic")
 
 
 def section_kpi_tactical(warehouse: Warehouse) -> str:
-    return kpi_trend_section(warehouse, "marts.kpi_tactical")
+    return kpi_section(warehouse, "marts.kpi_tactical")
 
 
 def section_kpi_operational(warehouse: Warehouse) -> str:
-    return kpi_trend_section(warehouse, "marts.kpi_operational")
+    relation = "marts.kpi_operational"
+    warehouse.require(relation)
+    columns = set(warehouse.columns(relation))
+    if not {"period_grain", "period_start", "compliance_risk", "cases_detected"} <= columns:
+        return kpi_trend_section(warehouse, relation)
+    grain = _preferred_grain(warehouse, relation)
+    control_filter = "and control_type = 'all'" if "control_type" in columns else ""
+    rows = warehouse.rows(
+        f"select * from {relation} where period_grain = ? and coalesce(is_complete_period, true) "
+        f"{control_filter} order by period_start", [grain])
+    if not rows:
+        return f'<p class="note">{esc(relation)} has no complete {esc(grain)} periods yet.</p>'
+    periods = sorted({row["period_start"] for row in rows})
+    risks = sorted({row["compliance_risk"] for row in rows})
+    measures = [(name, title, formatter) for name, title, formatter in (
+        ("cases_detected", "Cases detected", _short),
+        ("amount_reassessed_usd", "Amount reassessed", UNIT_FORMATS["usd"]),
+        ("amount_collected_usd", "Amount collected", UNIT_FORMATS["usd"]),
+    ) if name in columns]
+    charts = []
+    for name, title, formatter in measures:
+        series = {risk: [next((row[name] for row in rows if row["compliance_risk"] == risk
+                               and row["period_start"] == period), None) for period in periods]
+                  for risk in risks}
+        charts.append(line_chart_svg(periods, series, f"{title} per compliance risk", formatter,
+                                     width=540, height=230))
+    last = periods[-1]
+    latest = [row for row in rows if row["period_start"] == last]
+    table_columns = [column for column in ["compliance_risk", "cases_detected", "cases_detected_variation_rate",
+                                           "amount_reassessed_usd", "amount_reassessed_usd_variation_rate",
+                                           "amount_collected_usd", "amount_collected_usd_variation_rate"]
+                     if column in columns]
+    headers = {f"{name}_variation_rate": "change" for name, _, _ in measures}
+    return (f'<p class="intro">Per {esc(grain)}, examinations and post-clearance audits together, '
+            f'complete periods only.</p><div class="smallmultiples wide">{"".join(charts)}</div>'
+            f'<h3>{esc(format_cell("period_start", last))} against the period before</h3>'
+            f'{html_table(latest, table_columns, headers=headers)}')
 
 
 def section_treatment_effect(warehouse: Warehouse) -> str:
@@ -884,6 +1043,9 @@ svg .charttitle { font-size: 12px; font-weight: 600; fill: #1d2733; }
 svg.cellbar { vertical-align: middle; }
 .smallmultiples { display: flex; flex-wrap: wrap; gap: 8px; }
 .smallmultiples svg.chart { width: 360px; }
+.smallmultiples.wide svg.chart { width: 540px; }
+.scroll { overflow-x: auto; }
+.codes { font-size: 11px; color: #44505c; }
 details { font-size: 13px; margin: 6px 0; }
 footer { color: #6b7785; font-size: 12px; margin-top: 32px; }
 @media print { body { background: #fff; } main { padding: 0; } section { break-inside: avoid; } }

@@ -1,0 +1,310 @@
+"""The CIP report: formatting, degradation when marts are missing, and a headless-Chromium check
+that the charts render and that opening the file makes no network request.
+
+The warehouse comes from CIP_TEST_DB (built by `make test-build`); tests that need it skip
+with a message when it is absent.
+
+How "no network request" is checked (browser test): Chromium runs headless with every host
+name mapped to NOTFOUND (`--host-resolver-rules`, so nothing can leave the machine) and
+writes a net log (`--log-net-log`). Chromium's own background services (update checks,
+account lookups) also appear in that log, so the test keeps only the URL requests made on
+behalf of the page: those whose network isolation key or site-for-cookies is the file://
+site. Every such request must be to a file: or data: URL. A control page that links a
+style sheet and an image on the network is run through the same detector first, so the
+test proves it can see a request before it trusts a clean result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+import duckdb
+import numpy
+import pytest
+
+from cip import report
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_DB = Path(os.environ.get("CIP_TEST_DB", ROOT / "warehouse" / "test.duckdb"))
+if not TEST_DB.is_absolute():
+    TEST_DB = ROOT / TEST_DB
+
+
+def warehouse_or_skip() -> Path:
+    if not TEST_DB.exists():
+        pytest.skip(f"no test warehouse at {TEST_DB}: run `make test-build` (or set CIP_TEST_DB)")
+    return TEST_DB
+
+
+# ----------------------------------------------------------------------------- formatting
+
+def test_number_formatting_for_humans():
+    assert report.fmt_int(1234567) == "1,234,567"
+    assert report.fmt_usd(6163494831.47) == "USD 6,163,494,831"
+    assert report.fmt_usd(6163494831.47, compact=True) == "USD 6.16 bn"
+    assert report.fmt_usd(25_400, compact=True) == "USD 25.40 k"
+    assert report.fmt_pct(0.16666) == "16.7%"
+    assert report.fmt_pct(None) == "–"
+    assert report.format_cell("trade_value_usd", 1500.4) == "USD 1,500"
+    assert report.format_cell("pct_operators", 0.25) == "25.0%"
+    assert report.format_cell("amount_collected_lcu", 10_000.0) == "LCU 10,000"
+    assert report.format_cell("gri", 0.41234) == "0.412"
+    assert report.format_cell("operators", 12000) == "12,000"
+    assert report.format_cell("is_aeo", True) == "yes"
+    assert report.label("pct_trade_value") == "% of value"
+    assert report.label("revenue_at_stake_usd") == "Revenue at stake (USD)"
+
+
+def test_svg_charts_are_well_formed_and_scale_with_the_data():
+    bins = [{"bin_lower": index / 10, "bin_upper": (index + 1) / 10, "operators": count,
+             "risk_level_at_bin_start": "low" if index < 2 else "high"}
+            for index, count in enumerate([50, 10, 0, 4, 0, 0, 0, 0, 0, 1])]
+    svg = report.histogram_svg(bins, {"medium": 0.15, "high": 0.35}, "test")
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count('class="bar"') == 10
+    assert svg.count('class="cutoff"') == 2
+    heights = [float(height) for height in re.findall(r'class="bar"[^>]*height="([0-9.]+)"', svg)]
+    assert heights[0] > heights[1] > heights[3] > heights[9] > 0 and heights[2] == 0
+    line = report.line_chart_svg(["2024Q1", "2024Q2", "2024Q3"], {"a": [1.0, None, 3.0]}, "kpi")
+    assert line.count("<circle") == 2  # the missing period is a gap, not a zero
+
+
+# ----------------------------------------------------------------------------- degradation
+
+def _warehouse_without(relations: set[str], tmp_path: Path) -> Path:
+    """A copy of the test warehouse with some marts dropped (the report must still be written)."""
+    source = warehouse_or_skip()
+    copy = tmp_path / "partial.duckdb"
+    shutil.copy(source, copy)
+    connection = duckdb.connect(str(copy))
+    for relation in relations:
+        connection.execute(f"drop table if exists {relation}")
+        connection.execute(f"drop view if exists {relation}")
+    connection.close()
+    return copy
+
+
+def test_missing_marts_degrade_to_a_message(tmp_path):
+    dropped = {"marts.pca_plan", "marts.gri_quantiles", "marts.kpi_tactical", "marts.treatment_effect"}
+    database = _warehouse_without(dropped, tmp_path)
+    out = report.write_report(database, tmp_path / "partial.html", strict=True)
+    text = out.read_text()
+    for relation in dropped:
+        assert f"this section reads {relation}" in text or f"reads marts.gri_distribution, {relation}" in text, relation
+    # the sections whose marts are there are still drawn
+    assert "Table 1 — Operators by size" in text
+    assert text.count("<svg") > 5
+
+
+def test_report_on_the_test_warehouse_draws_every_built_section(tmp_path):
+    database = warehouse_or_skip()
+    state = report.ReportState()
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        document = report.build_html(report.Warehouse(connection), strict=True, state=state)
+        built = report.Warehouse(connection)
+        expected_missing = {section.key for section in report.SECTIONS
+                            if not all(built.has(mart) for mart in section.marts)}
+    finally:
+        connection.close()
+    assert set(state.missing) == expected_missing
+    assert not state.problems
+    as_of = duckdb.connect(str(database), read_only=True).execute(
+        "select max(as_of_date) from marts.operator_gri").fetchone()[0]
+    assert f"as of {as_of.isoformat()}" in document
+    # figures come from the warehouse: the operator count of Table 1 is printed
+    operators = duckdb.connect(str(database), read_only=True).execute(
+        "select operators from marts.size_distribution where size_segment = 'total'").fetchone()[0]
+    assert f"{operators:,}" in document
+
+
+def test_report_is_self_contained(tmp_path):
+    database = warehouse_or_skip()
+    out = report.write_report(database, tmp_path / "r.html")
+    text = out.read_text()
+    assert "<script" not in text.lower()
+    assert "@import" not in text and "@font-face" not in text
+    # no attribute or CSS url may point anywhere but inside the file
+    references = re.findall(r'(?:src|href|xlink:href)\s*=\s*"([^"]*)"', text) + re.findall(r"url\(([^)]*)\)", text)
+    assert all(reference.startswith("#") or reference.startswith("data:") for reference in references), references
+    assert not re.search(r"(https?:|wss?:)//", text)
+
+
+def test_cli_prints_the_path(tmp_path, capsys):
+    database = warehouse_or_skip()
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    report.add_arguments(parser)
+    code = report.run(parser.parse_args(["--db", str(database), "--out", str(tmp_path / "x" / "cip.html")]))
+    assert code == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str((tmp_path / "x" / "cip.html").resolve())
+    assert Path(printed).stat().st_size > 10_000
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    report.add_arguments(parser)
+    code = report.run(parser.parse_args(["--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "r.html")]))
+    assert code == 1
+    assert "no warehouse" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- headless chromium
+
+def chromium_or_skip() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    installer = ROOT / "scripts" / "install_chromium.sh"
+    completed = subprocess.run(["bash", str(installer)], capture_output=True, text=True, timeout=900)
+    found = shutil.which("chromium")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium is required in CI and could not be installed: {completed.stderr[-2000:]}")
+        pytest.skip("chromium is not installed and scripts/install_chromium.sh could not install it: "
+                    + (completed.stderr.strip().splitlines() or ["no output"])[-1])
+    return found
+
+
+def run_chromium(browser: str, page: Path, work: Path, *extra: str) -> subprocess.CompletedProcess:
+    profile = tempfile.mkdtemp(prefix="profile-", dir=work)
+    command = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
+        *extra, page.resolve().as_uri(),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180)
+
+
+def page_requests(net_log: Path) -> list[str]:
+    """URLs the page asked for (not Chromium's own background services), from a net log."""
+    log = json.loads(net_log.read_text())
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    urls = []
+    for event in log["events"]:
+        if event["type"] != start_job:
+            continue
+        params = event.get("params", {})
+        on_behalf_of_page = (params.get("network_isolation_key", "").startswith("file://")
+                             or "site=file://" in params.get("site_for_cookies", ""))
+        if on_behalf_of_page and "url" in params:
+            urls.append(params["url"])
+    return urls
+
+
+def png_pixels(path: Path) -> "numpy.ndarray":
+    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) to raw pixel bytes."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks, header = 8, [], None
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position:position + 4])
+        kind = data[position + 4:position + 8]
+        body = data[position + 8:position + 8 + length]
+        position += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+    width, height, depth, colour_type, _, _, interlace = header
+    assert depth == 8 and colour_type in (2, 6) and interlace == 0, header
+    channels = 3 if colour_type == 2 else 4
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    pixels = bytearray(height * stride)
+    previous = bytearray(stride)
+    for row in range(height):
+        kind = raw[row * (stride + 1)]
+        line = bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        if kind == 1:
+            # running sum along the row, per channel, modulo 256
+            summed = numpy.frombuffer(line, numpy.uint8).reshape(width, channels).cumsum(axis=0, dtype=numpy.uint8)
+            line = bytearray(summed.tobytes())
+        elif kind == 2:
+            line = bytearray((numpy.frombuffer(line, numpy.uint8) + numpy.frombuffer(previous, numpy.uint8)).tobytes())
+        elif kind == 3:
+            for index in range(stride):
+                left = line[index - channels] if index >= channels else 0
+                line[index] = (line[index] + ((left + previous[index]) >> 1)) & 0xFF
+        elif kind == 4:
+            for index in range(stride):
+                left = line[index - channels] if index >= channels else 0
+                above = previous[index]
+                upper_left = previous[index - channels] if index >= channels else 0
+                estimate = left + above - upper_left
+                distance_left, distance_above, distance_upper_left = (
+                    abs(estimate - left), abs(estimate - above), abs(estimate - upper_left))
+                if distance_left <= distance_above and distance_left <= distance_upper_left:
+                    predictor = left
+                elif distance_above <= distance_upper_left:
+                    predictor = above
+                else:
+                    predictor = upper_left
+                line[index] = (line[index] + predictor) & 0xFF
+        pixels[row * stride:(row + 1) * stride] = line
+        previous = line
+    image = numpy.frombuffer(bytes(pixels), numpy.uint8).reshape(height, width, channels)
+    return image[:, :, :3]
+
+
+def colour_count(image: "numpy.ndarray", hex_colour: str) -> int:
+    target = numpy.frombuffer(bytes.fromhex(hex_colour.lstrip("#")), numpy.uint8)
+    return int((image == target).all(axis=2).sum())
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium_without_network(tmp_path):
+    database = warehouse_or_skip()
+    browser = chromium_or_skip()
+    page = report.write_report(database, tmp_path / "cip_report.html")
+
+    # 1. the detector sees a page's network request (control), so a clean log means something
+    control = tmp_path / "control.html"
+    control.write_text('<!DOCTYPE html><html><head><link rel="stylesheet" href="https://fonts.cip-control.invalid/a.css">'
+                       '</head><body><img src="http://cip-control.invalid/x.png"><p>control</p></body></html>')
+    run_chromium(browser, control, tmp_path, f"--log-net-log={tmp_path / 'control-net.json'}", "--dump-dom")
+    seen = page_requests(tmp_path / "control-net.json")
+    assert "http://cip-control.invalid/x.png" in seen and "https://fonts.cip-control.invalid/a.css" in seen, seen
+
+    # 2. the report, with its Content-Security-Policy removed so the policy cannot hide a reference
+    unguarded = tmp_path / "unguarded.html"
+    unguarded.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text()))
+    assert "Content-Security-Policy" not in unguarded.read_text()
+    completed = run_chromium(browser, unguarded, tmp_path, f"--log-net-log={tmp_path / 'report-net.json'}",
+                             "--dump-dom")
+    requests = page_requests(tmp_path / "report-net.json")
+    assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
+
+    # 3. the DOM after load holds the charts
+    dom = completed.stdout
+    assert "Compliance improvement plan" in dom
+    assert dom.count("<svg") >= 6
+    assert dom.count('class="bar"') >= 20          # histogram + weight bars
+    assert dom.count('class="cutoff"') == 2        # both risk cut-offs drawn
+    assert dom.count('class="cell"') == 9          # size x risk heat map
+
+    # 4. the charts are painted: a screenshot that is not blank and shows the chart colours
+    shot = tmp_path / "shot.png"
+    run_chromium(browser, page, tmp_path, f"--screenshot={shot}", "--window-size=1000,9000")
+    assert shot.exists() and shot.stat().st_size > 20_000
+    pixels = png_pixels(shot)
+    assert pixels.shape == (9000, 1000, 3)
+    background = colour_count(pixels, "#ffffff") + colour_count(pixels, "#f4f6f8")
+    assert background < 0.97 * pixels.shape[0] * pixels.shape[1]  # not blank
+    # the 'frequency' bars of the weights chart and the low-risk bars of the histogram
+    assert colour_count(pixels, report.SERIES_COLOURS[2]) > 300
+    assert colour_count(pixels, report.RISK_COLOURS["low"]) > 1000
