@@ -1,0 +1,199 @@
+"""Publish the marts for BI tools (`cip publish`): one Parquet file per table of schema marts
+plus a README.md describing every table and column.
+
+The warehouse is opened read-only, so publishing never blocks or alters it. Descriptions
+come from the dbt manifest (target/manifest.json, or $DBT_TARGET_PATH/manifest.json) when
+it exists, else from the models' yml files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from cip.paths import db_path, project_root
+
+HELP = "Write every mart to Parquet (one folder, for BI tools) with a README of tables and columns."
+
+README_MARKER = "<!-- written by cip publish -->"
+
+
+@dataclass
+class TableDoc:
+    description: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+
+
+def _target_dir() -> Path:
+    return project_root() / os.environ.get("DBT_TARGET_PATH", "target")
+
+
+def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
+    """Model name -> descriptions, for the models that land in schema marts."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    docs: dict[str, TableDoc] = {}
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "model":
+            continue
+        if str(node.get("schema", "")).split("_")[-1] != "marts" and "marts" not in node.get("fqn", []):
+            continue
+        name = node.get("alias") or node["name"]
+        docs[name] = TableDoc(
+            description=" ".join((node.get("description") or "").split()),
+            columns={column: " ".join((meta.get("description") or "").split())
+                     for column, meta in (node.get("columns") or {}).items()},
+            source=f"manifest ({node.get('original_file_path', '')})",
+        )
+    return docs
+
+
+def docs_from_yml(models_dir: Path) -> dict[str, TableDoc]:
+    """Model name -> descriptions, read straight from the yml files under models/."""
+    docs: dict[str, TableDoc] = {}
+    for path in sorted(Path(models_dir).rglob("*.yml")):
+        try:
+            content = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError:
+            continue
+        for model in content.get("models", []) or []:
+            if not isinstance(model, dict) or "name" not in model:
+                continue
+            docs[model["name"]] = TableDoc(
+                description=" ".join(str(model.get("description") or "").split()),
+                columns={column["name"]: " ".join(str(column.get("description") or "").split())
+                         for column in model.get("columns", []) or [] if isinstance(column, dict) and "name" in column},
+                source=f"yml ({path.relative_to(models_dir.parent)})",
+            )
+    return docs
+
+
+def load_docs(manifest_path: Path | None = None) -> tuple[dict[str, TableDoc], str]:
+    """Descriptions from the dbt manifest, with the yml files filling what it lacks (a manifest
+    parsed before a yml landed is stale; the yml files are what dbt parses into it)."""
+    manifest_path = manifest_path or _target_dir() / "manifest.json"
+    from_yml = docs_from_yml(project_root() / "models")
+    if not manifest_path.exists():
+        return from_yml, "the models' yml files (no dbt manifest found)"
+    docs = docs_from_manifest(manifest_path)
+    for name, yml_doc in from_yml.items():
+        doc = docs.setdefault(name, TableDoc(source=yml_doc.source))
+        doc.description = doc.description or yml_doc.description
+        for column, text in yml_doc.columns.items():
+            if not doc.columns.get(column):
+                doc.columns[column] = text
+    return docs, f"dbt manifest {manifest_path} (gaps filled from the models' yml files)"
+
+
+def mart_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'marts' order by table_name").fetchall()
+    return [row[0] for row in rows]
+
+
+def _quote_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def publish(db: Path, out_dir: Path, manifest_path: Path | None = None) -> list[dict[str, Any]]:
+    """Write marts.* to out_dir/<table>.parquet and out_dir/README.md; returns one dict per table."""
+    db = Path(db)
+    if not db.exists():
+        raise FileNotFoundError(f"no warehouse at {db}: run `cip build` first")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    docs, docs_origin = load_docs(manifest_path)
+    connection = duckdb.connect(str(db), read_only=True)
+    written: list[dict[str, Any]] = []
+    try:
+        tables = mart_tables(connection)
+        if not tables:
+            raise RuntimeError(f"the warehouse {db} has no table in schema marts: run `cip build` first")
+        for table in tables:
+            target = out_dir / f"{table}.parquet"
+            connection.execute(
+                f'copy (select * from marts."{table}") to {_quote_path(target)} (format parquet)')
+            columns = connection.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ? order by ordinal_position", [table]).fetchall()
+            rows = connection.execute(f'select count(*) from marts."{table}"').fetchone()[0]
+            written.append({"table": table, "file": target.name, "rows": rows, "columns": columns,
+                            "doc": docs.get(table, TableDoc())})
+    finally:
+        connection.close()
+    # files of marts that no longer exist would mislead a BI tool: remove the ones we wrote before
+    readme = out_dir / "README.md"
+    if readme.exists() and README_MARKER in readme.read_text():
+        current = {entry["file"] for entry in written}
+        for stale in out_dir.glob("*.parquet"):
+            if stale.name not in current:
+                stale.unlink()
+    readme.write_text(render_readme(written, db, docs_origin), encoding="utf-8")
+    return written
+
+
+def _cell(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_readme(written: list[dict[str, Any]], db: Path, docs_origin: str) -> str:
+    lines = [
+        README_MARKER,
+        "# customs-cip marts (Parquet)",
+        "",
+        f"Published {dt.datetime.now().replace(microsecond=0).isoformat(sep=' ')} from `{db}` by `cip publish`; "
+        f"descriptions from {docs_origin}.",
+        "One Parquet file per table of schema `marts`; point a BI tool (Power BI, Superset, Metabase, "
+        "DuckDB, pandas) at this folder. Requirement ids (M1..M22) refer to docs of the method.",
+        "",
+        "| table | rows | description |",
+        "|---|---:|---|",
+    ]
+    for entry in written:
+        description = entry["doc"].description or "_no description in the dbt project yet_"
+        lines.append(f"| [`{entry['table']}`](#{entry['table']}) | {entry['rows']:,} | {_cell(description)} |")
+    for entry in written:
+        doc: TableDoc = entry["doc"]
+        lines += [
+            "",
+            f"## {entry['table']}",
+            "",
+            f"File `{entry['file']}`, {entry['rows']:,} rows.",
+            "",
+            doc.description or "_No description in the dbt project yet._",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        for column, data_type in entry["columns"]:
+            lines.append(f"| `{column}` | {data_type} | {_cell(doc.columns.get(column, '')) or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=None,
+                        help="DuckDB file (default: CIP_DB_PATH or warehouse/customs_cip.duckdb)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: publish/)")
+    parser.add_argument("--manifest", type=Path, default=None,
+                        help="dbt manifest for descriptions (default: target/manifest.json; else the yml files)")
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out or project_root() / "publish"
+    try:
+        written = publish(args.db or db_path(), out, args.manifest)
+    except (FileNotFoundError, RuntimeError) as error:
+        print(f"cip publish: {error}")
+        return 1
+    total = sum(entry["rows"] for entry in written)
+    print(f"{len(written)} marts ({total:,} rows) written to {Path(out).resolve()} with README.md")
+    return 0
