@@ -1,0 +1,126 @@
+"""The benchmark's floor (one DuckDB query) and peer (pandas) compute the same thing (issue 7)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cip import bench
+from cip.generate import generate
+from cip.progress import Progress, format_seconds
+
+FLAGS = ["flag_risky_origin", "flag_unit_price", "flag_exempt_growth", "flag_repeat_offender", "flag_vat_mismatch"]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bench-data")
+    generate(out, declarations=30_000, seed=5, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def params() -> dict:
+    return bench.load_params()
+
+
+@pytest.fixture(scope="module")
+def floor_and_peer(tiny_data, params):
+    return bench.run_floor(tiny_data, params), bench.run_peer(tiny_data, params)
+
+
+def test_params_read_from_project(params):
+    assert params["half_months"] == params["window_months"] // 2
+    for code in bench.FLOOR_INDICATORS:
+        assert params[f"cmp_{code}"] in (">", ">=")
+        assert isinstance(params[f"thr_{code}"], float)
+
+
+def test_floor_and_peer_same_gri_per_operator(floor_and_peer):
+    (floor, _, _), (peer, _, _) = floor_and_peer
+    comparison = bench.compare_gri(floor, peer)
+    assert comparison["operators_only_one"] == 0
+    assert comparison["operators_both"] == len(floor) > 100
+    assert comparison["max_abs_gri_diff"] < 1e-9
+
+
+def test_floor_and_peer_same_flags_and_segments(floor_and_peer):
+    (floor, _, _), (peer, _, _) = floor_and_peer
+    merged = floor.merge(peer, on="tin", suffixes=("_floor", "_peer"))
+    for column in FLAGS + ["size_segment", "is_without_control"]:
+        assert (merged[f"{column}_floor"] == merged[f"{column}_peer"]).all(), column
+    for column in ["trade_value_usd", "vat_paid_usd"]:
+        assert merged[f"{column}_floor"].sub(merged[f"{column}_peer"]).abs().max() < 1e-6 * merged[f"{column}_floor"].max()
+
+
+def test_result_is_not_degenerate(floor_and_peer):
+    """Every flag fires for someone, GRIs spread over levels: agreement is not agreement on zeros."""
+    (floor, table4, _), _ = floor_and_peer
+    for flag in FLAGS:
+        assert 0 < floor[flag].sum() < len(floor), flag
+    assert floor["gri"].between(0, 1).all()
+    assert floor["gri"].nunique() > 3
+    assert set(floor["size_segment"]) == {"large", "medium", "small"}
+    assert table4["operators"].sum() == len(floor)
+
+
+def test_table4_counts_agree(floor_and_peer):
+    (_, floor_t4, _), (_, peer_t4, _) = floor_and_peer
+    columns = ["size_segment", "risk_level", "operators", "repeat_offenders", "operators_without_control"]
+    left = floor_t4[columns].astype({"operators": int, "repeat_offenders": int, "operators_without_control": int})
+    right = peer_t4[columns].astype({"operators": int, "repeat_offenders": int, "operators_without_control": int})
+    pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True))
+
+
+def test_floor_and_peer_follow_a_changed_threshold(tiny_data, params):
+    """The thresholds come from the catalogue: moving one moves both implementations alike."""
+    changed = dict(params, thr_TX_RISKY_ORIGIN=0.05)
+    floor, _, _ = bench.run_floor(tiny_data, changed)
+    peer, _, _ = bench.run_peer(tiny_data, changed)
+    base, _, _ = bench.run_floor(tiny_data, params)
+    assert floor["flag_risky_origin"].sum() > base["flag_risky_origin"].sum()
+    assert bench.compare_gri(floor, peer)["max_abs_gri_diff"] < 1e-9
+
+
+def test_daily_file_adds_new_lines_and_corrections(tmp_path):
+    generate(tmp_path, declarations=5_000, seed=9, progress=False)
+    daily = bench.write_daily_file(tmp_path, corrections=7)
+    frame = pd.read_parquet(daily["file"])
+    assert daily["corrections"] == 7 and daily["rows"] > 7
+    new = frame[frame["version"] == 1]
+    assert (new["declaration_date"] == daily["day"]).all()
+    assert new["declaration_id"].str.startswith("D").all()
+    base = pd.read_parquet(tmp_path / "declarations.parquet")
+    corrected = frame[frame["version"] > 1].merge(base, on=["declaration_id", "item_no"], suffixes=("", "_base"))
+    assert len(corrected.drop_duplicates(["declaration_id", "item_no"])) == 7
+
+
+def test_progress_eta_from_stage_weights():
+    now = [0.0]
+    stream = io.StringIO()
+    progress = Progress({"a": 1, "b": 3}, label="t", stream=stream, clock=lambda: now[0])
+    progress.start("a")
+    now[0] = 10.0
+    progress.finish("a")
+    assert progress.fraction() == pytest.approx(0.25)
+    assert progress.eta() == pytest.approx(30.0)
+    progress.start("b")
+    now[0] = 20.0
+    progress.update("b", done=1, total=3, unit="rows")
+    assert "left ~" in stream.getvalue() and "1/3 rows" in stream.getvalue()
+    assert format_seconds(125) == "2m05s" and format_seconds(None) == "?"
+
+
+def test_markdown_block_states_targets():
+    stage = {"wall_s": 10.0, "peak_rss_mb": 1000.0, "rc": 0, "note": ""}
+    result = {"declarations": 10_000_000, "load_before": "0.1", "load_after": "0.2",
+              "stages": {"dbt build (all)": dict(stage, wall_s=75.0), bench.GRI_STAGE: stage,
+                         "floor (DuckDB query)": dict(stage, wall_s=2.0), "peer (pandas)": dict(stage, wall_s=30.0)},
+              "ratios": {"gri_path_over_floor": 5.0, "peer_over_floor": 15.0}, "layers": {}}
+    block = bench.markdown_block([result], "cip bench", bench.machine_info())
+    assert "10M full dbt build <= 60 s: MISSED (75.0 s)" in block
+    assert "GRI path <= 4x floor: MISSED (5.00x)" in block
+    assert "faster than pandas peer: met" in block
