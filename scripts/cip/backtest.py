@@ -27,7 +27,6 @@ share of all those lines. The random baseline ranks everything as tied.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import sys
@@ -344,12 +343,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_declarations(args: argparse.Namespace, data: Path) -> int:
-    """Hook for the declaration-level risk score (marts.declaration_risk): delegates to
-    cip.backtest_declarations.run(args, data) when that module exists."""
-    if importlib.util.find_spec("cip.backtest_declarations") is None:
+    """`--level declarations`: the declaration-level risk score (marts.declaration_risk) is
+    scored by cip.backtest_declarations.run(args, data), on the warehouse of --db (default
+    CIP_DB_PATH): that score is point in time, so no rebuild as of the date is needed."""
+    try:
+        from cip import backtest_declarations
+    except ModuleNotFoundError as error:
+        if error.name not in (None, "cip.backtest_declarations"):
+            raise
         print("cip backtest: --level declarations needs cip.backtest_declarations "
-              "(the declaration-level risk score), which is not installed in this checkout", file=sys.stderr)
+              "(the declaration-level risk score), which is not in this checkout", file=sys.stderr)
         return 2
-    from cip import backtest_declarations
-
     return int(backtest_declarations.run(args, data) or 0)
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cip.backtest ...`: the same as `cip backtest ...`."""
+    parser = argparse.ArgumentParser(prog="cip backtest", description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

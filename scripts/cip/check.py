@@ -102,6 +102,7 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
 
 def raw_files(data: Path, table: str) -> list[Path]:
     """Same lookup as the read_raw_source macro: <t>.parquet, <t>/*.parquet, <t>.csv."""
+    data = Path(data)
     found = [p for p in [data / f"{table}.parquet"] if p.exists()]
     found += sorted((data / table).glob("*.parquet")) if (data / table).is_dir() else []
     found += [p for p in [data / f"{table}.csv"] if p.exists()]
@@ -469,8 +470,8 @@ def compute(data: Path, config: dict) -> Result:
     has_norm = lines["lower_bound"].notna().to_numpy(bool)
     below = (lines["unit_value_usd"] < lines["lower_bound"]).fillna(False).to_numpy(bool)
     isic_known = operator_isic.isin(isic_with_concordance).to_numpy(bool)
-    consistent = np.array([(a, b) in concordance_pairs for a, b in zip(operator_isic, lines["hs_chapter"])], dtype=bool) \
-        if len(lines) else np.zeros(0, dtype=bool)
+    consistent = pd.MultiIndex.from_arrays([operator_isic.astype(object), lines["hs_chapter"].astype(object)]).isin(
+        list(concordance_pairs)) if len(lines) and concordance_pairs else np.zeros(len(lines), dtype=bool)
     value_usd = lines["customs_value_usd"].to_numpy(float)
     value_lcu = lines["customs_value_lcu"].to_numpy(float)
 
@@ -890,3 +891,14 @@ def run(args: argparse.Namespace) -> int:
     data = args.data or default_data_dir()
     db = args.db or default_db_path()
     return 1 if check(data, db, args.vars, args.as_of) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cip.check ...`: the same as `cip check ...`."""
+    parser = argparse.ArgumentParser(prog="cip check", description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -88,15 +88,35 @@ def test_horizon_end_adds_calendar_months():
     assert backtest.horizon_end(pd.Timestamp("2024-08-31"), 6) == pd.Timestamp("2025-02-28")
 
 
-def test_declaration_level_without_its_module_says_so(tmp_path, capsys):
+def _declaration_args(tmp_path):
     parser = argparse.ArgumentParser()
     backtest.add_arguments(parser)
-    args = parser.parse_args(["--as-of", "2025-06-30", "--level", "declarations", "--data", str(tmp_path)])
-    import importlib.util
+    return parser.parse_args(["--as-of", "2025-06-30", "--level", "declarations", "--data", str(tmp_path)])
 
-    if importlib.util.find_spec("cip.backtest_declarations") is not None:
-        pytest.skip("the declaration-level module exists: the hook delegates to it")
-    assert backtest.run(args) == 2
+
+def test_declaration_level_delegates_to_its_module(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import cip
+
+    calls = []
+    fake = types.ModuleType("cip.backtest_declarations")
+    fake.run = lambda args, data: calls.append((args.as_of, args.horizon, data)) or 0
+    monkeypatch.setitem(sys.modules, "cip.backtest_declarations", fake)
+    monkeypatch.setattr(cip, "backtest_declarations", fake, raising=False)
+    assert backtest.run(_declaration_args(tmp_path)) == 0
+    assert calls == [("2025-06-30", 12, tmp_path.resolve())]
+
+
+def test_declaration_level_without_its_module_says_so(tmp_path, monkeypatch, capsys):
+    import sys
+
+    import cip
+
+    monkeypatch.setitem(sys.modules, "cip.backtest_declarations", None)
+    monkeypatch.delattr(cip, "backtest_declarations", raising=False)
+    assert backtest.run(_declaration_args(tmp_path)) == 2
     assert "backtest_declarations" in capsys.readouterr().err
 
 
