@@ -1,0 +1,35 @@
+"""The cip command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from cip.cli import build_parser
+from cip.contract import load_contract, render_markdown
+from cip.paths import project_root
+
+
+def test_help_lists_commands():
+    help_text = build_parser().format_help()
+    for command in ("generate", "build", "demo", "contract"):
+        assert command in help_text
+
+
+def test_contract_document_is_current():
+    """docs/source_contract.md is generated from the source yml: regenerate with `cip contract --write`."""
+    expected = render_markdown(load_contract())
+    assert (project_root() / "docs" / "source_contract.md").read_text() == expected
+
+
+def test_contract_covers_every_source_table():
+    tables = load_contract()
+    assert {"declarations", "control_results", "advance_rulings", "taxpayers", "tax_returns", "tax_audits",
+            "hs_nomenclature", "country_risk", "sensitive_goods", "exchange_rates"} <= set(tables)
+    assert not tables["declarations"].optional and tables["tax_returns"].optional
+
+
+def test_cli_runs_as_a_program():
+    result = subprocess.run([sys.executable, "-m", "cip.cli", "contract"], capture_output=True, text=True,
+                            cwd=project_root())
+    assert result.returncode == 0 and "# The source contract" in result.stdout
