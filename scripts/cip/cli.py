@@ -15,6 +15,13 @@ SUBCOMMANDS = {
     "generate": "cip.generate",
     "build": "cip.build",
     "demo": "cip.build",
+    "check": "cip.check",
+    "backtest": "cip.backtest",
+    "report": "cip.report",
+    "publish": "cip.publish",
+    "explain": "cip.explain",
+    "docs-check": "cip.docs_check",
+    "bench": "cip.bench",
     "contract": "cip.contract",
 }
 
@@ -26,9 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
-        adder = getattr(module, f"add_{name}_arguments", None) or module.add_arguments
-        runner = getattr(module, f"run_{name}", None) or module.run
-        help_text = getattr(module, f"HELP_{name.upper()}", None) or getattr(module, "HELP", None) \
+        attr = name.replace("-", "_")
+        adder = getattr(module, f"add_{attr}_arguments", None) or module.add_arguments
+        runner = getattr(module, f"run_{attr}", None) or module.run
+        help_text = getattr(module, f"HELP_{attr.upper()}", None) or getattr(module, "HELP", None) \
             or (module.__doc__ or "").strip().splitlines()[0]
         command = sub.add_parser(name, help=help_text, description=help_text)
         adder(command)
