@@ -1,0 +1,115 @@
+{#- M20: per treatment_code, compared operator and window (before, after): its examined
+    declaration lines (dated by the declaration date) and those where an irregularity was
+    found, and its controls of any type (dated by the control date) with the irregular
+    ones and the amount reassessed. An operator without activity in a window keeps a row
+    of zeros. -#}
+
+with
+
+groups as (
+    select * from {{ ref('int_treatment_effect_groups') }}
+),
+
+declarations as (
+    select * from {{ ref('stg_customs__declarations') }}
+),
+
+control_results as (
+    select * from {{ ref('stg_customs__control_results') }}
+),
+
+examinations as (
+    select * from control_results
+    where control_type = 'examination'
+),
+
+examined_lines as (
+    select
+        declarations.tin,
+        declarations.declaration_id,
+        declarations.item_no,
+        declarations.declaration_date,
+        max(case when examinations.is_irregular then 1 else 0 end) as is_irregular
+    from examinations
+    inner join declarations
+        on examinations.declaration_id = declarations.declaration_id
+            and (examinations.item_no is null or examinations.item_no = declarations.item_no)
+    group by declarations.tin, declarations.declaration_id, declarations.item_no, declarations.declaration_date
+),
+
+windows as (
+    select
+        groups.treatment_code,
+        groups.tin,
+        groups.group_name,
+        'before' as window_name,
+        groups.before_start as window_start,
+        groups.treatment_start_date as window_end
+    from groups
+    union all
+    select
+        groups.treatment_code,
+        groups.tin,
+        groups.group_name,
+        'after' as window_name,
+        groups.treatment_start_date as window_start,
+        groups.after_end as window_end
+    from groups
+),
+
+line_counts as (
+    select
+        windows.treatment_code,
+        windows.tin,
+        windows.window_name,
+        count(*) as examined_lines,
+        sum(examined_lines.is_irregular) as irregular_lines
+    from windows
+    inner join examined_lines
+        on windows.tin = examined_lines.tin
+            and examined_lines.declaration_date >= windows.window_start
+            and examined_lines.declaration_date < windows.window_end
+    group by windows.treatment_code, windows.tin, windows.window_name
+),
+
+control_counts as (
+    select
+        windows.treatment_code,
+        windows.tin,
+        windows.window_name,
+        count(*) as controls,
+        sum(case when control_results.is_irregular then 1 else 0 end) as irregular_controls,
+        sum(control_results.amount_reassessed_lcu) as amount_reassessed_lcu
+    from windows
+    inner join control_results
+        on windows.tin = control_results.tin
+            and control_results.control_date >= windows.window_start
+            and control_results.control_date < windows.window_end
+    group by windows.treatment_code, windows.tin, windows.window_name
+),
+
+final as (
+    select
+        windows.treatment_code,
+        windows.tin,
+        windows.group_name,
+        windows.window_name,
+        windows.window_start,
+        windows.window_end,
+        coalesce(line_counts.examined_lines, 0) as examined_lines,
+        coalesce(line_counts.irregular_lines, 0) as irregular_lines,
+        coalesce(control_counts.controls, 0) as controls,
+        coalesce(control_counts.irregular_controls, 0) as irregular_controls,
+        cast(coalesce(control_counts.amount_reassessed_lcu, 0) as {{ type_double() }}) as amount_reassessed_lcu
+    from windows
+    left join line_counts
+        on windows.treatment_code = line_counts.treatment_code
+            and windows.tin = line_counts.tin
+            and windows.window_name = line_counts.window_name
+    left join control_counts
+        on windows.treatment_code = control_counts.treatment_code
+            and windows.tin = control_counts.tin
+            and windows.window_name = control_counts.window_name
+)
+
+select * from final
