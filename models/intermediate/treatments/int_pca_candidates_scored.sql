@@ -1,7 +1,7 @@
 {#- M10 (note: the GRI as input to the annual PCA plan): every operator of
-    dim_operators with its audit type (by size), revenue at stake, the date of its
+    dim_operators with the inputs of its revenue at stake, the date of its
     last PCA and the indicators behind its GRI. Ranking and capacity are applied in
-    the pca_plan mart. revenue_at_stake_usd = GRI x (duty + VAT + excise paid in the
+    the pca_plan mart, which also sets the audit type. revenue_at_stake_usd = GRI x (duty + VAT + excise paid in the
     window, USD) + var pca_reassessment_blend x amount reassessed in the window (USD). -#}
 
 with
@@ -67,11 +67,6 @@ final as (
         operators.risk_level,
         risk_levels.sort_order as risk_sort_order,
         operators.gri,
-        case operators.size_segment
-            when 'large' then 'comprehensive'
-            when 'medium' then 'narrowed'
-            else 'desk'
-        end as audit_type,
         operators.duty_paid_usd + operators.vat_paid_usd + operators.excise_paid_usd as taxes_paid_usd,
         operators.amount_reassessed_lcu
         * {{ safe_divide(

@@ -11,6 +11,17 @@ candidates as (
     select * from {{ ref('int_pca_candidates_scored') }}
 ),
 
+typed as (
+    select
+        *,
+        case size_segment
+            when 'large' then 'comprehensive'
+            when 'medium' then 'narrowed'
+            else 'desk'
+        end as audit_type
+    from candidates
+),
+
 scored as (
     select
         *,
@@ -28,7 +39,7 @@ scored as (
             when 'narrowed' then {{ var('pca_capacity_narrowed') }}
             else {{ var('pca_capacity_desk') }}
         end as type_capacity
-    from candidates
+    from typed
 ),
 
 ranked as (
@@ -39,7 +50,13 @@ ranked as (
                     partition by audit_type, candidate_tier is null
                     order by candidate_tier, risk_sort_order, revenue_at_stake_usd desc, gri desc, tin
                 )
-        end as rank_in_type
+        end as rank_in_type,
+        case when candidate_tier is not null then
+                row_number() over (
+                    partition by candidate_tier is null
+                    order by candidate_tier, risk_sort_order, revenue_at_stake_usd desc, gri desc, tin
+                )
+        end as plan_rank
     from scored
 ),
 
@@ -57,6 +74,7 @@ final as (
         has_recent_pca,
         cast(candidate_tier as integer) as candidate_tier,
         cast(rank_in_type as integer) as rank_in_type,
+        cast(plan_rank as integer) as plan_rank,
         cast(type_capacity as integer) as type_capacity,
         coalesce(rank_in_type <= type_capacity, false) as is_selected,
         case

@@ -1,0 +1,121 @@
+{#- M10 (point in time): per month, the brokers, tariff lines and origin countries that
+    were risky on the first day of the month, from examinations CLOSED before that day
+    over the preceding var window_months (same support and lift rule as M2:
+    risky_min_examined_lines, risky_min_lift), plus the static reference lists as
+    var risky_reference_mode says (reference lists are assumed known in advance).
+    One row per month, dimension and risky value. -#}
+{%- set mode = var('risky_reference_mode') -%}
+{%- set dimensions = ['declarant_id', 'hs_code', 'origin_country'] -%}
+
+with
+
+months as (
+    select month_start from {{ ref('int_declaration_months') }}
+),
+
+examinations as (
+    select * from {{ ref('int_examinations_dated') }}
+),
+
+{% for dimension in dimensions %}
+by_month_{{ dimension }} as (
+    select
+        '{{ dimension }}' as dimension,
+        {{ dimension }} as dimension_value,
+        control_month,
+        count(*) as examined_lines,
+        sum(case when is_irregular then 1 else 0 end) as irregular_lines
+    from examinations
+    where {{ dimension }} is not null
+    group by {{ dimension }}, control_month
+),
+{% endfor %}
+
+by_month as (
+    {% for dimension in dimensions %}
+        select * from by_month_{{ dimension }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+trailing_window as (
+    select
+        months.month_start,
+        by_month.dimension,
+        by_month.dimension_value,
+        sum(by_month.examined_lines) as examined_lines,
+        sum(by_month.irregular_lines) as irregular_lines
+    from months
+    inner join by_month
+        on by_month.control_month < months.month_start
+            and by_month.control_month
+            >= cast({{ dbt.dateadd('month', -1 * (var('window_months') | int), 'months.month_start') }} as date)
+    group by months.month_start, by_month.dimension, by_month.dimension_value
+),
+
+overall as (
+    select
+        month_start,
+        dimension,
+        {{ safe_divide('sum(irregular_lines)', 'sum(examined_lines)') }} as overall_hit_rate
+    from trailing_window
+    group by month_start, dimension
+),
+
+derived as (
+    select
+        trailing_window.month_start,
+        trailing_window.dimension,
+        trailing_window.dimension_value,
+        'derived' as risk_source
+    from trailing_window
+    inner join overall
+        on trailing_window.month_start = overall.month_start
+            and trailing_window.dimension = overall.dimension
+    where trailing_window.examined_lines >= {{ var('risky_min_examined_lines') }}
+        and {{ safe_divide('trailing_window.irregular_lines', 'trailing_window.examined_lines') }}
+        >= {{ var('risky_min_lift') }} * overall.overall_hit_rate
+        and trailing_window.irregular_lines > 0
+),
+
+listed as (
+    select
+        months.month_start,
+        'hs_code' as dimension,
+        risky_hs_codes.hs_code as dimension_value,
+        'reference' as risk_source
+    from months
+    cross join {{ ref('int_risky_hs_codes') }} as risky_hs_codes
+    where risky_hs_codes.is_listed_sensitive
+    union all
+    select
+        months.month_start,
+        'origin_country' as dimension,
+        risky_countries.country_code as dimension_value,
+        'reference' as risk_source
+    from months
+    cross join {{ ref('int_risky_countries') }} as risky_countries
+    where risky_countries.is_listed_high_risk
+),
+
+combined as (
+    {% if mode in ('derived', 'both') -%}
+        select * from derived
+    {%- endif %}
+    {% if mode == 'both' %}union all{% endif %}
+    {% if mode in ('reference', 'both') -%}
+        select * from listed
+    {%- endif %}
+),
+
+final as (
+    select
+        month_start,
+        dimension,
+        dimension_value,
+        {{ dbt.listagg('risk_source', "', '", 'order by risk_source') }} as risk_sources
+    from combined
+    group by month_start, dimension, dimension_value
+)
+
+select * from final
