@@ -130,12 +130,12 @@ def format_cell(column: str, value: Any) -> str:
         name = column.lower()
         if isinstance(value, float) and math.isnan(value):
             return "–"
+        if _PCT_NAME.search(name):
+            return fmt_pct(value)
         if _MONEY_USD.search(name):
             return fmt_usd(value)
         if _MONEY_LCU.search(name):
             return f"LCU {float(value):,.0f}"
-        if _PCT_NAME.search(name):
-            return fmt_pct(value)
         if isinstance(value, int):
             return fmt_int(value)
         if _SCORE_NAME.search(name):
@@ -406,10 +406,33 @@ def grouped_hbar_svg(categories: Sequence[str], series: dict[str, Sequence[float
     return "".join(parts)
 
 
+def period_label(period: Any, grain: str | None = None) -> str:
+    if isinstance(period, (dt.date, dt.datetime)):
+        if grain == "quarter":
+            return f"{period.year} Q{(period.month - 1) // 3 + 1}"
+        if grain == "year":
+            return str(period.year)
+        return period.isoformat()[:7]
+    return str(period)
+
+
 def line_chart_svg(periods: Sequence[Any], series: dict[str, Sequence[float | None]], title: str,
-                   value_format: Callable[[float], str] = _short, width: int = 360, height: int = 200) -> str:
-    """A small line chart (a KPI over periods); gaps where a value is missing."""
-    left, right, top, bottom = 52, 12, 26, 34
+                   value_format: Callable[[float], str] = _short, width: int = 360, height: int = 200,
+                   grain: str | None = None) -> str:
+    """A small line chart (a KPI over periods); gaps where a value is missing; legend below."""
+    left, right, top, bottom = 64, 14, 26, 26
+    # legend rows: items laid out left to right, wrapping at the chart width
+    legend: list[tuple[float, int, str, str]] = []
+    if len(series) > 1:
+        x, row = float(left), 0
+        for number, name in enumerate(series):
+            item_w = 16 + 6.2 * len(str(name)) + 12
+            if x + item_w > width - right and x > left:
+                x, row = float(left), row + 1
+            legend.append((x, row, SERIES_COLOURS[number % len(SERIES_COLOURS)], str(name)))
+            x += item_w
+    legend_h = (max(row for _, row, _, _ in legend) + 1) * 15 + 4 if legend else 0
+    total_h = height + legend_h
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [value for values in series.values() for value in values if value is not None]
     low = min(values + [0.0])
@@ -426,19 +449,18 @@ def line_chart_svg(periods: Sequence[Any], series: dict[str, Sequence[float | No
     def y_of(value: float) -> float:
         return top + plot_h - (value - low) / (high - low) * plot_h
 
-    parts = [_svg_open(width, height, title)]
+    parts = [_svg_open(width, total_h, title)]
     parts.append(f'<text x="{left}" y="14" class="charttitle">{esc(title)}</text>')
     for tick in range(3):
         value = low + (high - low) * tick / 2
         y = y_of(value)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
                      f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{value_format(value)}</text>')
-    label_every = max(1, math.ceil(count / 6))
+    label_every = max(1, math.ceil(count / 5))
     for index, period in enumerate(periods):
-        if index % label_every == 0 or index == count - 1:
-            text = period.isoformat()[:7] if isinstance(period, (dt.date, dt.datetime)) else str(period)
+        if index % label_every == 0:
             parts.append(f'<text x="{x_of(index):.1f}" y="{height - bottom + 14}" text-anchor="middle" '
-                         f'class="tick">{esc(text)}</text>')
+                         f'class="tick">{esc(period_label(period, grain))}</text>')
     for number, (name, values) in enumerate(series.items()):
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
         segments: list[list[str]] = [[]]
@@ -448,14 +470,16 @@ def line_chart_svg(periods: Sequence[Any], series: dict[str, Sequence[float | No
                 continue
             segments[-1].append(f"{x_of(index):.1f},{y_of(float(value)):.1f}")
             parts.append(f'<circle cx="{x_of(index):.1f}" cy="{y_of(float(value)):.1f}" r="2.5" fill="{colour}">'
-                         f'<title>{esc(name)} {esc(periods[index])}: {value_format(float(value))}</title></circle>')
+                         f'<title>{esc(name)} {esc(period_label(periods[index], grain))}: '
+                         f'{value_format(float(value))}</title></circle>')
         for segment in segments:
             if len(segment) > 1:
                 parts.append(f'<polyline class="line" fill="none" stroke="{colour}" stroke-width="2" '
                              f'points="{" ".join(segment)}"/>')
-        if len(series) > 1:
-            parts.append(f'<text x="{left + 4 + number * 110}" y="{height - 4}" class="tick" fill="{colour}">'
-                         f'{esc(name)}</text>')
+    for x, row, colour, name in legend:
+        y = height + 4 + row * 15
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 14:.1f}" y="{y + 9:.1f}" class="tick">{esc(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -747,8 +771,9 @@ def section_vulnerabilities(warehouse: Warehouse) -> str:
                                      "expected_effect", "probability", "priority", "priority_band"]
                if column in warehouse.columns("marts.vulnerability_priorities")]
     max_priority = max([row.get("priority") or 0 for row in rows] + [1])
-    return (f"<p>{fmt_int(total)} vulnerabilities in the register; the 15 with the highest priority "
-            f"(expected effect x probability):</p>"
+    return (f"<p>{fmt_int(total)} vulnerabilities in the register; "
+            f"{'the ' + fmt_int(len(rows)) + ' with the highest priority' if total > len(rows) else 'all of them'}, "
+            f"ranked by priority (expected effect x probability):</p>"
             + html_table(rows, columns, headers={"priority_rank": "Rank"},
                          cell_html={"priority": lambda row: f'{inline_bar((row["priority"] or 0) / max_priority, SERIES_COLOURS[4], 70)} '
                                                             f'{esc(fmt_int(row["priority"]))}'}))
@@ -843,8 +868,8 @@ def _value_formatter(name: str) -> Callable[[float], str]:
 
 
 UNIT_FORMATS: dict[str, Callable[[float], str]] = {
-    "usd": lambda value: "USD " + _short(value),
-    "lcu": lambda value: "LCU " + _short(value),
+    "usd": _short,
+    "lcu": _short,
     "share": lambda value: fmt_pct(value, 1),
     "ratio": lambda value: fmt_pct(value, 1),
     "rate": lambda value: fmt_pct(value, 1),
@@ -899,16 +924,19 @@ def long_kpi_section(warehouse: Warehouse, relation: str, max_series: int = 5) -
                                 and row["period_start"] == period), None) for period in periods]
                   for value in sorted(keep)}
         title = label(kpi_code) + ("" if dimension == "total" else f" by {label(dimension).lower()}")
+        if str(unit) in ("usd", "lcu") and str(unit).upper() not in title:
+            title += f" ({str(unit).upper()})"
         if len(totals) > max_series:
             title += f" (top {max_series})"
-        charts.append(line_chart_svg(periods, series, title, _unit_format(unit)))
+        charts.append(line_chart_svg(periods, series, title, _unit_format(unit), grain=grain))
         last = max(row["period_start"] for row in chosen)
         for row in chosen:
             if row["period_start"] == last and str(row["dimension_value"]) in keep:
-                formatter = _unit_format(unit)
+                formatter = {"usd": fmt_usd, "lcu": lambda value: f"LCU {float(value):,.0f}"}.get(
+                    str(unit), _unit_format(unit))
                 latest_rows.append({
                     "kpi": label(kpi_code),
-                    "period": format_cell("period_start", row["period_start"]),
+                    "period": period_label(row["period_start"], grain),
                     "breakdown": "total" if dimension == "total" else f"{dimension} = {row['dimension_value']}",
                     "value": formatter(row["kpi_value"]) if row["kpi_value"] is not None else "–",
                     "previous": formatter(row["previous_value"]) if row.get("previous_value") is not None else "–",
@@ -953,8 +981,8 @@ def section_kpi_operational(warehouse: Warehouse) -> str:
     risks = sorted({row["compliance_risk"] for row in rows})
     measures = [(name, title, formatter) for name, title, formatter in (
         ("cases_detected", "Cases detected", _short),
-        ("amount_reassessed_usd", "Amount reassessed", UNIT_FORMATS["usd"]),
-        ("amount_collected_usd", "Amount collected", UNIT_FORMATS["usd"]),
+        ("amount_reassessed_usd", "Amount reassessed (USD)", _short),
+        ("amount_collected_usd", "Amount collected (USD)", _short),
     ) if name in columns]
     charts = []
     for name, title, formatter in measures:
@@ -962,7 +990,7 @@ def section_kpi_operational(warehouse: Warehouse) -> str:
                                and row["period_start"] == period), None) for period in periods]
                   for risk in risks}
         charts.append(line_chart_svg(periods, series, f"{title} per compliance risk", formatter,
-                                     width=540, height=230))
+                                     width=540, height=230, grain=grain))
     last = periods[-1]
     latest = [row for row in rows if row["period_start"] == last]
     table_columns = [column for column in ["compliance_risk", "cases_detected", "cases_detected_variation_rate",
@@ -972,13 +1000,83 @@ def section_kpi_operational(warehouse: Warehouse) -> str:
     headers = {f"{name}_variation_rate": "change" for name, _, _ in measures}
     return (f'<p class="intro">Per {esc(grain)}, examinations and post-clearance audits together, '
             f'complete periods only.</p><div class="smallmultiples wide">{"".join(charts)}</div>'
-            f'<h3>{esc(format_cell("period_start", last))} against the period before</h3>'
+            f'<h3>{esc(period_label(last, grain))} against the period before</h3>'
             f'{html_table(latest, table_columns, headers=headers)}')
+
+
+def forest_plot_svg(rows: Sequence[dict[str, Any]], title: str) -> str:
+    """One line per treatment: the difference-in-differences estimate with its confidence
+    interval, in percentage points, against the zero line (no effect)."""
+    width, row_h, left, right, top = 760, 34, 190, 30, 30
+    height = top + row_h * len(rows) + 34
+    bounds = [abs(float(row[key])) for row in rows for key in ("did_ci_lower", "did_ci_upper", "did_irregularity_rate")
+              if row.get(key) is not None]
+    extent = _nice_max(max(bounds + [0.01]))
+    plot_w = width - left - right
+
+    def x_of(value: float) -> float:
+        return left + (value + extent) / (2 * extent) * plot_w
+
+    parts = [_svg_open(width, height, title)]
+    for tick in range(-2, 3):
+        value = extent * tick / 2
+        x = x_of(value)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{height - 26}" '
+                     f'stroke="{INK if tick == 0 else GRID}" stroke-width="{1.5 if tick == 0 else 1}"/>'
+                     f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" class="tick">{value * 100:+.1f} pts</text>')
+    parts.append(f'<text x="{x_of(-extent):.1f}" y="16" class="tick">irregularity rate fell more '
+                 f'for the treated</text><text x="{x_of(extent):.1f}" y="16" text-anchor="end" class="tick">'
+                 f'rose more for the treated</text>')
+    for index, row in enumerate(rows):
+        y = top + index * row_h + row_h / 2
+        estimate = row.get("did_irregularity_rate")
+        parts.append(f'<text x="{left - 10}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+                     f'{esc(row.get("treatment_code"))}</text>')
+        if estimate is None:
+            parts.append(f'<text x="{x_of(0) + 6:.1f}" y="{y + 4:.1f}" class="tick">no estimate</text>')
+            continue
+        colour = SERIES_COLOURS[0] if row.get("is_significant") else MUTED
+        low, high = row.get("did_ci_lower"), row.get("did_ci_upper")
+        if low is not None and high is not None:
+            parts.append(f'<line class="ci" x1="{x_of(float(low)):.1f}" x2="{x_of(float(high)):.1f}" '
+                         f'y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="3"/>')
+        parts.append(f'<circle class="estimate" cx="{x_of(float(estimate)):.1f}" cy="{y:.1f}" r="6" fill="{colour}">'
+                     f'<title>{esc(row.get("treatment_code"))}: {float(estimate) * 100:+.2f} pts</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _points(value: Any) -> str:
+    return "–" if value is None else f"{float(value) * 100:+.1f} pts"
 
 
 def section_treatment_effect(warehouse: Warehouse) -> str:
     warehouse.require("marts.treatment_effect")
-    return generic_top_table(warehouse, "marts.treatment_effect", limit=30, max_columns=12)
+    columns = set(warehouse.columns("marts.treatment_effect"))
+    needed = {"treatment_code", "did_irregularity_rate", "treated_rate_change", "comparison_rate_change"}
+    if not needed <= columns:
+        return generic_top_table(warehouse, "marts.treatment_effect", limit=30, max_columns=12)
+    rows = warehouse.rows("select * from marts.treatment_effect order by treatment_code")
+    if not rows:
+        return '<p class="note">No treatment is recorded in the data (marts.treatment_effect is empty).</p>'
+    shown = [column for column in ["treatment_code", "treatment_start_date", "treated_operators_examined",
+                                   "comparison_operators_examined", "treated_rate_change", "comparison_rate_change",
+                                   "did_irregularity_rate", "did_ci_lower", "did_ci_upper", "is_significant"]
+             if column in columns]
+    point_columns = ["treated_rate_change", "comparison_rate_change", "did_irregularity_rate",
+                     "did_ci_lower", "did_ci_upper"]
+    headers = {"treated_operators_examined": "Treated operators", "comparison_operators_examined":
+               "Comparison operators", "treated_rate_change": "Treated: after - before", "comparison_rate_change": "Comparison: after - before",
+               "did_irregularity_rate": "Effect (DiD)", "did_ci_lower": "CI low", "did_ci_upper": "CI high",
+               "is_significant": "Significant"}
+    return ("<p>Change of the irregularity rate of examined lines, after minus before the treatment started, "
+            "for treated operators and for comparable operators under regular control; the effect is the "
+            "difference of the two changes (difference in differences). A negative effect means compliance "
+            "improved more under the treatment. Blue estimates are significant, grey ones are not.</p>"
+            + forest_plot_svg(rows, "Treatment effect on the irregularity rate (difference in differences)")
+            + html_table(rows, shown, headers=headers,
+                         cell_html={column: (lambda row, column=column: esc(_points(row.get(column))))
+                                    for column in point_columns if column in columns}))
 
 
 SECTIONS: list[Section] = [

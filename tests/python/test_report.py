@@ -57,6 +57,7 @@ def test_number_formatting_for_humans():
     assert report.format_cell("pct_operators", 0.25) == "25.0%"
     assert report.format_cell("amount_collected_lcu", 10_000.0) == "LCU 10,000"
     assert report.format_cell("gri", 0.41234) == "0.412"
+    assert report.format_cell("amount_collected_usd_variation_rate", -1.0) == "-100.0%"
     assert report.format_cell("operators", 12000) == "12,000"
     assert report.format_cell("is_aeo", True) == "yes"
     assert report.label("pct_trade_value") == "% of value"
