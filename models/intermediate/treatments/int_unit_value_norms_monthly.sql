@@ -41,7 +41,7 @@ trailing_window as (
         {{ median('monthly_medians.median_unit_value_usd') }} as norm_unit_value_usd
     from months
     inner join monthly_medians
-        on monthly_medians.declaration_month < months.month_start
+        on months.month_start > monthly_medians.declaration_month
             and monthly_medians.declaration_month
             >= cast({{ dbt.dateadd('month', -1 * (var('window_months') | int), 'months.month_start') }} as date)
     group by months.month_start, monthly_medians.hs_code, monthly_medians.value_unit

@@ -12,27 +12,34 @@ reasons as (
         tin,
         concat_ws(
             '; ',
-            case when not passes_risk_level then
-                'risk level ' || risk_level || ' above {{ var("aeo_max_risk_level") }}'
+            case
+                when not passes_risk_level
+                    then 'risk level ' || risk_level || ' above {{ var("aeo_max_risk_level") }}'
             end,
-            case when not passes_history then
-                'trading history of ' || cast(history_months as varchar)
-                || ' months, below {{ var("aeo_min_history_months") }}'
+            case
+                when not passes_history
+                    then 'trading history of ' || cast(history_months as varchar)
+                        || ' months, below {{ var("aeo_min_history_months") }}'
             end,
-            case when not passes_no_serious_violation then
-                cast(serious_findings as varchar) || ' serious violation(s) found in the window'
+            case
+                when not passes_no_serious_violation
+                    then cast(serious_findings as varchar) || ' serious violation(s) found in the window'
             end,
-            case when not passes_tax_compliance and not is_registered then
-                'not in the tax register'
+            case
+                when not passes_tax_compliance and not is_registered
+                    then 'not in the tax register'
             end,
-            case when not passes_tax_compliance and is_registered and returns_missing > 0 then
-                cast(returns_missing as varchar) || ' tax return(s) not filed'
+            case
+                when not passes_tax_compliance and is_registered and returns_missing > 0
+                    then cast(returns_missing as varchar) || ' tax return(s) not filed'
             end,
-            case when not passes_tax_compliance and is_registered and tax_audits_irregular > 0 then
-                cast(tax_audits_irregular as varchar) || ' tax audit(s) with irregularities'
+            case
+                when not passes_tax_compliance and is_registered and tax_audits_irregular > 0
+                    then cast(tax_audits_irregular as varchar) || ' tax audit(s) with irregularities'
             end,
-            case when not passes_min_declarations then
-                cast(declarations as varchar) || ' declarations, below {{ var("aeo_min_declarations") }}'
+            case
+                when not passes_min_declarations
+                    then cast(declarations as varchar) || ' declarations, below {{ var("aeo_min_declarations") }}'
             end
         ) as failed_reasons
     from criteria

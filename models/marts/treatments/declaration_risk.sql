@@ -40,7 +40,7 @@ scored as (
         + {{ var('declaration_weight_risky_broker') }} * case when lines.is_risky_broker then 1 else 0 end
         + {{ var('declaration_weight_below_norm') }} * case when lines.is_below_unit_value_norm then 1 else 0 end
         + {{ var('declaration_weight_first_time') }} * case when lines.is_first_time_operator then 1 else 0 end
-        as risk_score
+            as risk_score
     from lines
     left join quarterly_gri
         on lines.tin = quarterly_gri.tin
@@ -51,7 +51,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by declaration_month order by risk_score desc, declaration_id, item_no
+            partition by declaration_month order by risk_score desc, declaration_id asc, item_no asc
         ) as month_rank,
         count(*) over (partition by declaration_month) as month_lines
     from scored

@@ -31,7 +31,7 @@ scored as (
             when has_recent_pca then null
             when risk_level in ('high', 'medium') then 1
             {% if var('pca_fill_with_low_risk') -%}
-            when gri > 0 then 2
+                when gri > 0 then 2
             {%- endif %}
         end as candidate_tier,
         case audit_type
@@ -48,13 +48,13 @@ ranked as (
         case when candidate_tier is not null then
                 row_number() over (
                     partition by audit_type, candidate_tier is null
-                    order by candidate_tier, risk_sort_order, revenue_at_stake_usd desc, gri desc, tin
+                    order by candidate_tier asc, risk_sort_order asc, revenue_at_stake_usd desc, gri desc, tin asc
                 )
         end as rank_in_type,
         case when candidate_tier is not null then
                 row_number() over (
                     partition by candidate_tier is null
-                    order by candidate_tier, risk_sort_order, revenue_at_stake_usd desc, gri desc, tin
+                    order by candidate_tier asc, risk_sort_order asc, revenue_at_stake_usd desc, gri desc, tin asc
                 )
         end as plan_rank
     from scored

@@ -5,7 +5,7 @@
     repeat_offender_min_quarters such quarters so far) and is_reformed: a recurrent
     offender with no offence in the last var reformed_clean_periods quarters (current
     included) that still declared goods in them. -#}
-{%- set clean_periods = var('reformed_clean_periods') | int -%}
+{%- set clean_periods = [var('reformed_clean_periods') | int, 1] | max -%}
 
 with
 
@@ -36,7 +36,7 @@ grid as (
         quarters.quarter_end
     from operator_span
     inner join quarters
-        on quarters.quarter_start >= operator_span.first_quarter_start
+        on operator_span.first_quarter_start <= quarters.quarter_start
 ),
 
 filled as (
