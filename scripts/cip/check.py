@@ -129,9 +129,13 @@ def _to_type(values: pd.Series, data_type: str) -> pd.Series:
         if pd.api.types.is_datetime64_any_dtype(values):
             return values.dt.normalize().astype("datetime64[ns]")
         text = values.astype("string")
-        parts = text.str.extract(_DATE_RE)
-        joined = parts[0] + "-" + parts[1].str.zfill(2) + "-" + parts[2].str.zfill(2)
-        return pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+        out = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        retry = (out.isna() & text.notna()).to_numpy(bool)
+        if retry.any():   # the other spellings DuckDB accepts (1-digit parts, a time part)
+            parts = text[retry].str.extract(_DATE_RE)
+            joined = parts[0] + "-" + parts[1].str.zfill(2) + "-" + parts[2].str.zfill(2)
+            out[retry] = pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+        return out
     if data_type == "boolean":
         if values.dtype == bool:
             return values.astype(object)
@@ -526,10 +530,8 @@ def compute(data: Path, config: dict) -> Result:
                            ("exports_declared_lcu", "exports_declared"),
                            ("excise_declared_lcu", "excise_declared")]:
         ret[column] = returns[source].astype(float).where(filed, 0.0)
-    returns_by = ret.groupby("tin").agg(
-        returns_due=("returns_due", "sum"), returns_filed=("returns_filed", "sum"),
-        **{c: (c, lambda s: s.sum(min_count=1)) for c in
-           ["vat_on_imports_claimed_lcu", "imports_declared_lcu", "exports_declared_lcu", "excise_declared_lcu"]})
+    # SQL sum: null when every value is null
+    returns_by = ret.groupby("tin").sum(min_count=1)
     audits = staged.tax_audits
     audits = audits[audits["audit_date"].between(window.start, window.as_of)].copy()
     audits["irregular"] = audits["irregularity_found"].fillna(False).astype(bool)
