@@ -9,17 +9,19 @@ catalogue as (
 ),
 
 inventory as (
-    select * from {{ ref('stg_source_inventory') }}
+    select
+        *,
+        source_name || '.' || table_name as source_table
+    from {{ ref('stg_source_inventory') }}
 ),
 
 missing_sources as (
     select
         catalogue.indicator_code,
-        {{ dbt.listagg("inventory.source_name || '.' || inventory.table_name", "', '", "order by inventory.source_name, inventory.table_name") }}
-            as missing_sources
+        {{ dbt.listagg('inventory.source_table', "', '", 'order by inventory.source_table') }} as missing_sources
     from catalogue
     inner join inventory
-        on {{ pipe_list_contains('catalogue.required_sources', "inventory.source_name || '.' || inventory.table_name") }}
+        on {{ pipe_list_contains('catalogue.required_sources', 'inventory.source_table') }}
     where not inventory.is_available
     group by catalogue.indicator_code
 ),

@@ -10,44 +10,41 @@ staged as (
 ),
 
 table_1 as (
-    select operators, trade_value_usd
+    select
+        operators,
+        trade_value_usd
     from {{ ref('size_distribution') }}
     where size_segment = 'total'
 ),
 
 table_4 as (
-    select operators, trade_value_usd
-    from {{ ref('segment_summary') }}
-    where row_type = 'total'
-),
-
-table_4_cells as (
     select
-        sum(operators) as operators,
-        sum(trade_value_usd) as trade_value_usd
+        sum(case when row_type = 'total' then operators end) as operators,
+        sum(case when row_type = 'total' then trade_value_usd end) as trade_value_usd,
+        sum(case when row_type = 'segment' then operators end) as cell_operators,
+        sum(case when row_type = 'segment' then trade_value_usd end) as cell_trade_value_usd
     from {{ ref('segment_summary') }}
-    where row_type = 'segment'
 ),
 
-checks as (
-    select 'table 1 operators' as check_name, table_1.operators - staged.operators as difference
-    from table_1 cross join staged
-    union all
-    select 'table 1 value', table_1.trade_value_usd - staged.trade_value_usd
-    from table_1 cross join staged
-    union all
-    select 'table 4 operators', table_4.operators - staged.operators
-    from table_4 cross join staged
-    union all
-    select 'table 4 value', table_4.trade_value_usd - staged.trade_value_usd
-    from table_4 cross join staged
-    union all
-    select 'table 4 cells operators', table_4_cells.operators - table_4.operators
-    from table_4_cells cross join table_4
-    union all
-    select 'table 4 cells value', table_4_cells.trade_value_usd - table_4.trade_value_usd
-    from table_4_cells cross join table_4
+compared as (
+    select
+        table_1.operators - staged.operators as table_1_operators_gap,
+        table_1.trade_value_usd - staged.trade_value_usd as table_1_value_gap,
+        table_4.operators - staged.operators as table_4_operators_gap,
+        table_4.trade_value_usd - staged.trade_value_usd as table_4_value_gap,
+        table_4.cell_operators - table_4.operators as table_4_cells_operators_gap,
+        table_4.cell_trade_value_usd - table_4.trade_value_usd as table_4_cells_value_gap,
+        1e-9 * greatest(staged.trade_value_usd, 1) as value_tolerance
+    from staged
+    cross join table_1
+    cross join table_4
 )
 
-select * from checks
-where abs(difference) > 1e-6 * (select greatest(trade_value_usd, 1) from staged)
+select * from compared
+where
+    table_1_operators_gap <> 0
+    or table_4_operators_gap <> 0
+    or table_4_cells_operators_gap <> 0
+    or abs(table_1_value_gap) > value_tolerance
+    or abs(table_4_value_gap) > value_tolerance
+    or abs(table_4_cells_value_gap) > value_tolerance
