@@ -105,6 +105,18 @@ def test_missing_marts_degrade_to_a_message(tmp_path):
     assert text.count("<svg") > 5
 
 
+def test_an_empty_warehouse_still_gives_a_report(tmp_path):
+    database = tmp_path / "empty.duckdb"
+    duckdb.connect(str(database)).close()
+    state = report.ReportState()
+    connection = duckdb.connect(str(database), read_only=True)
+    document = report.build_html(report.Warehouse(connection), strict=True, state=state)
+    connection.close()
+    assert set(state.missing) == {section.key for section in report.SECTIONS}
+    assert "as of unknown date" in document
+    assert "marts.dim_operators" in document and "marts.treatment_effect" in document
+
+
 def test_report_on_the_test_warehouse_draws_every_built_section(tmp_path):
     database = warehouse_or_skip()
     state = report.ReportState()
