@@ -53,7 +53,7 @@ final as (
         select
             '{{ grain }}' as period_grain,
             cast({{ dbt.date_trunc(grain, 'control_date') }} as date) as period_start,
-            converted.*
+            *
         from converted
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -2,7 +2,7 @@
 {#- M17, M18: every staged declaration line once per reporting grain (month, quarter,
     year), tagged with the start of the period it falls in and whether it is an import
     for consumption (flow I under a regime of var kpi_consumption_regimes). -#}
-{%- set consumption_regimes = var('kpi_consumption_regimes') -%}
+{%- set regime_list = "'" ~ (var('kpi_consumption_regimes') | join("', '")) ~ "'" -%}
 
 with
 
@@ -29,7 +29,7 @@ periodised as (
             duty_paid_usd,
             vat_paid_usd,
             excise_paid_usd,
-            flow = 'I' and regime in ('{{ consumption_regimes | join("', '") }}') as is_import_for_consumption
+            flow = 'I' and regime in ({{ regime_list }}) as is_import_for_consumption
         from declarations
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

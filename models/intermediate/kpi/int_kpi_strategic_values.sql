@@ -48,52 +48,123 @@ chapters as (
 ),
 
 totals_long as (
-    select period_grain, period_start, 'cif_imports_consumption_usd' as kpi_code, 'total' as dimension_name,
-        'all' as dimension_value, cif_imports_consumption_usd as kpi_value
+    select
+        period_grain,
+        period_start,
+        'cif_imports_consumption_usd' as kpi_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        cif_imports_consumption_usd as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'trade_value_usd', 'total', 'all', trade_value_usd
+    select
+        period_grain,
+        period_start,
+        'trade_value_usd' as kpi_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        trade_value_usd as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_usd', 'tax', 'all', collection_usd
+    select
+        period_grain,
+        period_start,
+        'collection_usd' as kpi_code,
+        'tax' as dimension_name,
+        'all' as dimension_value,
+        collection_usd as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_usd', 'tax', 'duty', duty_usd
+    select
+        period_grain,
+        period_start,
+        'collection_usd' as kpi_code,
+        'tax' as dimension_name,
+        'duty' as dimension_value,
+        duty_usd as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_usd', 'tax', 'vat', vat_usd
+    select
+        period_grain,
+        period_start,
+        'collection_usd' as kpi_code,
+        'tax' as dimension_name,
+        'vat' as dimension_value,
+        vat_usd as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_usd', 'tax', 'excise', excise_usd
+    select
+        period_grain,
+        period_start,
+        'collection_usd' as kpi_code,
+        'tax' as dimension_name,
+        'excise' as dimension_value,
+        excise_usd as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_to_cif_ratio', 'tax', 'all',
-        {{ safe_divide('collection_usd', 'cif_imports_consumption_usd') }}
+    select
+        period_grain,
+        period_start,
+        'collection_to_cif_ratio' as kpi_code,
+        'tax' as dimension_name,
+        'all' as dimension_value,
+        {{ safe_divide('collection_usd', 'cif_imports_consumption_usd') }} as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_to_cif_ratio', 'tax', 'duty',
-        {{ safe_divide('duty_usd', 'cif_imports_consumption_usd') }}
+    select
+        period_grain,
+        period_start,
+        'collection_to_cif_ratio' as kpi_code,
+        'tax' as dimension_name,
+        'duty' as dimension_value,
+        {{ safe_divide('duty_usd', 'cif_imports_consumption_usd') }} as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_to_cif_ratio', 'tax', 'vat',
-        {{ safe_divide('vat_usd', 'cif_imports_consumption_usd') }}
+    select
+        period_grain,
+        period_start,
+        'collection_to_cif_ratio' as kpi_code,
+        'tax' as dimension_name,
+        'vat' as dimension_value,
+        {{ safe_divide('vat_usd', 'cif_imports_consumption_usd') }} as kpi_value
     from totals
     union all
-    select period_grain, period_start, 'collection_to_cif_ratio', 'tax', 'excise',
-        {{ safe_divide('excise_usd', 'cif_imports_consumption_usd') }}
+    select
+        period_grain,
+        period_start,
+        'collection_to_cif_ratio' as kpi_code,
+        'tax' as dimension_name,
+        'excise' as dimension_value,
+        {{ safe_divide('excise_usd', 'cif_imports_consumption_usd') }} as kpi_value
     from totals
 ),
 
 chapters_long as (
-    select period_grain, period_start, 'cif_imports_consumption_usd' as kpi_code, 'hs_chapter' as dimension_name,
-        hs_chapter as dimension_value, cif_imports_consumption_usd as kpi_value
+    select
+        period_grain,
+        period_start,
+        'cif_imports_consumption_usd' as kpi_code,
+        'hs_chapter' as dimension_name,
+        hs_chapter as dimension_value,
+        cif_imports_consumption_usd as kpi_value
     from chapters
     union all
-    select period_grain, period_start, 'collection_usd', 'hs_chapter', hs_chapter, collection_usd
+    select
+        period_grain,
+        period_start,
+        'collection_usd' as kpi_code,
+        'hs_chapter' as dimension_name,
+        hs_chapter as dimension_value,
+        collection_usd as kpi_value
     from chapters
     union all
-    select period_grain, period_start, 'collection_to_cif_ratio', 'hs_chapter', hs_chapter,
-        {{ safe_divide('collection_usd', 'cif_imports_consumption_usd') }}
+    select
+        period_grain,
+        period_start,
+        'collection_to_cif_ratio' as kpi_code,
+        'hs_chapter' as dimension_name,
+        hs_chapter as dimension_value,
+        {{ safe_divide('collection_usd', 'cif_imports_consumption_usd') }} as kpi_value
     from chapters
 ),
 
@@ -120,11 +191,22 @@ release_times as (
 ),
 
 release_times_long as (
-    select period_grain, period_start, 'release_hours_mean' as kpi_code, 'transport_mode' as dimension_name,
-        transport_mode as dimension_value, release_hours_mean as kpi_value
+    select
+        period_grain,
+        period_start,
+        'release_hours_mean' as kpi_code,
+        'transport_mode' as dimension_name,
+        transport_mode as dimension_value,
+        release_hours_mean as kpi_value
     from release_times
     union all
-    select period_grain, period_start, 'release_hours_median', 'transport_mode', transport_mode, release_hours_median
+    select
+        period_grain,
+        period_start,
+        'release_hours_median' as kpi_code,
+        'transport_mode' as dimension_name,
+        transport_mode as dimension_value,
+        release_hours_median as kpi_value
     from release_times
 ),
 

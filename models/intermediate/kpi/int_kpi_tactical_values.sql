@@ -62,12 +62,22 @@ aeo_by_flow as (
 ),
 
 aeo_long as (
-    select period_grain, period_start, 'aeo_declaration_share' as kpi_code, 'flow' as dimension_name,
-        flow as dimension_value, {{ safe_divide('aeo_declarations', 'declarations') }} as kpi_value
+    select
+        period_grain,
+        period_start,
+        'aeo_declaration_share' as kpi_code,
+        'flow' as dimension_name,
+        flow as dimension_value,
+        {{ safe_divide('aeo_declarations', 'declarations') }} as kpi_value
     from aeo_by_flow
     union all
-    select period_grain, period_start, 'aeo_value_share', 'flow', flow,
-        {{ safe_divide('aeo_value_usd', 'customs_value_usd') }}
+    select
+        period_grain,
+        period_start,
+        'aeo_value_share' as kpi_code,
+        'flow' as dimension_name,
+        flow as dimension_value,
+        {{ safe_divide('aeo_value_usd', 'customs_value_usd') }} as kpi_value
     from aeo_by_flow
 ),
 
@@ -103,19 +113,19 @@ channels_long as (
     select
         period_declarations.period_grain,
         period_declarations.period_start,
-        'declarations_count',
-        'channel',
-        'all',
-        period_declarations.declarations
+        'declarations_count' as kpi_code,
+        'channel' as dimension_name,
+        'all' as dimension_value,
+        period_declarations.declarations as kpi_value
     from period_declarations
     union all
     select
         channels.period_grain,
         channels.period_start,
-        'declarations_share',
-        'channel',
-        channels.channel,
-        {{ safe_divide('channels.declarations', 'period_declarations.declarations') }}
+        'declarations_share' as kpi_code,
+        'channel' as dimension_name,
+        channels.channel as dimension_value,
+        {{ safe_divide('channels.declarations', 'period_declarations.declarations') }} as kpi_value
     from channels
     inner join period_declarations
         on channels.period_grain = period_declarations.period_grain
@@ -140,7 +150,7 @@ control_counts as (
     select
         period_grain,
         period_start,
-        control_type,
+        control_type as kpi_code,
         'all' as control_group,
         count(*) as controls,
         sum(case when is_irregular then 1 else 0 end) as irregular_controls
@@ -162,10 +172,10 @@ hit_rates_long as (
     select
         period_grain,
         period_start,
-        case when control_type = 'examination' then 'selectivity_hit_rate' else 'pca_hit_rate' end,
-        case when control_type = 'examination' then 'channel' else 'audit_scope' end,
-        control_group,
-        {{ safe_divide('irregular_controls', 'controls') }}
+        case when control_type = 'examination' then 'selectivity_hit_rate' else 'pca_hit_rate' end as kpi_code,
+        case when control_type = 'examination' then 'channel' else 'audit_scope' end as dimension_name,
+        control_group as dimension_value,
+        {{ safe_divide('irregular_controls', 'controls') }} as kpi_value
     from control_counts
     where control_type in ('examination', 'pca')
 ),
@@ -205,16 +215,22 @@ repeat_offenders_by_period as (
         periods.period_start,
         sum(
             case when operator_periods_flagged.irregular_controls > 0
-                and operator_periods_flagged.is_repeat_offender_at_end then 1 else 0 end
+                    and operator_periods_flagged.is_repeat_offender_at_end then 1
+                else 0
+            end
         ) as repeat_offenders_detected,
         sum(
             case when operator_periods_flagged.irregular_controls > 0
-                and operator_periods_flagged.is_repeat_offender_at_end
-                then operator_periods_flagged.amount_reassessed_lcu else 0 end
+                    and operator_periods_flagged.is_repeat_offender_at_end
+                    then operator_periods_flagged.amount_reassessed_lcu
+                else 0
+            end
         ) as repeat_offender_reassessed_lcu,
         sum(
             case when operator_periods_flagged.irregular_controls = 0
-                and operator_periods_flagged.was_repeat_offender_at_start then 1 else 0 end
+                    and operator_periods_flagged.was_repeat_offender_at_start then 1
+                else 0
+            end
         ) as repeat_offenders_became_compliant
     from periods
     left join operator_periods_flagged
@@ -224,16 +240,31 @@ repeat_offenders_by_period as (
 ),
 
 repeat_offenders_long as (
-    select period_grain, period_start, 'repeat_offenders_detected' as kpi_code, 'total' as dimension_name,
-        'all' as dimension_value, cast(coalesce(repeat_offenders_detected, 0) as {{ type_double() }}) as kpi_value
+    select
+        period_grain,
+        period_start,
+        'repeat_offenders_detected' as kpi_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        cast(coalesce(repeat_offenders_detected, 0) as {{ type_double() }}) as kpi_value
     from repeat_offenders_by_period
     union all
-    select period_grain, period_start, 'repeat_offender_reassessed_lcu', 'total', 'all',
-        coalesce(repeat_offender_reassessed_lcu, 0)
+    select
+        period_grain,
+        period_start,
+        'repeat_offender_reassessed_lcu' as kpi_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        coalesce(repeat_offender_reassessed_lcu, 0) as kpi_value
     from repeat_offenders_by_period
     union all
-    select period_grain, period_start, 'repeat_offenders_became_compliant', 'total', 'all',
-        coalesce(repeat_offenders_became_compliant, 0)
+    select
+        period_grain,
+        period_start,
+        'repeat_offenders_became_compliant' as kpi_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        coalesce(repeat_offenders_became_compliant, 0) as kpi_value
     from repeat_offenders_by_period
 ),
 
@@ -279,10 +310,10 @@ rulings_long as (
     select
         rulings.period_grain,
         rulings.period_start,
-        'advance_rulings_share_of_declarations',
-        'ruling_type',
-        rulings.ruling_type,
-        {{ safe_divide('rulings.rulings', 'period_declarations.declarations') }}
+        'advance_rulings_share_of_declarations' as kpi_code,
+        'ruling_type' as dimension_name,
+        rulings.ruling_type as dimension_value,
+        {{ safe_divide('rulings.rulings', 'period_declarations.declarations') }} as kpi_value
     from rulings
     inner join period_declarations
         on rulings.period_grain = period_declarations.period_grain

@@ -67,8 +67,8 @@ line_counts as (
     from windows
     inner join examined_lines
         on windows.tin = examined_lines.tin
-            and examined_lines.declaration_date >= windows.window_start
-            and examined_lines.declaration_date < windows.window_end
+            and windows.window_start <= examined_lines.declaration_date
+            and windows.window_end > examined_lines.declaration_date
     group by windows.treatment_code, windows.tin, windows.window_name
 ),
 
@@ -83,8 +83,8 @@ control_counts as (
     from windows
     inner join control_results
         on windows.tin = control_results.tin
-            and control_results.control_date >= windows.window_start
-            and control_results.control_date < windows.window_end
+            and windows.window_start <= control_results.control_date
+            and windows.window_end > control_results.control_date
     group by windows.treatment_code, windows.tin, windows.window_name
 ),
 

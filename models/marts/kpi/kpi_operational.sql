@@ -27,11 +27,11 @@ compliance_risks as (
 ),
 
 control_types as (
-    select 'examination' as control_type, 1 as control_sort_order
+    select 'examination' as control_type
     union all
-    select 'pca', 2
+    select 'pca' as control_type
     union all
-    select 'all', 3
+    select 'all' as control_type
 ),
 
 cases as (
@@ -112,13 +112,13 @@ final as (
         filled.compliance_risk,
         filled.risk_sort_order,
         filled.control_type,
-        {% for measure in measures %}
-            {%- set measure_type = 'bigint' if measure == 'cases_detected' else type_double() %}
-            cast(filled.{{ measure }} as {{ measure_type }}) as {{ measure }},
-            cast(previous_filled.{{ measure }} as {{ measure_type }}) as previous_{{ measure }},
-            {{ safe_divide('filled.' ~ measure ~ ' - previous_filled.' ~ measure, 'previous_filled.' ~ measure) }}
-                as {{ measure }}_variation_rate{{ ',' if not loop.last }}
-        {% endfor %}
+    {% for measure in measures %}
+        {%- set measure_type = 'bigint' if measure == 'cases_detected' else type_double() %}
+        cast(filled.{{ measure }} as {{ measure_type }}) as {{ measure }},
+        cast(previous_filled.{{ measure }} as {{ measure_type }}) as previous_{{ measure }},
+        {{ safe_divide('filled.' ~ measure ~ ' - previous_filled.' ~ measure, 'previous_filled.' ~ measure) }}
+            as {{ measure }}_variation_rate{{ ',' if not loop.last }}
+    {% endfor %}
     from filled
     left join filled as previous_filled
         on filled.period_grain = previous_filled.period_grain
