@@ -58,8 +58,10 @@ final as (
         cast(coalesce(tax_records.tax_audits_irregular, 0) as integer) as tax_audits_irregular,
         operators.declarations,
         risk_levels.sort_order >= max_level.max_level_sort_order as passes_risk_level,
-        {{ dbt.datediff('history.first_declaration_date', 'evaluation_window.as_of_date', 'month') }}
-            >= {{ var('aeo_min_history_months') }} as passes_history,
+        (
+            {{ dbt.datediff('history.first_declaration_date', 'evaluation_window.as_of_date', 'month') }}
+            >= {{ var('aeo_min_history_months') }}
+        ) as passes_history,
         coalesce(serious_findings.serious_findings, 0) = 0 as passes_no_serious_violation,
         coalesce(
             tax_records.returns_due = tax_records.returns_filed and tax_records.tax_audits_irregular = 0,

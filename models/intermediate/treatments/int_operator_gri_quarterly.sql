@@ -7,17 +7,19 @@
     time; growth and tax-customs cross-check indicators are left out), and the GRI is
     rescaled by the weight of those indicators so it stays on the 0-1 scale of M5.
     An operator appears at a quarter end when it declared in the trailing_window window. -#}
+{%- set registered_only = 'case when is_registered then {} end' -%}
+{#- (indicator, raw value over the trailing window); tax indicators have no value outside the tax register -#}
 {%- set indicators = [
-    ('TX_HIGH_RISK_BROKER', 'lines_risky_broker', 'lines'),
-    ('TX_RISKY_HS', 'lines_risky_hs', 'lines'),
-    ('TX_RISKY_ORIGIN', 'import_lines_risky_origin', 'import_lines'),
-    ('TX_UNIT_PRICE_DEVIATION', 'import_lines_below_norm', 'import_lines_with_norm'),
-    ('CR_SERIOUS_VIOLATIONS', 'serious_examined_lines', 'examined_lines'),
-    ('CR_REPEAT_OFFENDER', 'quarters_with_offence', none),
-    ('TAX_NON_FILER', 'returns_due - returns_filed', 'returns_due'),
-    ('TAX_AUDIT_IRREGULARITIES', 'tax_audits_irregular', none),
-    ('TAX_TRANSFER_PRICING', 'tax_audits_transfer_pricing', none),
-    ('TAX_REPEAT_OFFENDER', 'years_with_tax_irregularity', none),
+    ('TX_HIGH_RISK_BROKER', safe_divide('lines_risky_broker', 'lines')),
+    ('TX_RISKY_HS', safe_divide('lines_risky_hs', 'lines')),
+    ('TX_RISKY_ORIGIN', safe_divide('import_lines_risky_origin', 'import_lines')),
+    ('TX_UNIT_PRICE_DEVIATION', safe_divide('import_lines_below_norm', 'import_lines_with_norm')),
+    ('CR_SERIOUS_VIOLATIONS', safe_divide('serious_examined_lines', 'examined_lines')),
+    ('CR_REPEAT_OFFENDER', 'cast(quarters_with_offence as ' ~ type_double() ~ ')'),
+    ('TAX_NON_FILER', registered_only.format(safe_divide('returns_due - returns_filed', 'returns_due'))),
+    ('TAX_AUDIT_IRREGULARITIES', registered_only.format('cast(tax_audits_irregular as ' ~ type_double() ~ ')')),
+    ('TAX_TRANSFER_PRICING', registered_only.format('cast(tax_audits_transfer_pricing as ' ~ type_double() ~ ')')),
+    ('TAX_REPEAT_OFFENDER', registered_only.format('cast(years_with_tax_irregularity as ' ~ type_double() ~ ')')),
 ] -%}
 
 with
@@ -78,7 +80,7 @@ trailing_window as (
         end) as years_with_tax_irregularity
     from quarters
     inner join operator_quarters
-        on operator_quarters.quarter_start <= quarters.quarter_start
+        on quarters.quarter_start >= operator_quarters.quarter_start
             and operator_quarters.quarter_start
             > cast({{ dbt.dateadd('month', -1 * (var('window_months') | int), 'quarters.quarter_start') }} as date)
     group by operator_quarters.tin, quarters.quarter_end
@@ -95,22 +97,12 @@ active_operators as (
 ),
 
 raw_values as (
-    {% for code, numerator, denominator in indicators %}
+    {% for code, value_sql in indicators %}
         select
             tin,
             period_end,
             '{{ code }}' as indicator_code,
-            {% if code.startswith('TAX_') -%}
-                case when is_registered then
-                    {%- endif %}
-            {% if denominator -%}
-                {{ safe_divide(numerator, denominator) }}
-            {%- else -%}
-                cast({{ numerator }} as {{ type_double() }})
-            {%- endif %}
-            {% if code.startswith('TAX_') -%}
-                end
-            {%- endif %} as raw_value
+            {{ value_sql }} as raw_value
         from active_operators
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -5,6 +5,7 @@
     var risky_reference_mode says (reference lists are assumed known in advance).
     One row per month, dimension and risky value. -#}
 {%- set mode = var('risky_reference_mode') -%}
+{%- set sources = {'derived': ["'derived'"], 'reference': ["'reference'"]}.get(mode, ["'derived'", "'reference'"]) -%}
 {%- set dimensions = ['declarant_id', 'hs_code', 'origin_country'] -%}
 
 with
@@ -17,23 +18,17 @@ examinations as (
     select * from {{ ref('int_examinations_dated') }}
 ),
 
-{% for dimension in dimensions %}
-by_month_{{ dimension }} as (
-    select
-        '{{ dimension }}' as dimension,
-        {{ dimension }} as dimension_value,
-        control_month,
-        count(*) as examined_lines,
-        sum(case when is_irregular then 1 else 0 end) as irregular_lines
-    from examinations
-    where {{ dimension }} is not null
-    group by {{ dimension }}, control_month
-),
-{% endfor %}
-
 by_month as (
     {% for dimension in dimensions %}
-        select * from by_month_{{ dimension }}
+        select
+            '{{ dimension }}' as dimension,
+            {{ dimension }} as dimension_value,
+            control_month,
+            count(*) as examined_lines,
+            sum(case when is_irregular then 1 else 0 end) as irregular_lines
+        from examinations
+        where {{ dimension }} is not null
+        group by {{ dimension }}, control_month
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -47,7 +42,7 @@ trailing_window as (
         sum(by_month.irregular_lines) as irregular_lines
     from months
     inner join by_month
-        on by_month.control_month < months.month_start
+        on months.month_start > by_month.control_month
             and by_month.control_month
             >= cast({{ dbt.dateadd('month', -1 * (var('window_months') | int), 'months.month_start') }} as date)
     group by months.month_start, by_month.dimension, by_month.dimension_value
@@ -99,13 +94,9 @@ listed as (
 ),
 
 combined as (
-    {% if mode in ('derived', 'both') -%}
-        select * from derived
-    {%- endif %}
-    {% if mode == 'both' %}union all{% endif %}
-    {% if mode in ('reference', 'both') -%}
-        select * from listed
-    {%- endif %}
+    select * from derived
+    union all
+    select * from listed
 ),
 
 final as (
@@ -115,6 +106,7 @@ final as (
         dimension_value,
         {{ dbt.listagg('risk_source', "', '", 'order by risk_source') }} as risk_sources
     from combined
+    where risk_source in ({{ sources | join(', ') }})
     group by month_start, dimension, dimension_value
 )
 
