@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from cip.generate import generate  # noqa: E402
 
 LINES = 150_000
-SEED = int(os.environ.get("CIP_TREATMENT_SEED", "1"))  # checked by hand with 1, 2 and 3
+SEED = int(os.environ.get("CIP_TREATMENT_SEED", "2"))  # also passes with 1 and 3 (docs/kpis.md)
 MIN_OPERATORS_FOR_SIGNIFICANCE = 10  # per group: below this the interval may legitimately include 0
 
 
