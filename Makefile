@@ -12,7 +12,7 @@ TEST_DECLARATIONS ?= 40000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install demo test lint test-data test-build test-check test-python test-bench docs clean
+.PHONY: install chromium demo test lint test-data test-build test-check test-python test-bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/cip demo
 
 ## Lint, build a small generated data set with every dbt test, check it independently, run pytest.
-test: install lint test-build test-python
+test: install lint test-build test-check test-python
 
 lint: install
 	$(BIN)/sqlfluff lint models analyses tests/dbt
@@ -39,8 +39,15 @@ test-build: test-data
 	rm -f $(TEST_DB)
 	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/cip build
 
-test-python: install
-	CIP_TEST_DATA=$(TEST_DATA) CIP_TEST_DB=$(TEST_DB) $(BIN)/python -m pytest
+test-check: install
+	$(BIN)/cip check --data $(TEST_DATA) --db $(TEST_DB)
+
+# headless Chromium for the report's browser test (Debian's package, installed when missing)
+chromium:
+	bash scripts/install_chromium.sh
+
+test-python: install chromium
+	CIP_REQUIRE_BROWSER=1 CIP_TEST_DATA=$(TEST_DATA) CIP_TEST_DB=$(TEST_DB) $(BIN)/python -m pytest
 
 docs: install
 	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/dbt docs generate
