@@ -23,6 +23,10 @@ advance_rulings as (
     select * from {{ ref('stg_customs__advance_rulings') }}
 ),
 
+risk_level_history as (
+    select * from {{ ref('risk_level_history') }}
+),
+
 declaration_headers as (
     select
         period_grain,
@@ -320,6 +324,22 @@ rulings_long as (
             and rulings.period_start = period_declarations.period_start
 ),
 
+risk_levels_long as (
+    -- evolution of operators by risk level: the quarter-end history, for every period
+    -- that ends on a quarter end
+    select
+        periods.period_grain,
+        periods.period_start,
+        'operators_by_risk_level' as kpi_code,
+        'risk_level' as dimension_name,
+        risk_level_history.risk_level as dimension_value,
+        cast(count(*) as {{ type_double() }}) as kpi_value
+    from periods
+    inner join risk_level_history
+        on periods.period_end = risk_level_history.period_end
+    group by periods.period_grain, periods.period_start, risk_level_history.risk_level
+),
+
 final as (
     select * from aeo_long
     union all
@@ -330,6 +350,8 @@ final as (
     select * from repeat_offenders_long
     union all
     select * from rulings_long
+    union all
+    select * from risk_levels_long
 )
 
 select * from final
