@@ -17,11 +17,7 @@ final as (
         declarations.*,
         declarations.declaration_date >= evaluation_window.recent_half_start as is_recent_half,
         -- unit value for the HS norm (M2 unit-price indicator, M16): per supplementary unit, else per kg
-        case when declarations.quantity > 0 then coalesce(declarations.quantity_unit, 'U') else 'KG' end as value_unit,
-        declarations.customs_value_usd / case
-            when declarations.quantity > 0 then declarations.quantity
-            when declarations.net_mass_kg > 0 then declarations.net_mass_kg
-        end as unit_value_usd
+        {{ line_unit_value_columns('declarations') }}
     from declarations
     cross join evaluation_window
     where declarations.declaration_date between evaluation_window.window_start and evaluation_window.as_of_date

@@ -1,7 +1,7 @@
 {{ config(materialized='view') }}
 {#- M10: every staged declaration line (all history, not only the window) with its
-    unit of value and USD unit value, the same rule as int_declarations_in_window
-    (per supplementary unit when a quantity is declared, else per kg). -#}
+    unit of value and USD unit value, the rule of macro line_unit_value_columns (per supplementary
+    unit when a quantity is declared, else per kg). -#}
 
 with
 
@@ -12,11 +12,7 @@ declarations as (
 final as (
     select
         declarations.*,
-        case when declarations.quantity > 0 then coalesce(declarations.quantity_unit, 'U') else 'KG' end as value_unit,
-        declarations.customs_value_usd / case
-            when declarations.quantity > 0 then declarations.quantity
-            when declarations.net_mass_kg > 0 then declarations.net_mass_kg
-        end as unit_value_usd
+        {{ line_unit_value_columns('declarations') }}
     from declarations
 )
 
