@@ -1,0 +1,58 @@
+{#- M16 (note Annex 3, unit price variation analysis): distribution of the unit values
+    of each linked tariff line and unit over the window, and its robust lower bound:
+    'median_ratio' = ratio x median, 'iqr' = Q1 - k x IQR floored at a share of the
+    median (var risk_cip_bound_method). A code-unit needs var unit_value_min_lines
+    lines before it gets a bound. -#}
+{%- set method = var('risk_cip_bound_method') -%}
+{%- set ratio = var('risk_cip_median_ratio') or var('unit_value_lower_bound_ratio') -%}
+
+with
+
+import_lines as (
+    select * from {{ ref('int_risk_cip_import_lines') }}
+    where unit_value_usd > 0
+),
+
+distribution as (
+    select
+        hs_code,
+        value_unit,
+        count(*) as priced_lines,
+        cast({{ quantile('unit_value_usd', 0.10) }} as {{ type_double() }}) as p10_unit_value_usd,
+        cast({{ quantile('unit_value_usd', 0.25) }} as {{ type_double() }}) as p25_unit_value_usd,
+        cast({{ median('unit_value_usd') }} as {{ type_double() }}) as median_unit_value_usd,
+        cast({{ quantile('unit_value_usd', 0.75) }} as {{ type_double() }}) as p75_unit_value_usd,
+        cast({{ quantile('unit_value_usd', 0.90) }} as {{ type_double() }}) as p90_unit_value_usd
+    from import_lines
+    group by hs_code, value_unit
+),
+
+with_iqr as (
+    select
+        *,
+        p75_unit_value_usd - p25_unit_value_usd as iqr_unit_value_usd
+    from distribution
+),
+
+final as (
+    select
+        *,
+        priced_lines >= {{ var('unit_value_min_lines') }} as has_bound,
+        case
+            when priced_lines >= {{ var('unit_value_min_lines') }} then
+                {% if method == 'iqr' -%}
+                    greatest(
+                        p25_unit_value_usd - {{ var('risk_cip_iqr_k') }} * iqr_unit_value_usd,
+                        {{ var('risk_cip_iqr_floor_share') }} * median_unit_value_usd
+                    )
+                {%- elif method == 'median_ratio' -%}
+                    {{ ratio }} * median_unit_value_usd
+                {%- else -%}
+                    {{ exceptions.raise_compiler_error("risk_cip_bound_method must be 'iqr' or 'median_ratio', got " ~ method) }}
+                {%- endif %}
+        end as lower_bound_unit_value_usd,
+        '{{ method }}' as bound_method
+    from with_iqr
+)
+
+select * from final
