@@ -182,7 +182,14 @@ def measure(cmd: list[str], env: dict | None = None, cwd: Path | None = None, lo
 
     thread = threading.Thread(target=sampler, daemon=True)
     thread.start()
-    _, status, usage = os.wait4(process.pid, 0)
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    except BaseException:
+        # interrupted: do not leave the child (a dbt build) running on a shared machine
+        process.terminate()
+        process.wait()
+        stop.set()
+        raise
     seconds = time.perf_counter() - started
     stop.set()
     thread.join()
@@ -269,7 +276,7 @@ def write_daily_file(data: Path, corrections: int = 50, lines_per_day: int | Non
 
     files = _parquet_list(data, "declarations")
     con = duckdb.connect()
-    last = con.execute(f"select max(cast(declaration_date as date)) from read_parquet({files}, union_by_name = true)").fetchone()[0]
+    last = con.execute(f"select max(try_cast(declaration_date as date)) from read_parquet({files}, union_by_name = true)").fetchone()[0]
     day = last + dt.timedelta(days=1)
     folder = data / "declarations"
     folder.mkdir(exist_ok=True)
@@ -286,7 +293,7 @@ def write_daily_file(data: Path, corrections: int = 50, lines_per_day: int | Non
                     cast(date '{day}' as varchar) as declaration_date,
                     1 as version
                 from source
-                where cast(declaration_date as date) = date '{last}'
+                where try_cast(declaration_date as date) = date '{last}'
                 {limit}
             ),
             latest as (
@@ -298,7 +305,8 @@ def write_daily_file(data: Path, corrections: int = 50, lines_per_day: int | Non
                     coalesce(version, 1) + 1 as version,
                     round(customs_value * 1.25, 2) as customs_value
                 from latest
-                where customs_value > 0
+                where customs_value > 0 and try_cast(declaration_date as date) is not null
+                    and declaration_id is not null and item_no is not null
                 using sample reservoir({int(corrections)} rows) repeatable (7)
             )
             select * from last_day

@@ -19,6 +19,7 @@ Lines go to stderr so stdout stays machine-readable. Nothing is printed when dis
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -117,3 +118,15 @@ class Progress:
             yield self
         finally:
             self.finish(stage)
+
+
+_DBT_NODE_DONE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP|NO-OP)\b")
+
+
+def dbt_node_progress(line: str) -> tuple[int, int] | None:
+    """(finished, total) from a dbt log line such as '12 of 410 OK created sql table model ...'.
+
+    Lets a wrapper that streams dbt's output (cip build, cip demo) call
+    Progress.update(stage, finished, total, "nodes") and show what remains."""
+    match = _DBT_NODE_DONE.search(line)
+    return (int(match.group(1)), int(match.group(2))) if match else None

@@ -10,7 +10,7 @@ import pytest
 
 from cip import bench
 from cip.generate import generate
-from cip.progress import Progress, format_seconds
+from cip.progress import Progress, dbt_node_progress, format_seconds
 
 FLAGS = ["flag_risky_origin", "flag_unit_price", "flag_exempt_growth", "flag_repeat_offender", "flag_vat_mismatch"]
 
@@ -124,3 +124,10 @@ def test_markdown_block_states_targets():
     assert "10M full dbt build <= 60 s: MISSED (75.0 s)" in block
     assert "GRI path <= 4x floor: MISSED (5.00x)" in block
     assert "faster than pandas peer: met" in block
+
+
+def test_dbt_node_progress_parses_finished_nodes_only():
+    assert dbt_node_progress("14:29:18  220 of 385 OK created sql table model intermediate.x  [OK in 0.11s]") == (220, 385)
+    assert dbt_node_progress("14:29:18  12 of 385 PASS unique_x ........ [PASS in 0.1s]") == (12, 385)
+    assert dbt_node_progress("14:29:18  220 of 385 START sql table model intermediate.x ... [RUN]") is None
+    assert dbt_node_progress("Running with dbt=1.11") is None

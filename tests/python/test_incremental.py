@@ -1,0 +1,165 @@
+"""Incremental and full-refresh builds give identical marts (issue 7, docs/incremental.md).
+
+A small generated data set is built once; a daily file is then added (one day of new
+lines, late corrections of earlier lines -- one of them moved to another month --, a
+duplicate of a loaded line and a line breaking the contract) and the warehouse is
+rebuilt incrementally. The same final files are built from scratch into another
+DuckDB file. Every marts table, the declaration-level fact, the monthly aggregates and
+the source inventory must be identical (doubles compared to 1e-9 relative).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from cip import bench
+from cip.generate import generate
+from cip.paths import project_root
+
+pytestmark = pytest.mark.warehouse
+
+EXTRA_TABLES = [("staging", "stg_customs__declarations"), ("staging", "stg_source_inventory"),
+                ("staging", "stg_quarantine__rejected_rows"), ("intermediate", "int_operator_monthly_activity")]
+
+
+def _dbt(args: list[str], data: Path, db: Path, target: Path) -> None:
+    env = dict(os.environ, CIP_DATA_DIR=str(data), CIP_DB_PATH=str(db), DBT_TARGET_PATH=str(target),
+               DBT_LOG_PATH=str(target / "logs"), DBT_PROFILES_DIR=str(project_root()),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    dbt = Path(sys.executable).parent / "dbt"
+    completed = subprocess.run([str(dbt), *args], cwd=project_root(), env=env, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+def _build(data: Path, db: Path, target: Path, full_refresh: bool = False) -> None:
+    # seeds and models; tests are not needed to compare the results and would double the time
+    args = ["build", "--exclude-resource-type", "test", "unit_test"]
+    _dbt(args + (["--full-refresh"] if full_refresh else []), data, db, target)
+
+
+def _add_daily_file(data: Path) -> dict:
+    daily = bench.write_daily_file(data, corrections=6, lines_per_day=80)
+    path = Path(daily["file"])
+    frame = pd.read_parquet(path)
+    base = pd.read_parquet(data / "declarations.parquet")
+    corrections = frame.index[frame["version"] > 1]
+    # a correction that moves its line to another month
+    moved = corrections[0]
+    old_date = pd.Timestamp(frame.at[moved, "declaration_date"])
+    frame.at[moved, "declaration_date"] = str((old_date - pd.DateOffset(months=2)).date())
+    # a duplicate of a loaded line (same id, item, version): rejected, the loaded row stays
+    duplicate = base[base["version"].fillna(1) == 1].iloc[[3]]
+    # a line breaking the contract: rejected into the quarantine
+    broken = frame[frame["version"] == 1].iloc[[0]].copy()
+    broken["declaration_id"] = "BROKEN-" + broken["declaration_id"]
+    broken["customs_value"] = -5.0
+    frame = pd.concat([frame, duplicate, broken], ignore_index=True)
+    frame.to_parquet(path, index=False)
+    return {"path": path, "rows": len(frame), "moved_from": old_date.to_period("M"),
+            "duplicate_key": tuple(duplicate[["declaration_id", "item_no"]].iloc[0])}
+
+
+def _table(db: Path, schema: str, table: str) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        frame = con.execute(f'select * from "{schema}"."{table}"').df()
+    finally:
+        con.close()
+    return frame
+
+
+def _tables(db: Path, schema: str) -> list[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("select table_name from information_schema.tables where table_schema = ? "
+                           "and table_type = 'BASE TABLE' order by 1", [schema]).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows]
+
+
+def _same(left: pd.DataFrame, right: pd.DataFrame, name: str) -> None:
+    assert list(left.columns) == list(right.columns), name
+    assert len(left) == len(right), f"{name}: {len(left)} rows incremental vs {len(right)} full refresh"
+    floats = [c for c in left.columns if pd.api.types.is_float_dtype(left[c])]
+    keys = [c for c in left.columns if c not in floats]
+    left = left.sort_values(keys, na_position="first").reset_index(drop=True) if keys else left
+    right = right.sort_values(keys, na_position="first").reset_index(drop=True) if keys else right
+    if keys:
+        pd.testing.assert_frame_equal(left[keys], right[keys], check_dtype=True, obj=name)
+    for column in floats:
+        a, b = left[column].to_numpy(), right[column].to_numpy()
+        assert np.allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True), f"{name}.{column} differs"
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    work = tmp_path_factory.mktemp("incremental")
+    data = work / "data"
+    generate(data, declarations=20_000, seed=13, corrupt_rate=0.002, progress=False)
+    incremental_db, full_db = work / "incremental.duckdb", work / "full.duckdb"
+    _build(data, incremental_db, work / "target-incremental")
+    before = _table(incremental_db, "staging", "stg_customs__declarations")
+    daily = _add_daily_file(data)
+    _build(data, incremental_db, work / "target-incremental")
+    _build(data, full_db, work / "target-full", full_refresh=True)
+    return {"incremental": incremental_db, "full": full_db, "daily": daily, "before": before, "data": data}
+
+
+def test_every_marts_table_identical(builds):
+    incremental_tables = _tables(builds["incremental"], "marts")
+    assert incremental_tables == _tables(builds["full"], "marts")
+    assert len(incremental_tables) >= 10
+    for table in incremental_tables:
+        _same(_table(builds["incremental"], "marts", table), _table(builds["full"], "marts", table), table)
+
+
+def test_fact_aggregates_and_inventory_identical(builds):
+    for schema, table in EXTRA_TABLES:
+        _same(_table(builds["incremental"], schema, table), _table(builds["full"], schema, table), table)
+
+
+def test_incremental_run_read_only_the_new_file(builds):
+    base = _table(builds["incremental"], "staging", "base_customs__declarations")
+    loads = base.groupby("_load_seq").size()
+    assert len(loads) == 2, "the incremental run must not rewrite the loaded rows"
+    assert list(loads.index) == [1, 2]
+    second = base[base["_load_seq"] == 2]
+    daily_file = str(builds["daily"]["path"])
+    # every row of the daily file, plus the stored versions of the lines it touches (re-checked)
+    assert (second["_source_file"] == daily_file).sum() == builds["daily"]["rows"]
+    rechecked = second[second["_source_file"] != daily_file]
+    assert 0 < len(rechecked) <= 20
+    assert set(rechecked["_row_status"]) <= {"superseded", "staged"}
+
+
+def test_correction_replaces_and_reconciles(builds):
+    stg = _table(builds["incremental"], "staging", "stg_customs__declarations")
+    before = builds["before"]
+    assert not stg.duplicated(["declaration_id", "item_no"]).any()
+    corrected = stg[stg["line_version"] > 1].merge(before, on=["declaration_id", "item_no"], suffixes=("", "_before"))
+    replaced = corrected[corrected["line_version"] > corrected["line_version_before"]]
+    assert len(replaced) >= 5
+    assert (replaced["customs_value"] != replaced["customs_value_before"]).all()
+    duplicate = stg[(stg["declaration_id"] == builds["daily"]["duplicate_key"][0])
+                    & (stg["item_no"] == builds["daily"]["duplicate_key"][1])]
+    assert len(duplicate) == 1
+    inventory = _table(builds["incremental"], "staging", "stg_source_inventory")
+    declarations = inventory[inventory["table_name"] == "declarations"].iloc[0]
+    assert declarations["raw_rows"] == (declarations["staged_rows"] + declarations["rejected_rows"]
+                                        + declarations["superseded_rows"])
+    assert declarations["staged_rows"] == len(stg)
+    monthly = _table(builds["incremental"], "intermediate", "int_operator_monthly_activity")
+    assert monthly["lines"].sum() == len(stg)
+    moved_month = builds["daily"]["moved_from"].to_timestamp()
+    counts = stg.assign(month=pd.to_datetime(stg["declaration_month"])).groupby("month").size()
+    monthly_counts = monthly.assign(month=pd.to_datetime(monthly["declaration_month"])).groupby("month")["lines"].sum()
+    assert counts[moved_month] == monthly_counts[moved_month]
