@@ -43,4 +43,4 @@ final as (
 )
 
 select * from final
-order by contribution desc, indicator_code
+order by contribution desc, indicator_code asc
