@@ -104,7 +104,7 @@ final as (
             case
                 when sourced.is_from_offences
                     then cast(sourced.offences_in_window as {{ dbt.type_string() }}) || ' offences by '
-                    || cast(sourced.offending_importers as {{ dbt.type_string() }}) || ' importers in the window'
+                        || cast(sourced.offending_importers as {{ dbt.type_string() }}) || ' importers in the window'
             end,
             case
                 when sourced.is_from_reference_list

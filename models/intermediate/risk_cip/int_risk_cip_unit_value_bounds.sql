@@ -1,8 +1,9 @@
 {#- M16 (note Annex 3, unit price variation analysis): distribution of the unit values
     of each linked tariff line and unit over the window, and its robust lower bound:
     'median_ratio' = ratio x median, 'iqr' = Q1 - k x IQR floored at a share of the
-    median (var risk_cip_bound_method). A code-unit needs var unit_value_min_lines
-    lines before it gets a bound. -#}
+    median (var risk_cip_bound_method; any other value gives no bound and fails the
+    accepted_values test of unit_price_analysis.bound_method). A code-unit needs var
+    unit_value_min_lines lines before it gets a bound. -#}
 {%- set method = var('risk_cip_bound_method') -%}
 {%- set ratio = var('risk_cip_median_ratio') or var('unit_value_lower_bound_ratio') -%}
 
@@ -39,17 +40,13 @@ final as (
         *,
         priced_lines >= {{ var('unit_value_min_lines') }} as has_bound,
         case
-            when priced_lines >= {{ var('unit_value_min_lines') }} then
-                {% if method == 'iqr' -%}
-                    greatest(
+            when priced_lines < {{ var('unit_value_min_lines') }} then null
+            when '{{ method }}' = 'iqr'
+                then greatest(
                         p25_unit_value_usd - {{ var('risk_cip_iqr_k') }} * iqr_unit_value_usd,
                         {{ var('risk_cip_iqr_floor_share') }} * median_unit_value_usd
                     )
-                {%- elif method == 'median_ratio' -%}
-                    {{ ratio }} * median_unit_value_usd
-                {%- else -%}
-                    {{ exceptions.raise_compiler_error("risk_cip_bound_method must be 'iqr' or 'median_ratio', got " ~ method) }}
-                {%- endif %}
+            when '{{ method }}' = 'median_ratio' then {{ ratio }} * median_unit_value_usd
         end as lower_bound_unit_value_usd,
         '{{ method }}' as bound_method
     from with_iqr
