@@ -165,12 +165,7 @@ final as (
         raw_values.indicator_code,
         catalogue.category,
         raw_values.raw_value,
-        case
-            when raw_values.raw_value is null then 0
-            when catalogue.comparison = '>=' and raw_values.raw_value >= catalogue.threshold then 1
-            when catalogue.comparison = '>' and raw_values.raw_value > catalogue.threshold then 1
-            else 0
-        end as flag
+        {{ indicator_flag('raw_values.raw_value', 'catalogue.comparison', 'catalogue.threshold') }} as flag
     from raw_values
     inner join catalogue
         on raw_values.indicator_code = catalogue.indicator_code
