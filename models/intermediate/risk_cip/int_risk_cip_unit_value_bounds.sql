@@ -1,10 +1,12 @@
 {#- M16 (note Annex 3, unit price variation analysis): distribution of the unit values
     of each linked tariff line and unit over the window, and its robust lower bound:
     'median_ratio' = ratio x median, 'iqr' = Q1 - k x IQR floored at a share of the
-    median (var risk_cip_bound_method; any other value gives no bound and fails the
-    accepted_values test of unit_price_analysis.bound_method). A code-unit needs var
-    unit_value_min_lines lines before it gets a bound. -#}
+    median (var risk_cip_bound_method; any other value stops the run). A code-unit
+    needs var unit_value_min_lines lines before it gets a bound. -#}
 {%- set method = var('risk_cip_bound_method') -%}
+{%- if execute and method not in ['median_ratio', 'iqr'] -%}
+    {{ exceptions.raise_compiler_error("var risk_cip_bound_method is '" ~ method ~ "': use 'median_ratio' or 'iqr' (docs/risk_cip.md).") }}
+{%- endif -%}
 {%- set ratio = var('risk_cip_median_ratio') or var('unit_value_lower_bound_ratio') -%}
 
 with
