@@ -1,32 +1,42 @@
 {{ config(
     materialized='incremental',
-    unique_key='declaration_month',
+    unique_key=['tin', 'declaration_month'],
     incremental_strategy='delete+insert',
+    pre_hook="{% if is_incremental() %}"
+        ~ "delete from {{ this }} where (tin, declaration_month) in ("
+        ~ "select tin, declaration_month from {{ ref('base_customs__declarations') }} where _load_seq = ("
+        ~ "select max(_load_seq) from {{ ref('base_customs__declarations') }}))"
+        ~ "{% endif %}",
 ) }}
 {#- M1/M2 (issue 7): monthly activity of every operator and flow from the staged
     declaration lines: lines, declarations, values and taxes (USD and LCU), exempt
-    and residual-HS line counts. Incremental on the month: a run recomputes only the
-    months touched by the base rows of the latest load, including the
-    month of a line whose late correction moved it or replaced it
+    and residual-HS line counts. Incremental on (operator, month): a run recomputes
+    only the pairs touched by the base rows of the latest load, including the pair of
+    a line whose late correction moved it or replaced it; the pre-hook first deletes
+    those pairs, so a pair left without lines disappears as in a full refresh
     (docs/incremental.md). -#}
 -- depends_on: {{ ref('base_customs__declarations') }}
 
 with
 
 {% if is_incremental() -%}
-    touched_months as (
+    touched_operator_months as (
         -- base rows of the latest load: new lines and the earlier versions they replace
-        select distinct declaration_month
+        select distinct
+            tin,
+            declaration_month
         from {{ ref('base_customs__declarations') }}
         where _load_seq = (select max(_load_seq) from {{ ref('base_customs__declarations') }})
-            and declaration_month is not null
     ),
 {%- endif %}
 
 declarations as (
-    select * from {{ ref('stg_customs__declarations') }}
+    select staged.*
+    from {{ ref('stg_customs__declarations') }} as staged
     {% if is_incremental() -%}
-        where declaration_month in (select touched_months.declaration_month from touched_months)
+        inner join touched_operator_months
+            on staged.tin = touched_operator_months.tin
+                and staged.declaration_month = touched_operator_months.declaration_month
     {%- endif %}
 ),
 
