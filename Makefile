@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/cip demo
 
 ## Lint, build a small generated data set with every dbt test, check it independently, run pytest.
-test: install lint test-build test-check test-python
+test: install lint test-build test-check test-python test-bench
 
 lint: install
 	$(BIN)/sqlfluff lint models analyses tests/dbt
@@ -51,6 +51,10 @@ test-python: install chromium
 
 docs: install
 	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/dbt docs generate
+
+# the benchmark at a small size, so it cannot rot (the real runs: cip bench, docs/benchmarks.md)
+test-bench: install
+	$(BIN)/cip bench --declarations 100000 --no-docs --quiet
 
 clean:
 	rm -rf target target-* logs warehouse data reports publish

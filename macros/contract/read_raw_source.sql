@@ -122,3 +122,29 @@
 {% macro duckdb__source_is_available(source_name, table_name) -%}
     {{ return(raw_source_files(table_name) | length > 0) }}
 {%- endmacro %}
+
+{#- Rows in a raw input, counted straight from the files (Parquet answers from its
+    metadata), independently of the typed reader: the left side of the reconciliation
+    raw = staged + rejected + superseded. -#}
+{% macro raw_row_count(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if not execute -%}
+        {{ return('select 0 as raw_rows') }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('raw_row_count', 'customs_cip')(source_name, table_name, relation)) }}
+{%- endmacro %}
+
+{% macro default__raw_row_count(source_name, table_name, relation) -%}
+    select count(*) as raw_rows from {{ relation }}
+{%- endmacro %}
+
+{% macro duckdb__raw_row_count(source_name, table_name, relation) -%}
+    {%- set files = raw_source_files(table_name) -%}
+    {%- if files | length == 0 -%}
+        select 0 as raw_rows
+    {%- elif files[0].endswith('.parquet') -%}
+        select count(*) as raw_rows from read_parquet(['{{ files | join("', '") }}'])
+    {%- else -%}
+        select count(*) as raw_rows from read_csv(['{{ files | join("', '") }}'], header = true, all_varchar = true)
+    {%- endif -%}
+{%- endmacro %}

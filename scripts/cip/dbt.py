@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from cip.paths import data_dir, db_path, project_root
+from cip.progress import Progress, dbt_node_progress
 
 
 def dbt_env(data: Path | None = None, db: Path | None = None) -> dict[str, str]:
@@ -36,12 +37,29 @@ def run_dbt(args: list[str], data: Path | None = None, db: Path | None = None,
         print(f"$ {' '.join(cmd)}   (data: {env['CIP_DATA_DIR']}, warehouse: {env['CIP_DB_PATH']})",
               flush=True)
     started = time.monotonic()
-    completed = subprocess.run(cmd, cwd=project_root(), env=env,
-                               stdout=subprocess.DEVNULL if quiet else None)
-    if not quiet:
-        print(f"dbt {args[0]} finished in {time.monotonic() - started:.1f}s "
-              f"with exit code {completed.returncode}", flush=True)
-    return completed.returncode
+    if quiet:
+        completed = subprocess.run(cmd, cwd=project_root(), env=env, stdout=subprocess.DEVNULL)
+        return completed.returncode
+    # stream dbt's own lines and add, every tenth of the nodes, the time left
+    progress = Progress({args[0]: 1.0}, label="cip", enabled=True)
+    progress.start(args[0], note=" ".join(args[1:]))
+    finished, next_report = 0, 0.1
+    with subprocess.Popen(cmd, cwd=project_root(), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            node = dbt_node_progress(line)
+            if node:
+                finished += 1
+                if finished / node[1] >= next_report:
+                    sys.stdout.flush()
+                    progress.update(args[0], finished, node[1], "nodes")
+                    next_report += 0.1
+        returncode = process.wait()
+    progress.finish(args[0])
+    print(f"dbt {args[0]} finished in {time.monotonic() - started:.1f}s with exit code {returncode}", flush=True)
+    return returncode
 
 
 def last_run_results(target_path: Path | None = None) -> dict:

@@ -10,6 +10,7 @@ def _duckdb(name):
         "quantile": lambda expr, q: f"quantile_cont({expr}, {q})",
         "try_cast": lambda expr, data_type: f"try_cast({expr} as {data_type})",
         "read_raw_source": lambda *args: "select 1 as _parsing",
+        "raw_row_count": lambda *args: "select 0 as raw_rows",
         "source_is_available": lambda *args: True,
         "type_double": lambda: "double",
     }

@@ -26,7 +26,7 @@ counts as (
             '{{ table_name }}' as table_name,
             {{ 'false' if execute and source_is_optional(source_name, table_name) else 'true' }} as is_required,
             {{ 'true' if source_is_available(source_name, table_name) else 'false' }} as is_available,
-            (select count(*) from ({{ read_raw_source(source_name, table_name) }}) as raw_rows_read) as raw_rows,
+            ({{ raw_row_count(source_name, table_name) }}) as raw_rows,
             (select count(*) from {{ ref(staging_model) }}) as staged_rows
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
