@@ -13,16 +13,26 @@ import_lines as (
     where flow = 'I' and unit_value_usd is not null
 ),
 
-final as (
+medians as (
+    -- the median once per group: it is the costly (holistic) aggregate
     select
         hs_code,
         value_unit,
         count(*) as import_lines,
-        {{ median('unit_value_usd') }} as median_unit_value_usd,
-        {{ var('unit_value_lower_bound_ratio') }} * {{ median('unit_value_usd') }} as lower_bound_unit_value_usd,
-        count(*) >= {{ var('unit_value_min_lines') }} as has_norm
+        {{ median('unit_value_usd') }} as median_unit_value_usd
     from import_lines
     group by hs_code, value_unit
+),
+
+final as (
+    select
+        hs_code,
+        value_unit,
+        import_lines,
+        median_unit_value_usd,
+        {{ var('unit_value_lower_bound_ratio') }} * median_unit_value_usd as lower_bound_unit_value_usd,
+        import_lines >= {{ var('unit_value_min_lines') }} as has_norm
+    from medians
 )
 
 select * from final
