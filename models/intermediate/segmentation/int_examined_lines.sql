@@ -12,53 +12,8 @@ examinations as (
     where control_type = 'examination'
 ),
 
-examined_items as (
-    -- examinations naming the line they examined
-    select
-        declarations.declaration_id,
-        declarations.item_no,
-        declarations.tin,
-        declarations.declarant_id,
-        declarations.hs_code,
-        declarations.origin_country,
-        declarations.flow,
-        declarations.declaration_date,
-        examinations.is_irregular,
-        examinations.is_serious,
-        examinations.offence_type,
-        examinations.amount_reassessed_lcu
-    from examinations
-    inner join declarations
-        on examinations.declaration_id = declarations.declaration_id
-            and examinations.item_no = declarations.item_no
-),
-
-examined_declarations as (
-    -- examinations of a whole declaration cover each of its lines; two equality joins
-    -- instead of one join with an 'or' keep both hash joins
-    select
-        declarations.declaration_id,
-        declarations.item_no,
-        declarations.tin,
-        declarations.declarant_id,
-        declarations.hs_code,
-        declarations.origin_country,
-        declarations.flow,
-        declarations.declaration_date,
-        examinations.is_irregular,
-        examinations.is_serious,
-        examinations.offence_type,
-        examinations.amount_reassessed_lcu
-    from examinations
-    inner join declarations
-        on examinations.declaration_id = declarations.declaration_id
-    where examinations.item_no is null
-),
-
 joined as (
-    select * from examined_items
-    union all
-    select * from examined_declarations
+    {{ examination_line_join() | indent(4) }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 {#- M10/M21: every staged declaration line examined at clearance, over the whole
     history, with the date the examination closed (the date its finding became known)
     and what it found. Feeds the point-in-time risky lists and the repeat-offender
-    history; an examination without item_no covers every line of its declaration. -#}
+    history; the join to lines is macro examination_line_join. -#}
 
 with
 
@@ -15,23 +15,7 @@ examinations as (
 ),
 
 joined as (
-    select
-        declarations.declaration_id,
-        declarations.item_no,
-        declarations.tin,
-        declarations.declarant_id,
-        declarations.hs_code,
-        declarations.origin_country,
-        declarations.flow,
-        declarations.declaration_date,
-        examinations.control_date,
-        examinations.is_irregular,
-        examinations.is_serious,
-        examinations.amount_reassessed_lcu
-    from examinations
-    inner join declarations
-        on examinations.declaration_id = declarations.declaration_id
-            and (examinations.item_no is null or examinations.item_no = declarations.item_no)
+    {{ examination_line_join() | indent(4) }}
 ),
 
 final as (
