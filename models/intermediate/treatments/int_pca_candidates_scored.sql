@@ -33,31 +33,16 @@ last_pcas as (
     group by control_results.tin
 ),
 
-flags as (
-    select * from {{ ref('operator_indicator_flags') }}
-    where flag = 1
-),
-
-selected_weights as (
-    select
-        indicator_code,
-        final_weight
-    from {{ ref('indicator_weights') }}
-    where is_selected_technique and gri_type = 'global' and final_weight > 0
-),
-
 indicators as (
     select
-        flags.tin,
+        tin,
         {{ dbt.listagg(
-            "flags.indicator_code || ' (' || cast(round(selected_weights.final_weight, 3) as varchar) || ')'",
+            "indicator_code || ' (' || cast(round(final_weight, 3) as varchar) || ')'",
             "', '",
-            'order by selected_weights.final_weight desc, flags.indicator_code'
+            'order by contribution_rank'
         ) }} as contributing_indicators
-    from flags
-    inner join selected_weights
-        on flags.indicator_code = selected_weights.indicator_code
-    group by flags.tin
+    from {{ ref('int_operator_gri_contributions') }}
+    group by tin
 ),
 
 final as (

@@ -30,25 +30,8 @@ flags as (
     where flag = 1
 ),
 
-selected_weights as (
-    select
-        indicator_code,
-        final_weight
-    from {{ ref('indicator_weights') }}
-    where is_selected_technique and gri_type = 'global' and final_weight > 0
-),
-
-ranked_contributions as (
-    select
-        flags.tin,
-        flags.indicator_code,
-        selected_weights.final_weight,
-        row_number() over (
-            partition by flags.tin order by selected_weights.final_weight desc, flags.indicator_code asc
-        ) as contribution_rank
-    from flags
-    inner join selected_weights
-        on flags.indicator_code = selected_weights.indicator_code
+contributions as (
+    select * from {{ ref('int_operator_gri_contributions') }}
 ),
 
 top_contributions as (
@@ -56,7 +39,7 @@ top_contributions as (
         tin,
         {{ dbt.listagg('indicator_code', "', '", 'order by contribution_rank') }} as top_indicators,
         count(*) as contributing_indicators
-    from ranked_contributions
+    from contributions
     where contribution_rank <= {{ var('top_indicators_per_operator') }}
     group by tin
 ),
