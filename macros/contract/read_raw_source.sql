@@ -27,10 +27,15 @@
     {%- set files = raw_source_files(table_name) -%}
     {%- if files | length == 0 -%}
         {%- if contract_meta(node).get('optional', false) -%}
-            {{ log("WARNING: optional source " ~ source_name ~ "." ~ table_name ~ " not found in " ~ var('data_dir') ~ " (looked for " ~ table_name ~ ".parquet, " ~ table_name ~ "/*.parquet, " ~ table_name ~ ".csv); the models and indicators that need it are empty/disabled.", info=True) }}
+            {{ log("WARNING: optional source " ~ source_name ~ "." ~ table_name ~ " not found in "
+                ~ var('data_dir') ~ " (looked for " ~ table_name ~ ".parquet, " ~ table_name ~ "/*.parquet, "
+                ~ table_name ~ ".csv); the models and indicators that need it are empty/disabled.", info=True) }}
             {{ return(_empty_contract_select(node)) }}
         {%- else -%}
-            {{ exceptions.raise_compiler_error("Required source " ~ source_name ~ "." ~ table_name ~ " not found in data_dir '" ~ var('data_dir') ~ "'. Provide " ~ table_name ~ ".parquet, " ~ table_name ~ "/*.parquet or " ~ table_name ~ ".csv there (set CIP_DATA_DIR or --vars data_dir), see docs/source_contract.md.") }}
+            {{ exceptions.raise_compiler_error("Required source " ~ source_name ~ "." ~ table_name
+                ~ " not found in data_dir '" ~ var('data_dir') ~ "'. Provide " ~ table_name ~ ".parquet, "
+                ~ table_name ~ "/*.parquet or " ~ table_name ~ ".csv there (set CIP_DATA_DIR or --vars data_dir),"
+                ~ " see docs/source_contract.md.") }}
         {%- endif -%}
     {%- endif -%}
     {%- set parquet = [] -%}
@@ -39,13 +44,15 @@
         {%- do (parquet if file.endswith('.parquet') else csv).append(file) -%}
     {%- endfor -%}
     {%- if parquet and csv -%}
-        {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ " has both Parquet and CSV files in " ~ var('data_dir') ~ ": " ~ files | join(', ') ~ ". Keep one format.") }}
+        {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name
+            ~ " has both Parquet and CSV files in " ~ var('data_dir') ~ ": " ~ files | join(', ') ~ ". Keep one format.") }}
     {%- endif -%}
     {%- set file_list = "['" ~ files | join("', '") ~ "']" -%}
     {%- if parquet -%}
         {%- set reader = "read_parquet(" ~ file_list ~ ", union_by_name = true, filename = '_source_file')" -%}
     {%- else -%}
-        {%- set reader = "read_csv(" ~ file_list ~ ", header = true, all_varchar = true, union_by_name = true, filename = '_source_file')" -%}
+        {%- set reader = "read_csv(" ~ file_list
+            ~ ", header = true, all_varchar = true, union_by_name = true, filename = '_source_file')" -%}
     {%- endif -%}
     {%- set described = run_query("describe select * from " ~ reader) -%}
     {%- set present = {} -%}
@@ -74,7 +81,9 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if missing -%}
-        {{ exceptions.raise_compiler_error("Source " ~ node.source_name ~ "." ~ node.name ~ ": file(s) " ~ (files or [reader]) | join(', ') ~ " lack the required column(s) " ~ missing | join(', ') ~ ". Add them (see docs/source_contract.md) or fix the export.") }}
+        {{ exceptions.raise_compiler_error("Source " ~ node.source_name ~ "." ~ node.name ~ ": file(s) "
+            ~ (files or [reader]) | join(', ') ~ " lack the required column(s) " ~ missing | join(', ')
+            ~ ". Add them (see docs/source_contract.md) or fix the export.") }}
     {%- endif -%}
     {%- set selects = [] -%}
     {%- set cast_checks = [] -%}
@@ -87,7 +96,8 @@
             {%- do selects.append(name) -%}
         {%- else -%}
             {%- do selects.append(try_cast(name, column.data_type) ~ " as " ~ name) -%}
-            {%- do cast_checks.append("case when " ~ name ~ " is not null and " ~ try_cast(name, column.data_type) ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
+            {%- do cast_checks.append("case when " ~ name ~ " is not null and " ~ try_cast(name, column.data_type)
+                ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if cast_checks -%}

@@ -3,27 +3,29 @@
     declaration. Two equality joins (instead of one join on an 'or') keep both as hash
     joins. Returns a select over the CTEs `declarations` and `examinations` of the caller. -#}
 {% macro examination_line_join() -%}
-    {%- set line_columns = ['declaration_id', 'item_no', 'tin', 'declarant_id', 'hs_code', 'origin_country',
-                            'flow', 'declaration_date'] -%}
+    {%- set line_columns = [
+        'declaration_id', 'item_no', 'tin', 'declarant_id', 'hs_code', 'origin_country', 'flow', 'declaration_date',
+    ] -%}
     {%- set finding_columns = ['control_date', 'is_irregular', 'is_serious', 'offence_type', 'amount_reassessed_lcu'] -%}
     {%- for item_join in [true, false] %}
-    select
+        select
         {%- for column in line_columns %}
-        declarations.{{ column }},
+            declarations.{{ column }},
         {%- endfor %}
         {%- for column in finding_columns %}
-        examinations.{{ column }}{{ ',' if not loop.last }}
+            examinations.{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from examinations
-    inner join declarations
-        on examinations.declaration_id = declarations.declaration_id
+        from examinations
+        inner join declarations
+            on examinations.declaration_id = declarations.declaration_id
         {%- if item_join %}
-            and examinations.item_no = declarations.item_no
-        {%- else %}
-    where examinations.item_no is null
+                and examinations.item_no = declarations.item_no
         {%- endif %}
-    {%- if loop.first %}
-    union all
-    {%- endif %}
+        {%- if not item_join %}
+        where examinations.item_no is null
+        {%- endif %}
+        {%- if loop.first %}
+        union all
+        {%- endif %}
     {%- endfor %}
 {%- endmacro %}
