@@ -58,68 +58,45 @@ contingency as (
     group by gri_type, indicator_code
 ),
 
+indicator_counts as (
+    -- every indicator of every GRI type with its counts (zero when nobody is flagged)
+    select
+        gri_types.gri_type,
+        gri_types.indicator_code,
+        gri_types.expert_weight,
+        contingency.operators_in_subsample,
+        contingency.ones_count,
+        coalesce(contingency.flagged_detected, 0) as flagged_detected,
+        coalesce(contingency.flagged_not_detected, 0) as flagged_not_detected,
+        coalesce(contingency.unflagged_detected, 0) as unflagged_detected,
+        coalesce(contingency.unflagged_not_detected, 0) as unflagged_not_detected
+    from gri_types
+    left join contingency
+        on gri_types.gri_type = contingency.gri_type
+            and gri_types.indicator_code = contingency.indicator_code
+),
+
+{%- set technique_scores = {
+    'equal': '1',
+    'expert': 'expert_weight',
+    'frequency': 'coalesce(ones_count, 0)',
+    'learned': 'case when flagged_detected + flagged_not_detected >= ' ~ var('learned_min_flagged')
+        ~ ' then greatest(ln((flagged_detected + 0.5) * (unflagged_not_detected + 0.5)'
+        ~ ' / ((flagged_not_detected + 0.5) * (unflagged_detected + 0.5))), 0) else 0 end',
+} %}
+
 scores as (
-    select
-        'equal' as technique,
-        gri_types.gri_type,
-        gri_types.indicator_code,
-        contingency.operators_in_subsample,
-        contingency.ones_count,
-        cast(1 as {{ type_double() }}) as score
-    from gri_types
-    left join contingency
-        on gri_types.gri_type = contingency.gri_type
-            and gri_types.indicator_code = contingency.indicator_code
-    union all
-    select
-        'expert' as technique,
-        gri_types.gri_type,
-        gri_types.indicator_code,
-        contingency.operators_in_subsample,
-        contingency.ones_count,
-        cast(gri_types.expert_weight as {{ type_double() }}) as score
-    from gri_types
-    left join contingency
-        on gri_types.gri_type = contingency.gri_type
-            and gri_types.indicator_code = contingency.indicator_code
-    union all
-    select
-        'frequency' as technique,
-        gri_types.gri_type,
-        gri_types.indicator_code,
-        contingency.operators_in_subsample,
-        contingency.ones_count,
-        cast(coalesce(contingency.ones_count, 0) as {{ type_double() }}) as score
-    from gri_types
-    left join contingency
-        on gri_types.gri_type = contingency.gri_type
-            and gri_types.indicator_code = contingency.indicator_code
-    union all
-    select
-        'learned' as technique,
-        gri_types.gri_type,
-        gri_types.indicator_code,
-        contingency.operators_in_subsample,
-        contingency.ones_count,
-        case when coalesce(contingency.flagged_detected, 0) + coalesce(contingency.flagged_not_detected, 0)
-                >= {{ var('learned_min_flagged') }}
-                then greatest(
-                        ln(
-                            (coalesce(contingency.flagged_detected, 0) + 0.5)
-                            * (coalesce(contingency.unflagged_not_detected, 0) + 0.5)
-                            / (
-                                (coalesce(contingency.flagged_not_detected, 0) + 0.5)
-                                * (coalesce(contingency.unflagged_detected, 0) + 0.5)
-                            )
-                        ),
-                        0
-                    )
-            else 0
-        end
-    from gri_types
-    left join contingency
-        on gri_types.gri_type = contingency.gri_type
-            and gri_types.indicator_code = contingency.indicator_code
+    {%- for technique, score in technique_scores.items() %}
+        select
+            '{{ technique }}' as technique,
+            gri_type,
+            indicator_code,
+            operators_in_subsample,
+            ones_count,
+            cast({{ score }} as {{ type_double() }}) as score
+        from indicator_counts
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 shares as (
