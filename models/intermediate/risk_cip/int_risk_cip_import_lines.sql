@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- M16: import lines of the window on the tariff lines linked to the selected risk,
     with the units their unit value is expressed in and the taxes collected. -#}
 

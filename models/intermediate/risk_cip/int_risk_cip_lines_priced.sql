@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- M16: every import line of a linked tariff line against its code-unit's lower bound:
     whether it falls below, the value at stake (bound x units - declared value, USD)
     and the duty, VAT and excise at stake at the line's own effective rates. -#}

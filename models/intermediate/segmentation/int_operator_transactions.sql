@@ -1,4 +1,4 @@
-{#- M1/M2: one scan of the window's declaration lines giving, per operator, its
+{#- M1/M2: one pass over the window's declaration lines giving, per operator, its
     size values, taxes paid and the counts behind every transaction and
     customs-record indicator. Small lookups (risky brokers, HS codes, countries,
     unit-value norms, ISIC concordance) are joined in the same pass. -#}
@@ -100,12 +100,11 @@ lines as (
             and declarations.hs_chapter = concordance.hs_chapter
 ),
 
-final as (
+line_totals as (
     select
         tin,
         -- activity
         count(*) as lines,
-        count(distinct declaration_id) as declarations,
         sum(case when flow = 'I' then 1 else 0 end) as import_lines,
         sum(case when flow = 'E' then 1 else 0 end) as export_lines,
         min(declaration_date) as first_declaration_date,
@@ -145,6 +144,58 @@ final as (
             as import_value_isic_inconsistent_usd
     from lines
     group by tin
+),
+
+operator_declarations as (
+    -- apart, and from the model rather than the CTE above: a count(distinct) next to the
+    -- sums, or a second reader of the CTE, makes the engine materialise every joined
+    -- line; over two narrow columns it is one cheap aggregate
+    select
+        tin,
+        count(distinct declaration_id) as declarations
+    from {{ ref('int_declarations_in_window') }}
+    group by tin
+),
+
+final as (
+    select
+        line_totals.tin,
+        line_totals.lines,
+        operator_declarations.declarations,
+        line_totals.import_lines,
+        line_totals.export_lines,
+        line_totals.first_declaration_date,
+        line_totals.last_declaration_date,
+        line_totals.is_aeo,
+        line_totals.import_value_usd,
+        line_totals.export_value_usd,
+        line_totals.trade_value_usd,
+        line_totals.import_value_lcu,
+        line_totals.export_value_lcu,
+        line_totals.duty_paid_usd,
+        line_totals.vat_paid_usd,
+        line_totals.excise_paid_usd,
+        line_totals.duty_paid_lcu,
+        line_totals.vat_paid_lcu,
+        line_totals.excise_paid_lcu,
+        line_totals.lines_high_risk_broker,
+        line_totals.lines_risky_hs,
+        line_totals.import_lines_risky_origin,
+        line_totals.import_lines_with_norm,
+        line_totals.import_lines_below_norm,
+        line_totals.import_lines_earlier,
+        line_totals.exempt_lines_earlier,
+        line_totals.import_lines_recent,
+        line_totals.exempt_lines_recent,
+        line_totals.lines_earlier,
+        line_totals.residual_lines_earlier,
+        line_totals.lines_recent,
+        line_totals.residual_lines_recent,
+        line_totals.import_value_isic_known_usd,
+        line_totals.import_value_isic_inconsistent_usd
+    from line_totals
+    inner join operator_declarations
+        on line_totals.tin = operator_declarations.tin
 )
 
 select * from final

@@ -18,19 +18,52 @@ import_lines as (
     select * from {{ ref('int_risk_cip_import_lines') }}
 ),
 
-lines_in_periods as (
+code_months as (
+    -- lines summed per tariff line, month and importer first: the periods below are
+    -- calendar months, quarters and years, so each is a union of whole months
     select
-        import_lines.hs_code,
-        periods.period_grain,
-        periods.period_start,
-        import_lines.tin,
-        import_lines.customs_value_usd,
-        import_lines.vat_paid_usd,
-        import_lines.duty_paid_usd,
-        import_lines.excise_paid_usd
+        hs_code,
+        cast({{ dbt.date_trunc('month', 'declaration_date') }} as date) as month_start,
+        tin,
+        sum(customs_value_usd) as customs_value_usd,
+        sum(vat_paid_usd) as vat_paid_usd,
+        sum(duty_paid_usd) as duty_paid_usd,
+        sum(excise_paid_usd) as excise_paid_usd
     from import_lines
-    inner join periods
-        on import_lines.declaration_date between periods.period_start and periods.period_end
+    group by hs_code, cast({{ dbt.date_trunc('month', 'declaration_date') }} as date), tin
+),
+
+importer_periods as (
+    -- one row per tariff line, period and importer: the importers of a period are then
+    -- a count, not a count(distinct) over the lines. Months are code_months itself.
+    {%- for grain in ['month', 'quarter', 'year'] %}
+        select
+            code_months.hs_code,
+            periods.period_grain,
+            periods.period_start,
+            code_months.tin,
+            {%- if grain == 'month' %}
+                code_months.customs_value_usd,
+                code_months.vat_paid_usd,
+                code_months.duty_paid_usd,
+                code_months.excise_paid_usd
+            {%- else %}
+                sum(code_months.customs_value_usd) as customs_value_usd,
+                sum(code_months.vat_paid_usd) as vat_paid_usd,
+                sum(code_months.duty_paid_usd) as duty_paid_usd,
+                sum(code_months.excise_paid_usd) as excise_paid_usd
+            {%- endif %}
+        from code_months
+        inner join periods
+            on periods.period_grain = '{{ grain }}'
+                and cast({{ dbt.date_trunc(grain, 'code_months.month_start') }} as date) = periods.period_start
+        {%- if grain != 'month' %}
+            group by code_months.hs_code, periods.period_grain, periods.period_start, code_months.tin
+        {%- endif %}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 aggregated as (
@@ -42,8 +75,8 @@ aggregated as (
         sum(vat_paid_usd) as vat_usd,
         sum(duty_paid_usd) as duty_usd,
         sum(excise_paid_usd) as excise_usd,
-        count(distinct tin) as importers
-    from lines_in_periods
+        count(tin) as importers
+    from importer_periods
     group by hs_code, period_grain, period_start
 ),
 
