@@ -1,39 +1,58 @@
 {#- M17 (note Box 2, strategic level): the value of each strategic KPI per period grain,
-    period and dimension, before the period-on-period comparison. -#}
+    period and dimension, before the period-on-period comparison. Amounts are summed per
+    month and HS chapter from the declaration lines, then added up to quarters and years;
+    release times come from the per-period histogram of declarations' release hours in
+    int_kpi_declarations_summarised (mean and median over declarations, exact). -#}
+{%- set grains = ['month', 'quarter', 'year'] -%}
+{%- set regime_list = "'" ~ (var('kpi_consumption_regimes') | join("', '")) ~ "'" -%}
 
 with
 
-declarations as (
-    select * from {{ ref('int_kpi_declarations_periodised') }}
+declaration_lines as (
+    select * from {{ ref('stg_customs__declarations') }}
+),
+
+declarations_summarised as (
+    select * from {{ ref('int_kpi_declarations_summarised') }}
 ),
 
 trader_survey as (
     select * from {{ ref('stg_customs__trader_survey') }}
 ),
 
-declaration_releases as (
+chapter_months as (
     select
-        period_grain,
-        period_start,
-        declaration_id,
-        max(transport_mode) as transport_mode,
-        max(release_hours) as release_hours
-    from declarations
-    group by period_grain, period_start, declaration_id
-),
-
-totals as (
-    select
-        period_grain,
-        period_start,
-        sum(case when is_import_for_consumption then customs_value_usd else 0 end) as cif_imports_consumption_usd,
+        cast({{ dbt.date_trunc('month', 'declaration_date') }} as date) as month_start,
+        coalesce(hs_chapter, 'unknown') as hs_chapter,
+        sum(
+            case when flow = 'I' and regime in ({{ regime_list }}) then customs_value_usd else 0 end
+        ) as cif_imports_consumption_usd,
         sum(customs_value_usd) as trade_value_usd,
         sum(duty_paid_usd) as duty_usd,
         sum(vat_paid_usd) as vat_usd,
         sum(excise_paid_usd) as excise_usd,
-        sum(collection_usd) as collection_usd
-    from declarations
-    group by period_grain, period_start
+        sum(duty_paid_usd + vat_paid_usd + excise_paid_usd) as collection_usd
+    from declaration_lines
+    group by
+        cast({{ dbt.date_trunc('month', 'declaration_date') }} as date),
+        coalesce(hs_chapter, 'unknown')
+),
+
+chapter_months_periodised as (
+    {% for grain in grains %}
+        select
+            '{{ grain }}' as period_grain,
+            cast({{ dbt.date_trunc(grain, 'month_start') }} as date) as period_start,
+            hs_chapter,
+            cif_imports_consumption_usd,
+            trade_value_usd,
+            duty_usd,
+            vat_usd,
+            excise_usd,
+            collection_usd
+        from chapter_months
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 chapters as (
@@ -41,10 +60,28 @@ chapters as (
         period_grain,
         period_start,
         hs_chapter,
-        sum(case when is_import_for_consumption then customs_value_usd else 0 end) as cif_imports_consumption_usd,
+        sum(cif_imports_consumption_usd) as cif_imports_consumption_usd,
+        sum(trade_value_usd) as trade_value_usd,
+        sum(duty_usd) as duty_usd,
+        sum(vat_usd) as vat_usd,
+        sum(excise_usd) as excise_usd,
         sum(collection_usd) as collection_usd
-    from declarations
+    from chapter_months_periodised
     group by period_grain, period_start, hs_chapter
+),
+
+totals as (
+    select
+        period_grain,
+        period_start,
+        sum(cif_imports_consumption_usd) as cif_imports_consumption_usd,
+        sum(trade_value_usd) as trade_value_usd,
+        sum(duty_usd) as duty_usd,
+        sum(vat_usd) as vat_usd,
+        sum(excise_usd) as excise_usd,
+        sum(collection_usd) as collection_usd
+    from chapters
+    group by period_grain, period_start
 ),
 
 totals_long as (
@@ -168,26 +205,68 @@ chapters_long as (
     from chapters
 ),
 
-release_times as (
+release_hours_histogram as (
     select
         period_grain,
         period_start,
         transport_mode,
-        avg(release_hours) as release_hours_mean,
-        {{ median('release_hours') }} as release_hours_median
-    from declaration_releases
-    where release_hours is not null
-    group by period_grain, period_start, transport_mode
+        release_hours,
+        declarations,
+        release_hours_sum
+    from declarations_summarised
+    where breakdown = 'release_hours'
     union all
     select
         period_grain,
         period_start,
         'all' as transport_mode,
-        avg(release_hours) as release_hours_mean,
-        {{ median('release_hours') }} as release_hours_median
-    from declaration_releases
-    where release_hours is not null
-    group by period_grain, period_start
+        release_hours,
+        sum(declarations) as declarations,
+        sum(release_hours_sum) as release_hours_sum
+    from declarations_summarised
+    where breakdown = 'release_hours'
+    group by period_grain, period_start, release_hours
+),
+
+-- the median from the histogram: with n declarations in the group, ordered by
+-- release_hours, the median is the mean of the values at positions ceil(n/2) and
+-- floor(n/2) + 1 (the same value when n is odd). A value covers the positions
+-- (declarations_before, declarations_before + declarations].
+release_hours_positioned as (
+    select
+        period_grain,
+        period_start,
+        transport_mode,
+        release_hours,
+        declarations,
+        release_hours_sum,
+        sum(declarations) over (
+            partition by period_grain, period_start, transport_mode
+            order by release_hours
+            rows between unbounded preceding and current row
+        ) - declarations as declarations_before,
+        sum(declarations) over (
+            partition by period_grain, period_start, transport_mode
+        ) as declarations_total
+    from release_hours_histogram
+),
+
+release_times as (
+    select
+        period_grain,
+        period_start,
+        transport_mode,
+        {{ safe_divide('sum(release_hours_sum)', 'sum(declarations)') }} as release_hours_mean,
+        (
+            max(case when 2 * declarations_before < declarations_total
+                    and declarations_total <= 2 * (declarations_before + declarations) then release_hours
+            end)
+            + max(case when 2 * declarations_before <= declarations_total
+                    and declarations_total < 2 * (declarations_before + declarations) then release_hours
+            end)
+        ) / 2 as release_hours_median
+    from release_hours_positioned
+    group by period_grain, period_start, transport_mode
 ),
 
 release_times_long as (

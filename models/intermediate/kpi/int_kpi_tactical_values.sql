@@ -1,14 +1,23 @@
 {#- M18 (note Box 2, tactical level): the value of each tactical KPI per period grain,
-    period and dimension, before the period-on-period comparison. -#}
+    period and dimension, before the period-on-period comparison. Declarations and
+    controls are read already counted per period (int_kpi_declarations_summarised,
+    int_kpi_controls_summarised); repeat offenders' controls are summed per operator and
+    month, then added up to quarters and years. -#}
+{%- set grains = ['month', 'quarter', 'year'] -%}
 
 with
 
-declarations as (
-    select * from {{ ref('int_kpi_declarations_periodised') }}
+declaration_counts as (
+    select * from {{ ref('int_kpi_declarations_summarised') }}
+    where breakdown = 'flow_channel'
 ),
 
 controls as (
-    select * from {{ ref('int_kpi_controls_periodised') }}
+    select * from {{ ref('int_kpi_controls_summarised') }}
+),
+
+control_results as (
+    select * from {{ ref('stg_customs__control_results') }}
 ),
 
 periods as (
@@ -27,41 +36,27 @@ risk_level_history as (
     select * from {{ ref('risk_level_history') }}
 ),
 
-declaration_headers as (
-    select
-        period_grain,
-        period_start,
-        declaration_id,
-        max(flow) as flow,
-        max(channel) as channel,
-        max(case when is_aeo then 1 else 0 end) = 1 as is_aeo,
-        sum(customs_value_usd) as customs_value_usd,
-        sum(case when is_aeo then customs_value_usd else 0 end) as aeo_value_usd
-    from declarations
-    group by period_grain, period_start, declaration_id
-),
-
 aeo_by_flow as (
     select
         period_grain,
         period_start,
         flow,
-        count(*) as declarations,
-        sum(case when is_aeo then 1 else 0 end) as aeo_declarations,
+        sum(declarations) as declarations,
+        sum(case when is_aeo then declarations else 0 end) as aeo_declarations,
         sum(customs_value_usd) as customs_value_usd,
         sum(aeo_value_usd) as aeo_value_usd
-    from declaration_headers
+    from declaration_counts
     group by period_grain, period_start, flow
     union all
     select
         period_grain,
         period_start,
         'all' as flow,
-        count(*) as declarations,
-        sum(case when is_aeo then 1 else 0 end) as aeo_declarations,
+        sum(declarations) as declarations,
+        sum(case when is_aeo then declarations else 0 end) as aeo_declarations,
         sum(customs_value_usd) as customs_value_usd,
         sum(aeo_value_usd) as aeo_value_usd
-    from declaration_headers
+    from declaration_counts
     group by period_grain, period_start
 ),
 
@@ -89,8 +84,8 @@ period_declarations as (
     select
         period_grain,
         period_start,
-        count(*) as declarations
-    from declaration_headers
+        sum(declarations) as declarations
+    from declaration_counts
     group by period_grain, period_start
 ),
 
@@ -99,8 +94,8 @@ channels as (
         period_grain,
         period_start,
         channel,
-        count(*) as declarations
-    from declaration_headers
+        sum(declarations) as declarations
+    from declaration_counts
     group by period_grain, period_start, channel
 ),
 
@@ -142,8 +137,8 @@ control_counts as (
         period_start,
         control_type,
         case when control_type = 'examination' then channel else coalesce(audit_scope, 'unknown') end as control_group,
-        count(*) as controls,
-        sum(case when is_irregular then 1 else 0 end) as irregular_controls
+        sum(controls) as controls,
+        sum(case when is_irregular then controls else 0 end) as irregular_controls
     from controls
     group by
         period_grain,
@@ -156,8 +151,8 @@ control_counts as (
         period_start,
         control_type as kpi_code,
         'all' as control_group,
-        count(*) as controls,
-        sum(case when is_irregular then 1 else 0 end) as irregular_controls
+        sum(controls) as controls,
+        sum(case when is_irregular then controls else 0 end) as irregular_controls
     from controls
     group by period_grain, period_start, control_type
 ),
@@ -184,16 +179,45 @@ hit_rates_long as (
     where control_type in ('examination', 'pca')
 ),
 
+-- controls of the repeat offenders only (the flags below need no other operator)
+operator_months as (
+    select
+        control_results.tin,
+        cast({{ dbt.date_trunc('month', 'control_results.control_date') }} as date) as month_start,
+        sum(case when control_results.is_irregular then 1 else 0 end) as irregular_controls,
+        sum(
+            case when control_results.is_irregular then control_results.amount_reassessed_lcu else 0 end
+        ) as amount_reassessed_lcu
+    from control_results
+    inner join repeat_offenders
+        on control_results.tin = repeat_offenders.tin
+    group by
+        control_results.tin,
+        cast({{ dbt.date_trunc('month', 'control_results.control_date') }} as date)
+),
+
+operator_months_periodised as (
+    {% for grain in grains %}
+        select
+            '{{ grain }}' as period_grain,
+            cast({{ dbt.date_trunc(grain, 'month_start') }} as date) as period_start,
+            tin,
+            irregular_controls,
+            amount_reassessed_lcu
+        from operator_months
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
 operator_periods as (
     select
-        controls.period_grain,
-        controls.period_start,
-        controls.tin,
-        sum(case when controls.is_irregular then 1 else 0 end) as irregular_controls,
-        sum(case when controls.is_irregular then controls.amount_reassessed_lcu else 0 end) as amount_reassessed_lcu
-    from controls
-    where controls.tin is not null
-    group by controls.period_grain, controls.period_start, controls.tin
+        period_grain,
+        period_start,
+        tin,
+        sum(irregular_controls) as irregular_controls,
+        sum(amount_reassessed_lcu) as amount_reassessed_lcu
+    from operator_months_periodised
+    group by period_grain, period_start, tin
 ),
 
 operator_periods_flagged as (

@@ -2,7 +2,7 @@
     declaration lines (dated by the declaration date) and those where an irregularity was
     found, and its controls of any type (dated by the control date) with the irregular
     ones and the amount reassessed. An operator without activity in a window keeps a row
-    of zeros. -#}
+    of zeros. Only the lines of the compared operators are read into the examined lines. -#}
 
 with
 
@@ -23,18 +23,33 @@ examinations as (
     where control_type = 'examination'
 ),
 
-examined_lines as (
+compared_operators as (
+    select distinct tin from groups
+),
+
+compared_lines as (
     select
         declarations.tin,
         declarations.declaration_id,
         declarations.item_no,
-        declarations.declaration_date,
+        declarations.declaration_date
+    from declarations
+    inner join compared_operators
+        on declarations.tin = compared_operators.tin
+),
+
+examined_lines as (
+    select
+        compared_lines.tin,
+        compared_lines.declaration_id,
+        compared_lines.item_no,
+        compared_lines.declaration_date,
         max(case when examinations.is_irregular then 1 else 0 end) as is_irregular
     from examinations
-    inner join declarations
-        on examinations.declaration_id = declarations.declaration_id
-            and (examinations.item_no is null or examinations.item_no = declarations.item_no)
-    group by declarations.tin, declarations.declaration_id, declarations.item_no, declarations.declaration_date
+    inner join compared_lines
+        on examinations.declaration_id = compared_lines.declaration_id
+            and (examinations.item_no is null or examinations.item_no = compared_lines.item_no)
+    group by compared_lines.tin, compared_lines.declaration_id, compared_lines.item_no, compared_lines.declaration_date
 ),
 
 windows as (

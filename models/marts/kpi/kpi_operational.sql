@@ -2,7 +2,8 @@
     (offence_type) and control type (examination, pca, all): cases detected, amount
     reassessed and amount collected in LCU and USD, each beside its previous-period value
     and variation rate. Every combination is present (zero when nothing was found), so the
-    previous period always exists except for the first one. -#}
+    previous period always exists except for the first one. The controls are read already
+    counted per period (int_kpi_controls_summarised). -#}
 {%- set measures = [
     'cases_detected',
     'amount_reassessed_lcu',
@@ -14,7 +15,7 @@
 with
 
 controls as (
-    select * from {{ ref('int_kpi_controls_periodised') }}
+    select * from {{ ref('int_kpi_controls_summarised') }}
     where is_irregular
 ),
 
@@ -40,7 +41,7 @@ cases as (
         period_start,
         offence_type,
         control_type,
-        count(*) as cases_detected,
+        sum(controls) as cases_detected,
         sum(amount_reassessed_lcu) as amount_reassessed_lcu,
         sum(amount_collected_lcu) as amount_collected_lcu,
         sum(amount_reassessed_usd) as amount_reassessed_usd,
@@ -53,7 +54,7 @@ cases as (
         period_start,
         offence_type,
         'all' as control_type,
-        count(*) as cases_detected,
+        sum(controls) as cases_detected,
         sum(amount_reassessed_lcu) as amount_reassessed_lcu,
         sum(amount_collected_lcu) as amount_collected_lcu,
         sum(amount_reassessed_usd) as amount_reassessed_usd,
