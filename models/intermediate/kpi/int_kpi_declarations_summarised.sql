@@ -47,17 +47,44 @@ declarations as (
     group by declaration_id
 ),
 
+-- one pass over the declarations (a few hundred thousand groups): single-month
+-- declarations by month and attributes; a declaration spanning months keeps its own row
+-- (split_declaration_id), to be regrouped from its lines per period below
+declaration_groups as (
+    select
+        case when is_single_month then month_start end as month_start,
+        case when not is_single_month then declaration_id end as split_declaration_id,
+        flow,
+        channel,
+        is_aeo,
+        transport_mode,
+        release_hours,
+        count(*) as declarations,
+        sum(customs_value_usd) as customs_value_usd,
+        sum(aeo_value_usd) as aeo_value_usd,
+        sum(release_hours) as release_hours_sum
+    from declarations
+    group by
+        case when is_single_month then month_start end,
+        case when not is_single_month then declaration_id end,
+        flow,
+        channel,
+        is_aeo,
+        transport_mode,
+        release_hours
+),
+
 single_month_flow_channel as (
     select
         month_start,
         flow,
         channel,
         is_aeo,
-        count(*) as declarations,
+        sum(declarations) as declarations,
         sum(customs_value_usd) as customs_value_usd,
         sum(aeo_value_usd) as aeo_value_usd
-    from declarations
-    where is_single_month
+    from declaration_groups
+    where split_declaration_id is null
     group by month_start, flow, channel, is_aeo
 ),
 
@@ -66,20 +93,19 @@ single_month_release_hours as (
         month_start,
         transport_mode,
         release_hours,
-        count(*) as declarations,
-        sum(release_hours) as release_hours_sum
-    from declarations
-    where is_single_month and release_hours is not null
+        sum(declarations) as declarations,
+        sum(release_hours_sum) as release_hours_sum
+    from declaration_groups
+    where split_declaration_id is null and release_hours is not null
     group by month_start, transport_mode, release_hours
 ),
 
--- declarations spanning months (none in the generated data): regrouped from their lines
--- per period; the stage reads the staging view again so that the line CTE above is read
--- by one consumer and streamed
+-- declarations spanning months (none in the generated data); their lines are read from
+-- the staging view again, so that the line CTE above has one consumer and is streamed
 split_declarations as (
-    select declaration_id
-    from declarations
-    where not is_single_month
+    select split_declaration_id as declaration_id
+    from declaration_groups
+    where split_declaration_id is not null
 ),
 
 split_lines as (
