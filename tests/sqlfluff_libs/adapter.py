@@ -13,6 +13,7 @@ def _duckdb(name):
         "raw_row_count": lambda *args: "select 0 as raw_rows",
         "source_is_available": lambda *args: True,
         "type_double": lambda: "double",
+        "hash_key": lambda columns: f"hash({', '.join(columns)})",
     }
     if name not in renderings:
         raise KeyError(f"tests/sqlfluff_libs/adapter.py has no lint rendering for macro {name!r}")

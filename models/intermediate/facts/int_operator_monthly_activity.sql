@@ -16,6 +16,16 @@
     those pairs, so a pair left without lines disappears as in a full refresh
     (docs/incremental.md). -#}
 -- depends_on: {{ ref('base_customs__declarations') }}
+{%- set staged_lines -%}
+    select staged.*
+    from {{ ref('stg_customs__declarations') }} as staged
+    {% if is_incremental() -%}
+        inner join touched_operator_months
+            on staged.tin = touched_operator_months.tin
+                and staged.declaration_month = touched_operator_months.declaration_month
+    {%- endif %}
+{%- endset %}
+
 
 with
 
@@ -31,13 +41,7 @@ with
 {%- endif %}
 
 declarations as (
-    select staged.*
-    from {{ ref('stg_customs__declarations') }} as staged
-    {% if is_incremental() -%}
-        inner join touched_operator_months
-            on staged.tin = touched_operator_months.tin
-                and staged.declaration_month = touched_operator_months.declaration_month
-    {%- endif %}
+    {{ staged_lines | indent(4) }}
 ),
 
 nomenclature as (
@@ -69,13 +73,12 @@ lines as (
         on declarations.hs_code = nomenclature.hs_code
 ),
 
-final as (
+line_totals as (
     select
         tin,
         declaration_month,
         flow,
         count(*) as lines,
-        count(distinct declaration_id) as declarations,
         min(declaration_date) as first_declaration_date,
         max(declaration_date) as last_declaration_date,
         sum(case when is_exempt then 1 else 0 end) as exempt_lines,
@@ -90,6 +93,44 @@ final as (
         sum(excise_paid_lcu) as excise_paid_lcu
     from lines
     group by tin, declaration_month, flow
+),
+
+declaration_counts as (
+    -- apart and from its own read of the lines: a count(distinct) next to the sums
+    -- above, or a second reader of the CTE, would make the engine hold every line
+    select
+        tin,
+        declaration_month,
+        flow,
+        count(distinct declaration_id) as declarations
+    from ({{ staged_lines }}) as staged_lines
+    group by tin, declaration_month, flow
+),
+
+final as (
+    select
+        line_totals.tin,
+        line_totals.declaration_month,
+        line_totals.flow,
+        line_totals.lines,
+        declaration_counts.declarations,
+        line_totals.first_declaration_date,
+        line_totals.last_declaration_date,
+        line_totals.exempt_lines,
+        line_totals.residual_lines,
+        line_totals.customs_value_usd,
+        line_totals.customs_value_lcu,
+        line_totals.duty_paid_usd,
+        line_totals.vat_paid_usd,
+        line_totals.excise_paid_usd,
+        line_totals.duty_paid_lcu,
+        line_totals.vat_paid_lcu,
+        line_totals.excise_paid_lcu
+    from line_totals
+    inner join declaration_counts
+        on line_totals.tin = declaration_counts.tin
+            and line_totals.declaration_month = declaration_counts.declaration_month
+            and line_totals.flow = declaration_counts.flow
 )
 
 select * from final

@@ -3,7 +3,18 @@
 with
 
 declarations as (
-    select * from {{ ref('stg_customs__declarations') }}
+    -- every indicator below is about imports: the other lines are left out before the
+    -- roll-up, the costliest step at scale (issue 7)
+    select
+        declaration_id,
+        flow,
+        transport_mode,
+        tin,
+        declaration_date,
+        manifest_filed_in_advance,
+        has_e_value_declaration
+    from {{ ref('stg_customs__declarations') }}
+    where flow = 'I'
 ),
 
 control_results as (

@@ -20,7 +20,6 @@
     several rows (versions, duplicates), a small share: the others skip them. A row
     without declaration_id or item_no is rejected for that and never counted as a
     duplicate of another such row. -#}
-{%- set checks = contract_reason_expressions('customs', 'declarations') if execute else [] -%}
 {%- set loaded_files = [] -%}
 {%- if execute and is_incremental() -%}
     {%- set loaded = run_query("select distinct _source_file from " ~ this ~ " where _source_file is not null order by 1") -%}
@@ -34,17 +33,22 @@
         | reject('in', cross_row_columns) | list -%}
 {%- endif %}
 
-with
-
-all_raw as (
-    {{ read_raw_source('customs', 'declarations') }}
-),
-
-raw as (
-    select * from all_raw
+{%- set raw_rows -%}
+    select * from ({{ read_raw_source('customs', 'declarations') }}) as all_raw
     {% if loaded_files -%}
         where _source_file not in ('{{ loaded_files | join("', '") }}')
     {%- endif %}
+{%- endset %}
+
+with
+
+raw_keys as (
+    -- the raw rows are read three times (their keys, then the rows of each kind): one
+    -- CTE read by several branches would be held in memory whole by the engine
+    select
+        declaration_id,
+        item_no
+    from ({{ raw_rows }}) as raw_rows
 ),
 
 hs_codes as (
@@ -71,56 +75,17 @@ national_currency_rates as (
     where currency = '{{ var("national_currency") }}'
 ),
 
-joined as (
-    select
-        raw.*,
-        coalesce(raw.version, 1) as line_version,
-        cast({{ dbt.date_trunc('month', 'raw.declaration_date') }} as date) as declaration_month,
-        hs_codes.hs_code is not null as is_hs_code_known,
-        countries.country_code is not null as is_origin_known,
-        exchange_rates.usd_per_unit as invoice_usd_per_unit,
-        national_currency_rates.usd_per_unit as lcu_usd_per_unit
-    from raw
-    left join hs_codes
-        on raw.hs_code = hs_codes.hs_code
-    left join countries
-        on raw.origin_country = countries.country_code
-    left join exchange_rates
-        on raw.currency = exchange_rates.currency
-            and cast({{ dbt.date_trunc('month', 'raw.declaration_date') }} as date) = exchange_rates.month_start
-    left join national_currency_rates
-        on cast({{ dbt.date_trunc('month', 'raw.declaration_date') }} as date) = national_currency_rates.month_start
-),
-
-row_checked as (
-    select
-        joined.*,
-        {{ reject_reasons(["nullif(_cast_errors, '')"] + checks + [
-            "case when tin is not null and not " ~ regexp_like('tin', var('tin_pattern')) ~ " then 'tin malformed' end",
-            "case when item_no < 1 then 'item_no not positive' end",
-            "case when hs_code is not null and not " ~ regexp_like('hs_code', var('hs_code_pattern')) ~ " then 'hs_code not 6-10 digits'"
-                ~ " when hs_code is not null and not is_hs_code_known then 'hs_code not in nomenclature' end",
-            "case when origin_country is not null and not is_origin_known then 'origin_country unknown' end",
-            "case when currency is not null and declaration_date is not null and invoice_usd_per_unit is null then 'currency unknown or no exchange rate for the month' end",
-            "case when declaration_date is not null and lcu_usd_per_unit is null then 'no national-currency exchange rate for the month' end",
-            "case when customs_value <= 0 then 'customs_value not positive' end",
-            "case when net_mass_kg <= 0 or quantity <= 0 then 'net_mass_kg or quantity not positive' end",
-            "case when duty_paid < 0 or vat_paid < 0 or excise_paid < 0 then 'negative tax amount' end",
-            "case when release_hours < 0 then 'negative release_hours' end",
-        ]) }} as _row_reasons
-    from joined
-),
-
 {% if is_incremental() -%}
     touched_lines as (
         select distinct
             declaration_id,
             item_no
-        from row_checked
+        from raw_keys
     ),
 
     stored_lines as (
-        -- rows already loaded for the lines the new files touch: their cross-row checks are redone
+        -- rows already loaded for the lines the new files touch: their cross-row checks
+        -- are redone with the new rows (all of them are lines with several rows now)
         select loaded.{{ stored_columns | join(', loaded.') }}
         from {{ this }} as loaded
         inner join touched_lines
@@ -128,44 +93,74 @@ row_checked as (
                 and loaded.item_no = touched_lines.item_no
     ),
 
-    candidates as (
-        select {{ stored_columns | join(', ') }} from row_checked
+    line_keys as (
+        select
+            declaration_id,
+            item_no
+        from raw_keys
         union all
-        select {{ stored_columns | join(', ') }} from stored_lines
+        select
+            declaration_id,
+            item_no
+        from stored_lines
     ),
 {%- else %}
-    candidates as (
-        select * from row_checked
+    line_keys as (
+        select
+            declaration_id,
+            item_no
+        from raw_keys
     ),
 {%- endif %}
 
 several_row_lines as (
     -- lines with several rows (later versions or duplicates) are few: the window
-    -- functions below run over their rows only, not over every row
-    select
-        declaration_id,
-        item_no
-    from candidates
-    group by declaration_id, item_no
+    -- functions below run over their rows only. Grouped on a hash of the key (much
+    -- cheaper than the two columns): a collision only sends a one-row line through
+    -- the window path, which gives it the same reasons and status. A row without
+    -- declaration_id or item_no is rejected for that and never a duplicate of another.
+    select {{ hash_key(['declaration_id', 'item_no']) }} as line_hash
+    from line_keys
+    where declaration_id is not null and item_no is not null
+    group by {{ hash_key(['declaration_id', 'item_no']) }}
     having count(*) > 1
 ),
 
-several_rows as (
-    select candidates.*
-    from candidates
-    inner join several_row_lines
-        on candidates.declaration_id = several_row_lines.declaration_id
-            and candidates.item_no = several_row_lines.item_no
+single_raw as (
+    select raw_rows.*
+    from ({{ raw_rows }}) as raw_rows
+    left join several_row_lines
+        on {{ hash_key(['raw_rows.declaration_id', 'raw_rows.item_no']) }} = several_row_lines.line_hash
+            and raw_rows.declaration_id is not null
+            and raw_rows.item_no is not null
+    where several_row_lines.line_hash is null
 ),
 
-single_rows as (
-    -- includes rows without a declaration_id or item_no: rejected, never a duplicate
-    select candidates.*
-    from candidates
-    left join several_row_lines
-        on candidates.declaration_id = several_row_lines.declaration_id
-            and candidates.item_no = several_row_lines.item_no
-    where several_row_lines.declaration_id is null
+several_raw as (
+    select raw_rows.*
+    from ({{ raw_rows }}) as raw_rows
+    inner join several_row_lines
+        on {{ hash_key(['raw_rows.declaration_id', 'raw_rows.item_no']) }} = several_row_lines.line_hash
+            and raw_rows.declaration_id is not null
+            and raw_rows.item_no is not null
+),
+
+single_checked as (
+    {{ declaration_lines_checked('single_raw') | indent(4) }}
+),
+
+several_new_checked as (
+    {{ declaration_lines_checked('several_raw') | indent(4) }}
+),
+
+several_rows as (
+    {% if is_incremental() -%}
+        select {{ stored_columns | join(', ') }} from several_new_checked
+        union all
+        select {{ stored_columns | join(', ') }} from stored_lines
+    {%- else -%}
+        select * from several_new_checked
+    {%- endif %}
 ),
 
 several_checked as (
@@ -201,10 +196,10 @@ several_final as (
 
 single_final as (
     select
-        single_rows.*,
-        single_rows._row_reasons as _reject_reasons,
-        case when single_rows._row_reasons <> '' then 'rejected' else 'staged' end as _row_status
-    from single_rows
+        single_checked.*,
+        single_checked._row_reasons as _reject_reasons,
+        case when single_checked._row_reasons <> '' then 'rejected' else 'staged' end as _row_status
+    from single_checked
 ),
 
 {% if is_incremental() -%}

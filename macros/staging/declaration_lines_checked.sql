@@ -1,0 +1,45 @@
+{#- The row-level checks of base_customs__declarations for the raw rows of CTE
+    `input_cte`: the month, the line version, the reference lookups (CTEs hs_codes,
+    countries, exchange_rates and national_currency_rates of the caller) and the reasons
+    a row breaks the contract (_row_reasons, '' when clean). A macro because the model
+    applies it to two disjoint sets of rows (lines with one row, lines with several), so
+    the costly reasons are computed once per row (issue 7). -#}
+{% macro declaration_lines_checked(input_cte) -%}
+    {%- set checks = contract_reason_expressions('customs', 'declarations') if execute else [] -%}
+    select
+        looked_up.*,
+        {{ reject_reasons(["nullif(_cast_errors, '')"] + checks + [
+            "case when tin is not null and not " ~ regexp_like('tin', var('tin_pattern')) ~ " then 'tin malformed' end",
+            "case when item_no < 1 then 'item_no not positive' end",
+            "case when hs_code is not null and not " ~ regexp_like('hs_code', var('hs_code_pattern')) ~ " then 'hs_code not 6-10 digits'"
+                ~ " when hs_code is not null and not is_hs_code_known then 'hs_code not in nomenclature' end",
+            "case when origin_country is not null and not is_origin_known then 'origin_country unknown' end",
+            "case when currency is not null and declaration_date is not null and invoice_usd_per_unit is null"
+                ~ " then 'currency unknown or no exchange rate for the month' end",
+            "case when declaration_date is not null and lcu_usd_per_unit is null then 'no national-currency exchange rate for the month' end",
+            "case when customs_value <= 0 then 'customs_value not positive' end",
+            "case when net_mass_kg <= 0 or quantity <= 0 then 'net_mass_kg or quantity not positive' end",
+            "case when duty_paid < 0 or vat_paid < 0 or excise_paid < 0 then 'negative tax amount' end",
+            "case when release_hours < 0 then 'negative release_hours' end",
+        ]) }} as _row_reasons
+    from (
+        select
+            {{ input_cte }}.*,
+            coalesce({{ input_cte }}.version, 1) as line_version,
+            cast({{ dbt.date_trunc('month', input_cte ~ '.declaration_date') }} as date) as declaration_month,
+            hs_codes.hs_code is not null as is_hs_code_known,
+            countries.country_code is not null as is_origin_known,
+            exchange_rates.usd_per_unit as invoice_usd_per_unit,
+            national_currency_rates.usd_per_unit as lcu_usd_per_unit
+        from {{ input_cte }}
+        left join hs_codes
+            on {{ input_cte }}.hs_code = hs_codes.hs_code
+        left join countries
+            on {{ input_cte }}.origin_country = countries.country_code
+        left join exchange_rates
+            on {{ input_cte }}.currency = exchange_rates.currency
+                and cast({{ dbt.date_trunc('month', input_cte ~ '.declaration_date') }} as date) = exchange_rates.month_start
+        left join national_currency_rates
+            on cast({{ dbt.date_trunc('month', input_cte ~ '.declaration_date') }} as date) = national_currency_rates.month_start
+    ) as looked_up
+{%- endmacro %}
