@@ -1,8 +1,14 @@
+{{ config(materialized='view') }}
 {#- M10 (declaration-level selectivity): every staged declaration line with the
     transaction-level risk flags known ON ITS DECLARATION DATE: broker, tariff line and
     origin risky as of the first day of its month, unit value below the norm of the
     preceding months, and first-time operator (no declaration on an earlier day).
-    Joins small monthly tables only; one pass over the lines. -#}
+    Joins small monthly tables only; one pass over the lines.
+    A view, not a table: its two consumers (declaration_risk, which writes the lines,
+    and int_operator_quarters_summarised, which sums them) each compute the flags in
+    one pass for less than writing 10M lines once cost. Every CTE over the lines is
+    referenced once, so the database streams it instead of materialising it; the first
+    declaration dates are therefore read from the staged lines in their own scan. -#}
 
 with
 
@@ -46,7 +52,7 @@ first_declarations as (
     select
         tin,
         min(declaration_date) as first_declaration_date
-    from declarations
+    from {{ ref('stg_customs__declarations') }}
     group by tin
 ),
 
