@@ -26,9 +26,13 @@
     ('TAX_TRANSFER_PRICING', registered_only.format('cast(tax_audits_transfer_pricing as ' ~ type_double() ~ ')')),
     ('TAX_REPEAT_OFFENDER', registered_only.format('cast(years_with_tax_irregularity as ' ~ type_double() ~ ')')),
 ] -%}
-{#- per operator row: flags raised, weighted flags and weights of the indicators in use (unused: 0) -#}
+{#- per operator row: flags raised, weighted flags and weights of the indicators in use (unused: 0).
+    The doubles are added in a fixed order: the order in which the former one-row-per-indicator
+    version summed them (DuckDB ran its first union branch first, then the others last to first),
+    so that a GRI exactly half-way between two 6-decimal values rounds as it did before. -#}
+{%- set sum_order = indicators[:1] + (indicators[1:] | reverse | list) -%}
 {%- set flags, weighted_flags, weights = [], [], [] -%}
-{%- for code, value_sql in indicators -%}
+{%- for code, value_sql in sum_order -%}
     {%- do flags.append('case when ' ~ (code | lower) ~ '_weight is not null then ' ~ (code | lower) ~ '_flag else 0 end') -%}
     {%- do weighted_flags.append('coalesce(' ~ (code | lower) ~ '_weight * ' ~ (code | lower) ~ '_flag, 0)') -%}
     {%- do weights.append('coalesce(' ~ (code | lower) ~ '_weight, 0)') -%}
