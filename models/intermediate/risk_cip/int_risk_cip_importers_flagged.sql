@@ -6,17 +6,18 @@
 
 with
 
-lines_priced as (
-    select * from {{ ref('int_risk_cip_lines_priced') }}
+importer_codes as (
+    select * from {{ ref('int_risk_cip_importer_codes') }}
+    where priced_lines > 0
 ),
 
 by_importer as (
     select
         tin,
-        count(*) as priced_lines,
-        sum(case when is_below_bound then 1 else 0 end) as lines_below_bound,
+        sum(priced_lines) as priced_lines,
+        sum(lines_below_bound) as lines_below_bound,
         sum(value_at_stake_usd) as value_at_stake_usd
-    from lines_priced
+    from importer_codes
     group by tin
 ),
 

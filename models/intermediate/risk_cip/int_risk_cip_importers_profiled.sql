@@ -6,8 +6,8 @@
 
 with
 
-import_lines as (
-    select * from {{ ref('int_risk_cip_import_lines') }}
+importer_codes as (
+    select * from {{ ref('int_risk_cip_importer_codes') }}
 ),
 
 operators as (
@@ -35,7 +35,7 @@ evaluation_window as (
 
 importers as (
     select distinct tin
-    from import_lines
+    from importer_codes
 ),
 
 year_bounds as (

@@ -6,8 +6,13 @@
 
 with
 
-import_lines as (
-    select * from {{ ref('int_risk_cip_import_lines') }}
+importer_codes as (
+    select
+        hs_code,
+        tin,
+        cif_usd,
+        collection_usd
+    from {{ ref('int_risk_cip_importer_codes') }}
 ),
 
 linked_codes as (
@@ -24,16 +29,6 @@ size_segments as (
 
 risk_levels as (
     select * from {{ ref('risk_levels') }}
-),
-
-importer_codes as (
-    select
-        hs_code,
-        tin,
-        sum(customs_value_usd) as cif_usd,
-        sum(collection_usd) as collection_usd
-    from import_lines
-    group by hs_code, tin
 ),
 
 by_cell as (

@@ -11,18 +11,18 @@ nomenclature as (
     select * from {{ ref('stg_reference__hs_nomenclature') }}
 ),
 
-import_lines as (
-    select * from {{ ref('int_risk_cip_import_lines') }}
+importer_codes as (
+    select * from {{ ref('int_risk_cip_importer_codes') }}
 ),
 
 imports_by_code as (
     select
         hs_code,
-        count(*) as import_lines,
-        count(distinct tin) as importers,
-        sum(customs_value_usd) as cif_usd,
+        sum(import_lines) as import_lines,
+        count(tin) as importers,
+        sum(cif_usd) as cif_usd,
         sum(collection_usd) as collection_usd
-    from import_lines
+    from importer_codes
     group by hs_code
 ),
 

@@ -8,8 +8,8 @@ importers as (
     select * from {{ ref('int_risk_cip_importers_profiled') }}
 ),
 
-import_lines as (
-    select * from {{ ref('int_risk_cip_import_lines') }}
+importer_codes as (
+    select * from {{ ref('int_risk_cip_importer_codes') }}
 ),
 
 flagged as (
@@ -34,10 +34,10 @@ cell_measures as (
 imports_by_importer as (
     select
         tin,
-        count(distinct hs_code) as linked_codes_imported,
-        sum(customs_value_usd) as cif_usd,
+        count(hs_code) as linked_codes_imported,
+        sum(cif_usd) as cif_usd,
         sum(collection_usd) as collection_usd
-    from import_lines
+    from importer_codes
     group by tin
 ),
 

@@ -5,8 +5,9 @@
 
 with
 
-lines_priced as (
-    select * from {{ ref('int_risk_cip_lines_priced') }}
+importer_codes as (
+    select * from {{ ref('int_risk_cip_importer_codes') }}
+    where priced_lines > 0
 ),
 
 flagged as (
@@ -21,13 +22,12 @@ by_importer_code as (
     select
         tin,
         hs_code,
-        count(*) as priced_lines,
-        sum(case when is_below_bound then 1 else 0 end) as lines_below_bound,
-        sum(value_at_stake_usd) as value_at_stake_usd,
-        sum(duty_at_stake_usd + vat_at_stake_usd + excise_at_stake_usd) as taxes_at_stake_usd,
-        min(case when is_below_bound then unit_value_usd / lower_bound_unit_value_usd end) as lowest_ratio_to_bound
-    from lines_priced
-    group by tin, hs_code
+        priced_lines,
+        lines_below_bound,
+        value_at_stake_usd,
+        taxes_at_stake_usd,
+        lowest_ratio_to_bound
+    from importer_codes
 ),
 
 final as (
