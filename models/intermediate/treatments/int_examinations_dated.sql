@@ -1,7 +1,7 @@
 {#- M10/M21: every staged declaration line examined at clearance, over the whole
     history, with the date the examination closed (the date its finding became known)
     and what it found. Feeds the point-in-time risky lists and the repeat-offender
-    history. Same rule as macro examination_line_join (an examination naming an item
+    history. Same rule as int_examined_lines (an examination naming an item
     covers that line; one without item_no covers every line of its declaration), written
     for speed: the examinations are aggregated per line and per declaration first (small),
     then joined to the lines they cover (two inner joins, each line at most once per
