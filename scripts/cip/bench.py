@@ -367,6 +367,23 @@ def load_average() -> str:
 
 
 # ----------------------------------------------------------------------------- one size
+# DuckDB spills past its memory limit into <warehouse>.duckdb.tmp: at 50M lines two models
+# spilling side by side filled the 51-61 GB free on this machine's disk (docs/benchmarks.md,
+# run of 18:46), so the bench warns below about this much free space per million lines
+SPILL_GB_PER_MILLION = 1.2
+
+
+def disk_warning(n: int, free_bytes: int) -> str | None:
+    """A warning when the work folder's disk looks too small for a run of n lines, else None."""
+    needed_gb = SPILL_GB_PER_MILLION * n / 1_000_000
+    free_gb = free_bytes / 1024 ** 3
+    if free_gb >= needed_gb:
+        return None
+    return (f"{free_gb:.0f} GB free for {n:,} lines, where about {needed_gb:.0f} GB may be needed for the "
+            f"warehouse and DuckDB's spill files; models may fail with 'No space left on device'. "
+            f"Free space, or use a --work folder on a larger disk, or fewer threads (CIP_THREADS=1).")
+
+
 def bench_size(n: int, work: Path, args, progress: Progress) -> dict:
     root = project_root()
     folder = work / f"n{n}"
@@ -375,6 +392,10 @@ def bench_size(n: int, work: Path, args, progress: Progress) -> dict:
     log = logs / "bench.log"
     result: dict = {"declarations": n, "stages": {}, "load_before": load_average()}
     stages = result["stages"]
+    warning = disk_warning(n, shutil.disk_usage(folder).free)
+    if warning:
+        result["disk_warning"] = warning
+        print(f"cip bench: warning: {warning}", file=sys.stderr)
 
     def record(name, measured, note="", fatal=True):
         stages[name] = {"wall_s": measured["wall_s"], "peak_rss_mb": measured["peak_rss_mb"],
@@ -582,6 +603,11 @@ def markdown_block(results: list[dict], command: str, machine: dict) -> str:
             lines.append(f"dbt start-up before the first node at {result['declarations']:,}: {result['dbt_startup_s']:.1f} s.")
         slow = ", ".join(f"{uid.split('.')[-1]} {seconds:.1f}s" for seconds, uid in result.get("slowest", [])[:6])
         lines.append(f"Slowest nodes at {result['declarations']:,}: {slow}.")
+        for name, stage in result["stages"].items():
+            if stage.get("rc") or "failed" in (stage.get("note") or ""):
+                lines.append(f"**{name} at {result['declarations']:,} did not succeed:** {stage['note']}.")
+        if result.get("disk_warning"):
+            lines.append(f"Disk warning at {result['declarations']:,}: {result['disk_warning']}")
         if result.get("daily_slowest"):
             slow = ", ".join(f"{uid.split('.')[-1]} {seconds:.1f}s" for seconds, uid in result["daily_slowest"][:6])
             lines.append(f"Slowest nodes of the daily load at {result['declarations']:,}: {slow}.")

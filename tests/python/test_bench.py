@@ -131,3 +131,31 @@ def test_dbt_node_progress_parses_finished_nodes_only():
     assert dbt_node_progress("14:29:18  12 of 385 PASS unique_x ........ [PASS in 0.1s]") == (12, 385)
     assert dbt_node_progress("14:29:18  220 of 385 START sql table model intermediate.x ... [RUN]") is None
     assert dbt_node_progress("Running with dbt=1.11") is None
+
+
+def test_disk_warning_names_the_shortfall():
+    gib = 1024 ** 3
+    assert bench.disk_warning(10_000_000, 100 * gib) is None
+    message = bench.disk_warning(50_000_000, 40 * gib)
+    assert message is not None
+    assert "40 GB free" in message and "50,000,000" in message and "CIP_THREADS=1" in message
+
+
+def test_failed_stage_shown_in_the_markdown_block():
+    stage_ok = {"wall_s": 1.0, "peak_rss_mb": 10.0, "rc": 0, "note": ""}
+    result = {
+        "declarations": 1000, "load_before": "0 0 0", "load_after": "0 0 0",
+        "stages": {
+            "dbt build (all)": {"wall_s": 5.0, "peak_rss_mb": 10.0, "rc": 1,
+                                "note": "2 node(s) failed or skipped; exit code 1, see bench.log"},
+            "floor (DuckDB query)": stage_ok,
+            bench.GRI_STAGE: stage_ok,
+        },
+        "ratios": {"gri_path_over_floor": 1.0, "peer_over_floor": None},
+        "disk_warning": "1 GB free",
+    }
+    machine = {key: "x" for key in ["nproc", "cpu", "ram_gb", "os", "python", "dbt-core", "dbt-duckdb",
+                                    "duckdb", "pandas", "pyarrow"]}
+    block = bench.markdown_block([result], "cip bench", machine)
+    assert "**dbt build (all) at 1,000 did not succeed:** 2 node(s) failed or skipped" in block
+    assert "Disk warning at 1,000: 1 GB free" in block
