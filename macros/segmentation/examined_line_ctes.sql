@@ -16,7 +16,8 @@ examination_findings as (
         max(control_date) as control_date,
         max(case when is_irregular then 1 else 0 end) as irregular_flag,
         max(case when is_serious then 1 else 0 end) as serious_flag,
-        max(case when offence_type in ('valuation', 'misclassification') then 1 else 0 end)
+        -- offence types of var sensitive_adjustment_offences (M8 sensitive HS codes)
+        max(case when offence_type in ('{{ var('sensitive_adjustment_offences') | join("', '") }}') then 1 else 0 end)
             as value_or_classification_flag,
         sum(amount_reassessed_lcu) as amount_reassessed_lcu
     from {{ examinations_relation }}
