@@ -21,6 +21,7 @@
             "case when net_mass_kg <= 0 or quantity <= 0 then 'net_mass_kg or quantity not positive' end",
             "case when duty_paid < 0 or vat_paid < 0 or excise_paid < 0 then 'negative tax amount' end",
             "case when release_hours < 0 then 'negative release_hours' end",
+            "case when duty_rate < 0 then 'negative duty_rate' end",
         ]) }} as _row_reasons
     from (
         select

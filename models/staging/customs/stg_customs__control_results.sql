@@ -18,6 +18,7 @@ renamed as (
         outcome,
         offence_type,
         seriousness,
+        selection_method,
         -- flags
         outcome = 'irregularity' as is_irregular,
         coalesce(seriousness = 'serious', false) as is_serious,

@@ -30,6 +30,7 @@ renamed as (
         regime,
         exemption_code,
         exemption_code is not null as is_exempt,
+        tax_type,
         origin_country,
         departure_country,
         transport_mode,
@@ -44,6 +45,7 @@ renamed as (
         net_mass_kg,
         quantity,
         release_hours,
+        duty_rate as declared_duty_rate,
         -- amounts in original currencies
         customs_value,
         duty_paid as duty_paid_lcu,
