@@ -1,0 +1,5 @@
+import sys
+
+from cip.backtest import main
+
+sys.exit(main())
