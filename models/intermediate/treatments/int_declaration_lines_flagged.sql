@@ -48,6 +48,13 @@ unit_value_norms as (
     select * from {{ ref('int_unit_value_norms_monthly') }}
 ),
 
+tariff_lines as (
+    select
+        hs_code,
+        duty_rate
+    from {{ ref('stg_reference__hs_nomenclature') }}
+),
+
 first_declarations as (
     select
         tin,
@@ -63,11 +70,20 @@ final as (
         declarations.item_no,
         declarations.tin,
         declarations.declarant_id,
+        declarations.supplier_id,
+        declarations.office_code,
         declarations.hs_code,
+        declarations.hs_subheading,
+        declarations.hs_chapter,
         declarations.origin_country,
+        declarations.departure_country,
         declarations.flow,
+        declarations.regime,
+        declarations.transport_mode,
+        declarations.tax_type,
         declarations.channel,
         declarations.is_aeo,
+        declarations.is_exempt,
         -- dates
         declarations.declaration_date,
         declarations.declaration_month,
@@ -75,6 +91,11 @@ final as (
         months.previous_quarter_end,
         -- amounts
         declarations.customs_value_usd,
+        declarations.net_mass_kg,
+        declarations.value_unit,
+        declarations.unit_value_usd,
+        -- the declared rate, else the tariff line's (M10 learned features)
+        coalesce(declarations.declared_duty_rate, tariff_lines.duty_rate) as duty_rate,
         declarations.duty_paid_usd + declarations.vat_paid_usd + declarations.excise_paid_usd as taxes_paid_usd,
         -- point-in-time flags
         risky_brokers.declarant_id is not null as is_risky_broker,
@@ -92,6 +113,8 @@ final as (
         on declarations.declaration_month = months.month_start
     inner join first_declarations
         on declarations.tin = first_declarations.tin
+    left join tariff_lines
+        on declarations.hs_code = tariff_lines.hs_code
     left join risky_brokers
         on declarations.declaration_month = risky_brokers.month_start
             and declarations.declarant_id = risky_brokers.declarant_id

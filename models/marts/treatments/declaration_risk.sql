@@ -1,21 +1,59 @@
-{#- M10 (declaration-level selectivity feed): a risk score for every staged declaration
-    line, using only what was known on its declaration date: the operator's
-    point-in-time GRI at the end of the previous quarter (int_operator_gri_quarterly)
-    and the line's point-in-time flags (risky HS code, origin, broker, unit value below
-    the norm, first-time operator). score = sum of var declaration_weight_<part> x part.
-    Within each declaration month the highest-scored var channel_red_share of lines are
-    recommended red, the next var channel_yellow_share yellow, the rest green. -#}
+-- depends_on: {{ ref('int_line_risk_models_trained') }}
+{#- M10 (declaration-level selectivity feed), M4 learned at the line: every staged
+    declaration line scored three ways, each using only what was known on its
+    declaration date (docs/targeting.md):
+      score_gbm   the boosted model of int_line_risk_models_trained, its trees compiled
+                  to SQL CASE expressions: logistic of the sum of their leaf values;
+      score_sql   the learned logistic score: intercept + sum over the features of
+                  coefficient x (feature - centre) / scale, from the same weights table
+                  (marts.line_risk_weights); its log-odds split by where the risk lives
+                  (goods, route, goods x route, value, parties, procedure) explains the line;
+      score_rule  the former hand-weighted score, kept as a baseline: var
+                  declaration_weight_<part> x (operator GRI at the previous quarter end,
+                  risky HS code, origin, broker, unit value below the norm, first-time operator).
+    risk_score is the one var declaration_scorer names (a learned score falls back to the
+    next one when there was too little to learn from). Within each declaration month
+    the highest-scored var channel_red_share of lines are recommended red, the next
+    var channel_yellow_share yellow, the rest green.
+    The learned scores of lines examined before the as-of date are in-sample (the models
+    learned from them); lines after it, and every backtest, are out of sample. -#}
+{%- set groups = ['goods', 'route', 'goods_route', 'value', 'parties', 'procedure'] -%}
+{%- set terms = {} -%}
+{%- set trees = [] -%}
+{%- set intercept = [] -%}
+{%- if execute -%}
+    {%- set artifacts = run_query(
+        "select scorer, part, name, coefficient, centre, scale, feature_group, text from "
+        ~ ref('int_line_risk_models_trained') ~ " where part in ('intercept', 'feature', 'tree') order by scorer, part, position") -%}
+    {%- for row in artifacts.rows -%}
+        {%- if row[0] == 'sql' and row[1] == 'intercept' -%}
+            {%- do intercept.append(row[3]) -%}
+        {%- elif row[0] == 'sql' and row[1] == 'feature' and row[3] != 0 -%}
+            {%- do terms.setdefault(row[6], []).append(
+                '(' ~ row[3] ~ ') * (lines.' ~ row[2] ~ ' - (' ~ row[4] ~ ')) / (' ~ row[5] ~ ')') -%}
+        {%- elif row[0] == 'gbm' and row[1] == 'tree' -%}
+            {%- do trees.append(row[7]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+{%- set scorers = {'gbm': 'score_gbm', 'sql': 'score_sql', 'rule': 'score_rule'} -%}
+{%- if var('declaration_scorer') not in scorers -%}
+    {{ exceptions.raise_compiler_error("var declaration_scorer must be one of gbm, sql, rule; got '"
+        ~ var('declaration_scorer') ~ "' (docs/targeting.md).") }}
+{%- endif -%}
+{%- set fallback = ['gbm', 'sql', 'rule'][['gbm', 'sql', 'rule'].index(var('declaration_scorer')):] %}
 
 with
 
 lines as (
-    select * from {{ ref('int_declaration_lines_flagged') }}
+    select * from {{ ref('int_declaration_line_features') }}
 ),
 
 quarterly_gri as (
     select * from {{ ref('int_operator_gri_quarterly') }}
 ),
 
+-- noqa: disable=LT02,LT05
 scored as (
     select
         lines.declaration_id,
@@ -40,11 +78,58 @@ scored as (
         + {{ var('declaration_weight_risky_broker') }} * case when lines.is_risky_broker then 1 else 0 end
         + {{ var('declaration_weight_below_norm') }} * case when lines.is_below_unit_value_norm then 1 else 0 end
         + {{ var('declaration_weight_first_time') }} * case when lines.is_first_time_operator then 1 else 0 end
-            as risk_score
+            as score_rule,
+        {%- for group in groups %}
+        {%- if intercept %}
+        {{ terms.get(group, ['0']) | join('\n            + ') }} as contribution_{{ group }},
+        {%- else %}
+        cast(null as {{ type_double() }}) as contribution_{{ group }},
+        {%- endif %}
+        {%- endfor %}
+        {%- if trees %}
+        1 / (1 + exp(-(
+            {{ trees | join('\n            + ') }}
+        ))) as score_gbm
+        {%- else %}
+        cast(null as {{ type_double() }}) as score_gbm
+        {%- endif %}
     from lines
     left join quarterly_gri
         on lines.tin = quarterly_gri.tin
             and lines.previous_quarter_end = quarterly_gri.period_end
+),
+-- noqa: enable=LT02,LT05
+
+explained as (
+    select
+        *,
+        {%- if intercept %}
+        1 / (1 + exp(-(({{ intercept[0] }})
+            {%- for group in groups %} + contribution_{{ group }}{% endfor %}))) as score_sql,
+        {%- else %}
+        cast(null as {{ type_double() }}) as score_sql,
+        {%- endif %}
+        greatest({% for group in groups %}coalesce(contribution_{{ group }}, 0){{ ', ' if not loop.last }}{% endfor %})
+            as top_contribution
+    from scored
+),
+
+selected as (
+    select
+        *,
+        coalesce({% for name in fallback %}{{ scorers[name] }}{{ ', ' if not loop.last }}{% endfor %}) as risk_score,
+        case
+            {%- for name in fallback %}
+            when {{ scorers[name] }} is not null then '{{ name }}'
+            {%- endfor %}
+        end as scorer,
+        case
+            when top_contribution <= 0 then 'none'
+            {%- for group in groups %}
+            when contribution_{{ group }} = top_contribution then '{{ group }}'
+            {%- endfor %}
+        end as main_risk_group
+    from explained
 ),
 
 ranked as (
@@ -54,7 +139,7 @@ ranked as (
             partition by declaration_month order by risk_score desc, declaration_id asc, item_no asc
         ) as month_rank,
         count(*) over (partition by declaration_month) as month_lines
-    from scored
+    from selected
 ),
 
 final as (
@@ -75,7 +160,15 @@ final as (
         is_risky_broker,
         is_below_unit_value_norm,
         is_first_time_operator,
-        cast(round(risk_score, 6) as {{ type_double() }}) as risk_score,
+        cast(round(score_rule, 6) as {{ type_double() }}) as score_rule,
+        cast(score_sql as {{ type_double() }}) as score_sql,
+        cast(score_gbm as {{ type_double() }}) as score_gbm,
+        cast(risk_score as {{ type_double() }}) as risk_score,
+        scorer,
+        {%- for group in groups %}
+        cast(contribution_{{ group }} as {{ type_double() }}) as contribution_{{ group }},
+        {%- endfor %}
+        main_risk_group,
         cast(month_rank as integer) as month_rank,
         case
             when month_rank <= ceil({{ var('channel_red_share') }} * month_lines) then 'red'

@@ -1,0 +1,168 @@
+{#- M10 / M4 learned, at the line: every staged declaration line with the features the
+    learned scorers read, each known ON ITS DECLARATION DATE (docs/targeting.md).
+    Columns named f_* are the features; int_line_risk_models_trained learns from
+    every f_* column and the scorers apply them, so a feature added here is used
+    everywhere without another edit.
+      - per entity of macro line_entity_keys: the hit rate of its examined lines,
+        from examinations closed before the declaration date (int_line_entity_history),
+        smoothed toward the overall rate of that day by an m-estimate
+        (var line_risk_smoothing_m pseudo-lines), as a log-odds lift over the overall
+        rate (0 = no evidence), and its support (log of 1 + examined lines);
+      - unit value against the norm of its tariff line, and of its tariff line x origin:
+        log ratio to the geometric mean of the lines declared in earlier months, and
+        that ratio in standard deviations (0 without a norm of var unit_value_min_lines lines);
+      - value, mass, unit value (logs) and duty rate; imports, exemption, AEO;
+      - the rule flags of int_declaration_lines_flagged (all point in time).
+    The operator GRI is not a feature: it is weighted with the weights of the as-of
+    date, which are learned from later outcomes than an earlier line's date. -#}
+{%- set entities = line_entity_keys().keys() | list -%}
+{%- set m = var('line_risk_smoothing_m') -%}
+{%- set min_lines = var('unit_value_min_lines') -%}
+{%- set norms = {'line': ['flow', 'hs_code', 'value_unit'], 'line_origin': ['flow', 'hs_code', 'origin_country', 'value_unit']} %}
+
+with
+
+lines as (
+    select
+        *,
+        {{ line_entity_key_columns() | indent(8) }},
+        case when unit_value_usd > 0 then ln(unit_value_usd) end as log_unit_value
+    from {{ ref('int_declaration_lines_flagged') }}
+),
+
+history as (
+    select * from {{ ref('int_line_entity_history') }}
+),
+
+overall as (
+    -- the prior: overall hit rate of the examinations closed before the day (0.1 with none)
+    select
+        as_of_day,
+        (irregular_before + 1.0) / (examined_before + 10.0) as prior_rate
+    from history
+    where entity = 'all'
+),
+
+{% for norm, keys in norms.items() %}
+unit_value_months_{{ norm }} as (
+    select
+        {{ keys | join(', ') }},
+        declaration_month,
+        count(*) as priced_lines,
+        sum(log_unit_value) as sum_log,
+        sum(log_unit_value * log_unit_value) as sum_log_squared
+    from lines
+    where log_unit_value is not null
+    group by {{ keys | join(', ') }}, declaration_month
+),
+
+unit_value_norms_{{ norm }} as (
+    -- lines of the earlier months only (the month itself is not known on its first day)
+    select
+        {{ keys | join(', ') }},
+        declaration_month,
+        sum(priced_lines) over earlier_months as priced_lines,
+        sum(sum_log) over earlier_months as sum_log,
+        sum(sum_log_squared) over earlier_months as sum_log_squared
+    from unit_value_months_{{ norm }}
+    window earlier_months as (
+        partition by {{ keys | join(', ') }}
+        order by declaration_month
+        rows between unbounded preceding and 1 preceding
+    )
+),
+
+{% endfor %}
+-- noqa: disable=LT02
+joined as (
+    select
+        lines.*,
+        overall.prior_rate,
+        {%- for entity in entities %}
+        coalesce(history_{{ entity }}.examined_before, 0) as {{ entity }}_examined,
+        coalesce(history_{{ entity }}.irregular_before, 0) as {{ entity }}_irregular,
+        {%- endfor %}
+        {%- for norm, keys in norms.items() %}
+        case
+            when lines.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
+                then lines.log_unit_value - norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines
+        end as uv_log_ratio_{{ norm }},
+        case
+            when norms_{{ norm }}.priced_lines >= {{ min_lines }}
+                then sqrt(greatest(
+                    norms_{{ norm }}.sum_log_squared / norms_{{ norm }}.priced_lines
+                    - (norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines)
+                    * (norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines),
+                    0
+                ))
+        end as uv_log_sd_{{ norm }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from lines
+    inner join overall
+        on lines.declaration_date = overall.as_of_day
+    {%- for entity in entities %}
+    left join history as history_{{ entity }}
+        on history_{{ entity }}.entity = '{{ entity }}'
+            and lines.entity_key_{{ entity }} = history_{{ entity }}.entity_key
+            and lines.declaration_date = history_{{ entity }}.as_of_day
+    {%- endfor %}
+    {%- for norm, keys in norms.items() %}
+    left join unit_value_norms_{{ norm }} as norms_{{ norm }}
+        on lines.declaration_month = norms_{{ norm }}.declaration_month
+        {%- for key in keys %}
+            and lines.{{ key }} = norms_{{ norm }}.{{ key }}
+        {%- endfor %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        -- ids and what the scores are reported with
+        declaration_id,
+        item_no,
+        tin,
+        declaration_date,
+        declaration_month,
+        previous_quarter_end,
+        flow,
+        channel,
+        customs_value_usd,
+        taxes_paid_usd,
+        is_risky_hs,
+        is_risky_origin,
+        is_risky_broker,
+        is_below_unit_value_norm,
+        is_first_time_operator,
+        {%- for entity in entities %}
+        cast({{ entity }}_examined as integer) as {{ entity }}_examined,
+        cast(({{ entity }}_irregular + {{ m }} * prior_rate) / ({{ entity }}_examined + {{ m }}) as {{ type_double() }})
+            as {{ entity }}_hit_rate,
+        {%- endfor %}
+        -- features
+        {%- for entity in entities %}
+        cast(
+            ln(({{ entity }}_irregular + {{ m }} * prior_rate) / ({{ entity }}_examined - {{ entity }}_irregular + {{ m }} * (1 - prior_rate)))
+            - ln(prior_rate / (1 - prior_rate)) as {{ type_double() }}
+        ) as f_{{ entity }}_lift,
+        cast(ln(1 + {{ entity }}_examined) as {{ type_double() }}) as f_{{ entity }}_support,
+        {%- endfor %}
+        {%- for norm, keys in norms.items() %}
+        cast(coalesce(uv_log_ratio_{{ norm }}, 0) as {{ type_double() }}) as f_uv_log_ratio_{{ norm }},
+        cast(coalesce(uv_log_ratio_{{ norm }} / greatest(uv_log_sd_{{ norm }}, 0.05), 0) as {{ type_double() }})
+            as f_uv_z_{{ norm }},
+        {%- endfor %}
+        cast(coalesce(log_unit_value, 0) as {{ type_double() }}) as f_log_unit_value,
+        cast(ln(customs_value_usd) as {{ type_double() }}) as f_log_customs_value_usd,
+        cast(coalesce(ln(case when net_mass_kg > 0 then net_mass_kg end), 0) as {{ type_double() }}) as f_log_net_mass_kg,
+        cast(coalesce(duty_rate, 0) as {{ type_double() }}) as f_duty_rate,
+        cast(case when flow = 'I' then 1 else 0 end as {{ type_double() }}) as f_is_import,
+        cast(case when is_exempt then 1 else 0 end as {{ type_double() }}) as f_is_exempt,
+        cast(case when is_aeo then 1 else 0 end as {{ type_double() }}) as f_is_aeo,
+        cast(case when is_first_time_operator then 1 else 0 end as {{ type_double() }}) as f_is_first_time_operator,
+        cast(case when is_risky_broker then 1 else 0 end as {{ type_double() }}) as f_is_risky_broker,
+        cast(case when is_below_unit_value_norm then 1 else 0 end as {{ type_double() }}) as f_is_below_unit_value_norm
+    from joined
+)
+-- noqa: enable=LT02
+
+select * from final

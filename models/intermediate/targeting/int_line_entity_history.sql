@@ -1,0 +1,125 @@
+{#- M10 (learned declaration risk), point in time: for every entity of macro
+    line_entity_keys (tariff line, HS6, origin, importer, broker, HS6 x origin, ...)
+    and every day a line of that entity was declared, how many of its lines had been
+    examined, and found irregular, by examinations CLOSED BEFORE that day (and by
+    the as-of date). Entity 'all' holds the overall counts, the prior the rates are
+    smoothed toward. One window over a stream of declaration days and examination
+    days per entity: at equal dates the declaration day sorts first, so an
+    examination closed on the declaration day is not counted (strictly before).
+    int_declaration_line_features reads it back per line. -#}
+{%- set entities = line_entity_keys().keys() | list %}
+
+with
+
+lines as (
+    select
+        declaration_id,
+        item_no,
+        declaration_date,
+        {{ line_entity_key_columns() | indent(8) }}
+    from {{ ref('int_declaration_lines_flagged') }}
+),
+
+evaluation_window as (
+    select as_of_date from {{ ref('int_evaluation_window') }}
+),
+
+-- examinations known on the as-of date only (a warehouse as of D sees nothing later)
+examinations as (
+    select
+        examinations_dated.declaration_id,
+        examinations_dated.item_no,
+        examinations_dated.control_date,
+        examinations_dated.is_irregular
+    from {{ ref('int_examinations_dated') }} as examinations_dated
+    cross join evaluation_window
+    where examinations_dated.control_date <= evaluation_window.as_of_date
+),
+
+examined_lines as (
+    select
+        lines.*,
+        examinations.control_date,
+        case when examinations.is_irregular then 1 else 0 end as irregular_line
+    from lines
+    inner join examinations
+        on lines.declaration_id = examinations.declaration_id
+            and lines.item_no = examinations.item_no
+),
+
+-- noqa: disable=LT02
+stream as (
+    {%- for entity in entities %}
+    select
+        '{{ entity }}' as entity,
+        entity_key_{{ entity }} as entity_key,
+        declaration_date as event_date,
+        0 as is_outcome,
+        0 as examined_lines,
+        0 as irregular_lines
+    from lines
+    where entity_key_{{ entity }} is not null
+    group by entity_key_{{ entity }}, declaration_date
+    union all
+    select
+        '{{ entity }}' as entity,
+        entity_key_{{ entity }} as entity_key,
+        control_date as event_date,
+        1 as is_outcome,
+        count(*) as examined_lines,
+        sum(irregular_line) as irregular_lines
+    from examined_lines
+    where entity_key_{{ entity }} is not null
+    group by entity_key_{{ entity }}, control_date
+    union all
+    {%- endfor %}
+    select
+        'all' as entity,
+        'all' as entity_key,
+        declaration_date as event_date,
+        0 as is_outcome,
+        0 as examined_lines,
+        0 as irregular_lines
+    from lines
+    group by declaration_date
+    union all
+    select
+        'all' as entity,
+        'all' as entity_key,
+        control_date as event_date,
+        1 as is_outcome,
+        count(*) as examined_lines,
+        sum(irregular_line) as irregular_lines
+    from examined_lines
+    group by control_date
+),
+-- noqa: enable=LT02
+
+cumulated as (
+    select
+        entity,
+        entity_key,
+        event_date,
+        is_outcome,
+        sum(examined_lines) over entity_history as examined_before,
+        sum(irregular_lines) over entity_history as irregular_before
+    from stream
+    window entity_history as (
+        partition by entity, entity_key
+        order by event_date, is_outcome
+        rows between unbounded preceding and current row
+    )
+),
+
+final as (
+    select
+        entity,
+        entity_key,
+        event_date as as_of_day,
+        cast(examined_before as integer) as examined_before,
+        cast(irregular_before as integer) as irregular_before
+    from cumulated
+    where is_outcome = 0
+)
+
+select * from final

@@ -1,0 +1,26 @@
+"""M10 / M4 learned at the line: trains the two declaration scorers (cip.line_models)
+on the lines examined by the as-of date, with their point-in-time features, and
+returns their artifacts: the logistic weights, the boosted trees compiled to SQL, the
+LightGBM model text and a model card. marts.declaration_risk applies them in SQL."""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from cip.line_models import settings_from, train
+
+    features = dbt.ref("int_declaration_line_features")
+    examinations = dbt.ref("int_examinations_dated")
+    as_of = dbt.ref("int_evaluation_window").select("as_of_date").fetchall()[0][0]
+
+    # one row per examined line known by the as-of date: its outcome is the label
+    labels = examinations.filter(f"control_date <= DATE '{as_of}'").select(
+        "declaration_id as label_declaration_id, item_no as label_item_no, is_irregular")
+    feature_columns = [c for c in features.columns if c.startswith("f_")]
+    training = features.join(
+        labels, "declaration_id = label_declaration_id and item_no = label_item_no"
+    ).select(", ".join(["declaration_date", "is_irregular"] + feature_columns)).df()
+
+    settings = settings_from({key: dbt.config.get(key) for key in (
+        "validation_months", "min_training_lines", "max_trees", "leaves", "learning_rate",
+        "min_child_lines", "l2_inverse", "seed", "threads")})
+    return train(training, as_of, settings)

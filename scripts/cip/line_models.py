@@ -1,0 +1,238 @@
+"""The learned declaration-line scorers (M10, M4 learned at the line; docs/targeting.md).
+
+Trained by the dbt Python model int_line_risk_models_trained on the examined lines of
+int_declaration_line_features (every ``f_*`` column is a feature), applied in SQL by
+marts.declaration_risk, so the scores themselves run on any engine:
+
+* ``sql``: a logistic regression on the standardised features. Its weights table
+  (intercept, one coefficient, centre and scale per feature) is all the SQL needs:
+  log-odds = intercept + sum(coefficient x (x - centre) / scale).
+* ``gbm``: a LightGBM model whose trees are compiled to nested SQL CASE expressions;
+  the score is the logistic of the sum of the trees' leaf values.
+
+Both are validated on time: the last ``validation_months`` of training lines are held
+out, the model is fitted on the earlier ones and scored there (the metrics of the model
+card), then refitted on every line with the same settings (the boosted model keeps the
+number of trees the validation chose).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+FEATURE_PREFIX = "f_"
+
+# the explanation groups of the declaration score: where the risk of a line lives
+GROUP_OF_ENTITY = {
+    "hs_code": "goods", "hs6": "goods", "hs4": "goods", "hs_chapter": "goods",
+    "origin": "route", "departure": "route", "origin_departure": "route", "transport_mode": "route",
+    "hs6_origin": "goods_route", "hs6_departure": "goods_route", "hs_code_origin": "goods_route",
+    "importer": "parties", "declarant": "parties", "supplier": "parties",
+    "office": "procedure", "regime": "procedure", "tax_type": "procedure", "duty_rate_band": "value",
+}
+GROUPS = ("goods", "route", "goods_route", "value", "parties", "procedure")
+
+
+def feature_group(feature: str) -> str:
+    """The explanation group of a feature column (f_<entity>_lift, f_uv_..., ...)."""
+    name = feature[len(FEATURE_PREFIX):]
+    for suffix in ("_lift", "_support"):
+        if name.endswith(suffix) and name[: -len(suffix)] in GROUP_OF_ENTITY:
+            return GROUP_OF_ENTITY[name[: -len(suffix)]]
+    if name.startswith(("uv_", "log_", "duty_rate", "is_below_unit_value_norm")):
+        return "value"
+    if name in ("is_first_time_operator", "is_aeo", "is_risky_broker"):
+        return "parties"
+    return "procedure"
+
+
+@dataclass(frozen=True)
+class Settings:
+    validation_months: int = 3
+    min_training_lines: int = 200
+    max_trees: int = 300
+    leaves: int = 15
+    learning_rate: float = 0.05
+    min_child_lines: int = 40
+    l2_inverse: float = 1.0
+    seed: int = 7
+    threads: int = 2
+
+
+def precision_at(y: np.ndarray, score: np.ndarray, share: float) -> float | None:
+    """Share of irregular lines among the top `share` of lines by score (ties broken by order)."""
+    if len(y) == 0:
+        return None
+    k = max(1, int(round(share * len(y))))
+    top = np.argsort(-score, kind="stable")[:k]
+    return float(np.mean(y[top]))
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float | None:
+    if len(np.unique(y)) < 2:
+        return None
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
+
+
+def _metrics(y: np.ndarray, score: np.ndarray) -> dict:
+    return {"auc": _auc(y, score), "precision_at_5pct": precision_at(y, score, 0.05),
+            "precision_at_10pct": precision_at(y, score, 0.10), "base_rate": float(np.mean(y)) if len(y) else None}
+
+
+def split_on_time(dates: pd.Series, as_of: pd.Timestamp, validation_months: int) -> np.ndarray:
+    """True for the validation lines: declared in the last `validation_months` before as_of.
+    Falls back to the latest 20% of lines when that leaves too few on either side."""
+    dates = pd.to_datetime(dates)
+    valid = (dates > as_of - pd.DateOffset(months=validation_months)).to_numpy()
+    if valid.sum() < 50 or (~valid).sum() < 50:
+        cut = dates.quantile(0.8)
+        valid = (dates > cut).to_numpy()
+    return valid
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, settings: Settings):
+    from sklearn.linear_model import LogisticRegression
+
+    centre = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    model = LogisticRegression(C=settings.l2_inverse, max_iter=2000)
+    model.fit((x - centre) / scale, y)
+    return float(model.intercept_[0]), model.coef_[0].astype(float), centre, scale
+
+
+def logistic_score(x: np.ndarray, intercept: float, coef: np.ndarray, centre: np.ndarray, scale: np.ndarray):
+    return 1.0 / (1.0 + np.exp(-(intercept + ((x - centre) / scale) @ coef)))
+
+
+def _gbm_params(settings: Settings) -> dict:
+    return {"objective": "binary", "learning_rate": settings.learning_rate, "num_leaves": settings.leaves,
+            "min_data_in_leaf": settings.min_child_lines, "feature_fraction": 0.8, "bagging_fraction": 0.8,
+            "bagging_freq": 1, "lambda_l2": 1.0, "seed": settings.seed, "deterministic": True,
+            "force_row_wise": True, "num_threads": settings.threads, "verbosity": -1}
+
+
+def fit_gbm(x, y, names, settings: Settings, x_valid=None, y_valid=None, trees: int | None = None):
+    import lightgbm as lgb
+
+    train = lgb.Dataset(x, label=y, feature_name=list(names), free_raw_data=True)
+    if x_valid is not None:
+        valid = lgb.Dataset(x_valid, label=y_valid, reference=train)
+        booster = lgb.train(_gbm_params(settings), train, num_boost_round=settings.max_trees, valid_sets=[valid],
+                            callbacks=[lgb.early_stopping(30, verbose=False)])
+    else:
+        booster = lgb.train(_gbm_params(settings), train, num_boost_round=trees or settings.max_trees)
+    return booster
+
+
+def _literal(value: float) -> str:
+    text = repr(float(value))
+    return text if "e" in text or "." in text else text + ".0"
+
+
+def compile_tree(node: dict, names: list[str]) -> str:
+    """One LightGBM tree as a nested SQL CASE over the feature columns (no nulls in them)."""
+    if "leaf_value" in node:
+        return _literal(node["leaf_value"])
+    if node.get("decision_type", "<=") != "<=":
+        raise ValueError(f"unsupported split {node.get('decision_type')!r}: categorical splits are not compiled")
+    column = names[node["split_feature"]]
+    return (f"case when {column} <= {_literal(node['threshold'])} then {compile_tree(node['left_child'], names)} "
+            f"else {compile_tree(node['right_child'], names)} end")
+
+
+def compile_booster(booster) -> list[str]:
+    names = booster.feature_name()
+    return [compile_tree(tree["tree_structure"], names) for tree in booster.dump_model()["tree_info"]]
+
+
+def train(frame: pd.DataFrame, as_of, settings: Settings) -> pd.DataFrame:
+    """Artifacts of both scorers from the examined lines in `frame`.
+
+    `frame`: declaration_date, is_irregular and the f_* features of every examined line
+    whose examination closed by `as_of`. Returns rows (scorer, part, name, position,
+    coefficient, centre, scale, feature_group, text); empty when there is too little
+    to learn from (the scores are then null and declaration_risk falls back to the rule)."""
+    as_of = pd.Timestamp(as_of)
+    names = sorted(c for c in frame.columns if c.startswith(FEATURE_PREFIX))
+    y = frame["is_irregular"].astype(int).to_numpy()
+    rows: list[dict] = []
+    if len(frame) < settings.min_training_lines or y.min() == y.max():
+        return artifacts_frame(rows)
+    x = frame[names].to_numpy(dtype=float)
+    valid = split_on_time(frame["declaration_date"], as_of, settings.validation_months)
+    dates = pd.to_datetime(frame["declaration_date"])
+    window = {"training_from": str(dates.min().date()), "training_to": str(dates.max().date()),
+              "validation_from": str(dates[valid].min().date()), "as_of_date": str(as_of.date()),
+              "training_lines": int(len(frame)), "training_irregular": int(y.sum()),
+              "validation_lines": int(valid.sum()), "validation_irregular": int(y[valid].sum())}
+
+    # the explainable logistic score
+    b0, coef, centre, scale = fit_logistic(x[~valid], y[~valid], settings)
+    logistic_valid = _metrics(y[valid], logistic_score(x[valid], b0, coef, centre, scale))
+    b0, coef, centre, scale = fit_logistic(x, y, settings)
+    rows.append({"scorer": "sql", "part": "intercept", "name": "intercept", "position": 0, "coefficient": b0})
+    for i, name in enumerate(names):
+        rows.append({"scorer": "sql", "part": "feature", "name": name, "position": i + 1,
+                     "coefficient": float(coef[i]), "centre": float(centre[i]), "scale": float(scale[i]),
+                     "feature_group": feature_group(name)})
+    weights_text = json.dumps([b0] + [[n, c, m, s] for n, c, m, s in zip(names, coef, centre, scale)])
+    _card(rows, "sql", "logistic regression on standardised features (L2, C=%g)" % settings.l2_inverse,
+          window, logistic_valid, {"l2_inverse": settings.l2_inverse}, names, weights_text)
+
+    # the boosted trees, compiled to SQL
+    if y[~valid].min() != y[~valid].max() and y[valid].min() != y[valid].max():
+        booster = fit_gbm(x[~valid], y[~valid], names, settings, x[valid], y[valid])
+        trees = max(1, booster.best_iteration or booster.current_iteration())
+        gbm_valid = _metrics(y[valid], booster.predict(x[valid], num_iteration=trees))
+        gbm_valid["trees"] = trees
+        booster = fit_gbm(x, y, names, settings, trees=trees)
+        importance = booster.feature_importance(importance_type="gain")
+        for i, name in enumerate(names):
+            rows.append({"scorer": "gbm", "part": "feature", "name": name, "position": i + 1,
+                         "coefficient": float(importance[i]), "feature_group": feature_group(name)})
+        for i, tree_sql in enumerate(compile_booster(booster)):
+            rows.append({"scorer": "gbm", "part": "tree", "name": f"tree_{i}", "position": i, "text": tree_sql})
+        model_text = booster.model_to_string()
+        rows.append({"scorer": "gbm", "part": "booster", "name": "lightgbm_model", "position": 0, "text": model_text})
+        params = {k: v for k, v in _gbm_params(settings).items() if k not in ("verbosity", "num_threads")}
+        params["trees"] = trees
+        _card(rows, "gbm", "LightGBM gradient-boosted trees, compiled to SQL CASE expressions", window,
+              gbm_valid, params, names, model_text)
+    return artifacts_frame(rows)
+
+
+def _card(rows, scorer, method, window, validation, params, names, model_text) -> None:
+    card = {"method": method, **window, "validation": validation, "parameters": params,
+            "features": names, "model_sha256": hashlib.sha256(model_text.encode()).hexdigest()}
+    for i, (key, value) in enumerate(card.items()):
+        rows.append({"scorer": scorer, "part": "card", "name": key, "position": i,
+                     "text": value if isinstance(value, str) else json.dumps(value, sort_keys=True)})
+
+
+ARTIFACT_COLUMNS = {"scorer": "object", "part": "object", "name": "object", "position": "int64",
+                    "coefficient": "float64", "centre": "float64", "scale": "float64",
+                    "feature_group": "object", "text": "object"}
+
+
+def artifacts_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(ARTIFACT_COLUMNS))
+    return frame.astype(ARTIFACT_COLUMNS)
+
+
+def settings_from(config: dict) -> Settings:
+    """Settings from the model config (values rendered from vars, possibly as strings)."""
+    defaults = asdict(Settings())
+    values = {}
+    for key, default in defaults.items():
+        value = config.get(key)
+        values[key] = default if value in (None, "", "None") else type(default)(float(value)) \
+            if isinstance(default, int) else type(default)(value)
+    return Settings(**values)
