@@ -1,38 +1,54 @@
 {#- Reads one raw input of the source contract and returns a select with every contract
-    column, typed, plus:
-      _cast_errors  text naming the columns whose value could not be read as the
-                    contract type ('' when none),
-      _source_file  the file the row came from.
-    A missing required column stops the run naming the file(s) and the columns.
+    column, typed and normalised, plus:
+      _cast_errors  the reader's reject reasons ('' when none): a value unreadable as the
+                    contract type, a fractional integer, a NaN / infinite / absurd number,
+                    a date after the load date or before the earliest date,
+      _source_file  the file the row came from, relative to the data folder (so a build
+                    with an absolute and one with a relative data_dir agree, issue 16),
+      _source_file_version (with_file_versions only) size, modification time and MD5 of
+                    the file, to notice a loaded file that changed.
+    Normalisation (docs/source_contract.md, "Staging rules"): text is trimmed and ''
+    becomes null; columns with meta normalize: upper are upper-cased; a value of an
+    allowed list is matched in the list's case; integral numbers read into a text column
+    lose their '.0'; timestamps become dates in UTC.
+    Stops (compile errors naming the file and column): a required column missing from a
+    file, a column twice in a file (names differ only in case), a required source with no
+    rows, a column whose type cannot hold the contract type (numbers for a date, e.g.
+    Excel serial dates).
     A missing optional source yields an empty, well-typed result and a warning.
     DuckDB reads Parquet/CSV files from var('data_dir'); on other engines the raw
     inputs are tables loaded by the administration's loader, read through source(). -#}
-{% macro read_raw_source(source_name, table_name) -%}
+{% macro read_raw_source(source_name, table_name, exclude_files=[], with_file_versions=false) -%}
     {#- Registers the lineage edge source -> model at parse time. -#}
     {%- set relation = source(source_name, table_name) -%}
     {%- if not execute -%}
         {{ return('select 1 as _parsing') }}
     {%- endif -%}
-    {{ return(adapter.dispatch('read_raw_source', 'customs_cip')(source_name, table_name, relation)) }}
+    {{ return(adapter.dispatch('read_raw_source', 'customs_cip')(source_name, table_name, relation, exclude_files, with_file_versions)) }}
 {%- endmacro %}
 
-{% macro default__read_raw_source(source_name, table_name, relation) -%}
+{% macro default__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions) -%}
     {%- set node = source_contract_node(source_name, table_name) -%}
-    {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-    {{ return(_typed_contract_select(node, present, {}, relation, "'" ~ relation ~ "'")) }}
+    {%- set present = {} -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do present.update({column.name | lower: {'name': column.name, 'type': column.dtype | upper}}) -%}
+    {%- endfor -%}
+    {%- set version_expr = sql_string('table') if with_file_versions else none -%}
+    {{ return(_typed_contract_select(node, present, relation, sql_string(relation), version_expr)) }}
 {%- endmacro %}
 
-{% macro duckdb__read_raw_source(source_name, table_name, relation) -%}
+{% macro duckdb__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions) -%}
     {%- set node = source_contract_node(source_name, table_name) -%}
     {%- set files = raw_source_files(table_name) -%}
+    {%- set label = source_name ~ "." ~ table_name -%}
     {%- if files | length == 0 -%}
         {%- if contract_meta(node).get('optional', false) -%}
-            {{ log("WARNING: optional source " ~ source_name ~ "." ~ table_name ~ " not found in "
+            {{ log("WARNING: optional source " ~ label ~ " not found in "
                 ~ var('data_dir') ~ " (looked for " ~ table_name ~ ".parquet, " ~ table_name ~ "/*.parquet, "
                 ~ table_name ~ ".csv); the models and indicators that need it are empty/disabled.", info=True) }}
-            {{ return(_empty_contract_select(node)) }}
+            {{ return(_empty_contract_select(node, with_file_versions)) }}
         {%- else -%}
-            {{ exceptions.raise_compiler_error("Required source " ~ source_name ~ "." ~ table_name
+            {{ exceptions.raise_compiler_error("Required source " ~ label
                 ~ " not found in data_dir '" ~ var('data_dir') ~ "'. Provide " ~ table_name ~ ".parquet, "
                 ~ table_name ~ "/*.parquet or " ~ table_name ~ ".csv there (set CIP_DATA_DIR or --vars data_dir),"
                 ~ " see docs/source_contract.md.") }}
@@ -44,36 +60,287 @@
         {%- do (parquet if file.endswith('.parquet') else csv).append(file) -%}
     {%- endfor -%}
     {%- if parquet and csv -%}
-        {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name
+        {{ exceptions.raise_compiler_error("Source " ~ label
             ~ " has both Parquet and CSV files in " ~ var('data_dir') ~ ": " ~ files | join(', ') ~ ". Keep one format.") }}
     {%- endif -%}
-    {%- set file_list = "['" ~ files | join("', '") ~ "']" -%}
-    {%- if parquet -%}
-        {%- set reader = "read_parquet(" ~ file_list ~ ", union_by_name = true, filename = '_source_file')" -%}
-    {%- else -%}
-        {%- set reader = "read_csv(" ~ file_list
-            ~ ", header = true, all_varchar = true, union_by_name = true, filename = '_source_file')" -%}
+    {%- set schemas = raw_file_schemas(files) -%}
+    {%- do _check_file_schemas(node, schemas) -%}
+    {%- set reading = [] -%}
+    {%- for file in files -%}
+        {%- if raw_file_relative(file) not in exclude_files -%}{%- do reading.append(file) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if not reading -%}
+        {{ return(_empty_contract_select(node, with_file_versions)) }}
     {%- endif -%}
+    {%- set reader = raw_file_reader(reading) -%}
     {%- set described = run_query("describe select * from " ~ reader) -%}
     {%- set present = {} -%}
     {%- for row in described.rows -%}
-        {%- do present.update({row[0] | lower: row[1] | upper}) -%}
+        {%- if row[0] != '_cip_raw_file' -%}
+            {%- do present.update({row[0] | lower: {'name': row[0], 'type': row[1] | upper}}) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {{ return(_typed_contract_select(node, present.keys() | list, present, reader, '_source_file', files)) }}
+    {%- do _check_column_types(node, present, schemas) -%}
+    {%- set prefix_length = (raw_data_dir() ~ '/') | length -%}
+    {%- set source_file_expr = "substr(_cip_raw_file, " ~ (prefix_length + 1) ~ ")" -%}
+    {%- set version_expr = none -%}
+    {%- if with_file_versions -%}
+        {%- set versions = raw_file_versions(reading) -%}
+        {%- set version_rows = [] -%}
+        {%- for file in reading -%}
+            {%- do version_rows.append("(" ~ sql_string(file) ~ ", " ~ sql_string(versions[file]) ~ ")") -%}
+        {%- endfor -%}
+        {%- set reader = reader ~ " as raw_file left join (values " ~ version_rows | join(', ')
+            ~ ") as cip_file_versions (cip_file_path, cip_file_version) on raw_file._cip_raw_file = cip_file_versions.cip_file_path" -%}
+        {%- set version_expr = "cip_file_versions.cip_file_version" -%}
+    {%- endif -%}
+    {{ return(_typed_contract_select(node, present, reader, source_file_expr, version_expr)) }}
+{%- endmacro %}
+
+{#- The data folder as the file paths spell it (forward slashes, no trailing slash). -#}
+{% macro raw_data_dir() -%}
+    {%- set dir = (var('data_dir') | string) | replace('\\', '/') -%}
+    {%- if dir | length > 1 -%}{%- set dir = dir.rstrip('/') -%}{%- endif -%}
+    {{ return(dir) }}
+{%- endmacro %}
+
+{#- A raw file's path relative to the data folder (what _source_file holds). -#}
+{% macro raw_file_relative(file) -%}
+    {%- set prefix = raw_data_dir() ~ '/' -%}
+    {{ return(file[prefix | length:] if file.startswith(prefix) else file) }}
 {%- endmacro %}
 
 {#- Files of one raw table in data_dir, sorted (engine: DuckDB glob). -#}
 {% macro raw_source_files(table_name) -%}
-    {%- set dir = var('data_dir') | replace('\\', '/') -%}
+    {%- set dir = raw_data_dir() -%}
     {%- set found = run_query(
-        "select file from glob('" ~ dir ~ "/" ~ table_name ~ ".parquet')"
-        ~ " union all select file from glob('" ~ dir ~ "/" ~ table_name ~ "/*.parquet')"
-        ~ " union all select file from glob('" ~ dir ~ "/" ~ table_name ~ ".csv')"
+        "select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ ".parquet") ~ ")"
+        ~ " union all select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ "/*.parquet") ~ ")"
+        ~ " union all select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ ".csv") ~ ")"
         ~ " order by 1") -%}
     {{ return(found.columns[0].values() | list) }}
 {%- endmacro %}
 
-{% macro _typed_contract_select(node, present, present_types, reader, source_file_expr, files=none) -%}
+{% macro _file_list_sql(files) -%}
+    {%- set quoted = [] -%}
+    {%- for file in files -%}{%- do quoted.append(sql_string(file)) -%}{%- endfor -%}
+    {{ return("[" ~ quoted | join(', ') ~ "]") }}
+{%- endmacro %}
+
+{#- The table function reading the files (every CSV value as text). -#}
+{% macro raw_file_reader(files) -%}
+    {%- if files[0].endswith('.parquet') -%}
+        {{ return("read_parquet(" ~ _file_list_sql(files) ~ ", union_by_name = true, filename = '_cip_raw_file')") }}
+    {%- else -%}
+        {{ return("read_csv(" ~ _file_list_sql(files)
+            ~ ", header = true, all_varchar = true, union_by_name = true, filename = '_cip_raw_file')") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Per file: its columns (name -> type, as read) and whether it holds rows. Parquet
+    answers from the footers; a CSV is sniffed and its first row read. -#}
+{% macro raw_file_schemas(files) -%}
+    {%- set schemas = {} -%}
+    {%- for file in files -%}
+        {%- do schemas.update({file: {'columns': [], 'types': {}, 'rows': 0}}) -%}
+    {%- endfor -%}
+    {%- if files[0].endswith('.parquet') -%}
+        {%- set described = run_query("select file_name, name, coalesce(logical_type, converted_type, type, '') from parquet_schema("
+            ~ _file_list_sql(files) ~ ") where num_children is null") -%}
+        {%- for row in described.rows -%}
+            {%- do schemas[row[0]]['columns'].append(row[1]) -%}
+            {%- do schemas[row[0]]['types'].update({row[1] | lower: row[2] | upper}) -%}
+        {%- endfor -%}
+        {%- set counted = run_query("select file_name, num_rows from parquet_file_metadata(" ~ _file_list_sql(files) ~ ")") -%}
+        {%- for row in counted.rows -%}
+            {%- do schemas[row[0]].update({'rows': row[1]}) -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- for file in files -%}
+            {%- set described = run_query("describe select * from read_csv(" ~ sql_string(file) ~ ", header = true, all_varchar = true)") -%}
+            {%- for row in described.rows -%}
+                {%- do schemas[file]['columns'].append(row[0]) -%}
+                {%- do schemas[file]['types'].update({row[0] | lower: 'VARCHAR'}) -%}
+            {%- endfor -%}
+            {%- set counted = run_query("select count(*) from (select 1 from read_csv(" ~ sql_string(file)
+                ~ ", header = true, all_varchar = true) limit 1)") -%}
+            {%- do schemas[file].update({'rows': counted.rows[0][0]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(schemas) }}
+{%- endmacro %}
+
+{#- Size, modification time and MD5 of each file, as one text per file. -#}
+{% macro raw_file_versions(files) -%}
+    {%- set versions = {} -%}
+    {%- set found = run_query("select filename, size, strftime(last_modified at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f'), md5(content)"
+        ~ " from read_blob(" ~ _file_list_sql(files) ~ ")") -%}
+    {%- for row in found.rows -%}
+        {%- do versions.update({row[0]: "size=" ~ row[1] ~ ";mtime=" ~ row[2] ~ ";md5=" ~ row[3]}) -%}
+    {%- endfor -%}
+    {{ return(versions) }}
+{%- endmacro %}
+
+{#- Stops on: a required column missing in a file, a column twice in a file (names that
+    differ only in case), a required source whose files hold no rows. Warns when an
+    optional column is in some files of a folder and not in others, or a file is empty. -#}
+{% macro _check_file_schemas(node, schemas) -%}
+    {%- set label = node.source_name ~ "." ~ node.name -%}
+    {%- set problems = [] -%}
+    {%- set optional_in = {} -%}
+    {%- set empty = [] -%}
+    {%- set total = namespace(rows=0) -%}
+    {%- for file, schema in schemas.items() -%}
+        {%- set lowered = schema['columns'] | map('lower') | list -%}
+        {%- for name in lowered | unique -%}
+            {%- if lowered.count(name) > 1 -%}
+                {%- do problems.append(file ~ " has the column " ~ name ~ " twice (names differ only in case): keep one") -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set missing = [] -%}
+        {%- for column in node.columns.values() -%}
+            {%- if column.name | lower not in lowered -%}
+                {%- if contract_meta(column).get('required', false) -%}
+                    {%- do missing.append(column.name) -%}
+                {%- else -%}
+                    {%- do optional_in.setdefault(column.name, []).append(file) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {%- do problems.append(file ~ " lacks the required column(s) " ~ missing | join(', ')) -%}
+        {%- endif -%}
+        {%- if schema['rows'] == 0 -%}{%- do empty.append(file) -%}{%- endif -%}
+        {%- set total.rows = total.rows + schema['rows'] -%}
+    {%- endfor -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error("Source " ~ label ~ ": " ~ problems | join('; ')
+            ~ ". Add the column(s) to the export (see docs/source_contract.md) or remove the file from "
+            ~ raw_data_dir() ~ ".") }}
+    {%- endif -%}
+    {%- if total.rows == 0 -%}
+        {%- if contract_meta(node).get('optional', false) -%}
+            {{ log("WARNING: optional source " ~ label ~ " has no rows (file(s) " ~ empty | join(', ')
+                ~ " hold a header only); the models that need it are empty.", info=True) }}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("Required source " ~ label ~ " has no rows: file(s) " ~ empty | join(', ')
+                ~ " hold a header only (or nothing). Export the rows again (see docs/source_contract.md).") }}
+        {%- endif -%}
+    {%- elif empty -%}
+        {{ log("WARNING: source " ~ label ~ ": file(s) " ~ empty | join(', ') ~ " hold no rows.", info=True) }}
+    {%- endif -%}
+    {%- if schemas | length > 1 -%}
+        {%- for name, lacking in optional_in.items() -%}
+            {%- if lacking | length < schemas | length -%}
+                {{ log("WARNING: source " ~ label ~ ": optional column " ~ name ~ " is absent from " ~ lacking | join(', ')
+                    ~ " but present in the other files; it is null for the rows of those files.", info=True) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Stops when a column's type in the files cannot hold the contract type: numbers for a
+    date (Excel serial dates), dates or booleans for a number, dates for a boolean. -#}
+{% macro _check_column_types(node, present, schemas) -%}
+    {%- set numeric = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER',
+        'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'REAL'] -%}
+    {%- for column in node.columns.values() -%}
+        {%- set name = column.name | lower -%}
+        {%- set wanted = column.data_type | upper -%}
+        {%- if name in present -%}
+            {%- set found = present[name]['type'] -%}
+            {%- set is_number = found in numeric or found.startswith('DECIMAL') -%}
+            {%- set is_temporal = found.startswith('DATE') or found.startswith('TIMESTAMP') or found.startswith('TIME') -%}
+            {%- set bad = (wanted == 'DATE' and (is_number or found == 'BOOLEAN'))
+                or (wanted in ('DOUBLE', 'INTEGER') and (is_temporal or found == 'BOOLEAN'))
+                or (wanted == 'BOOLEAN' and is_temporal) -%}
+            {%- if bad -%}
+                {%- set culprits = [] -%}
+                {%- for file, schema in schemas.items() -%}
+                    {%- set file_type = schema['types'].get(name, '') -%}
+                    {%- if not ('UTF8' in file_type or 'STRING' in file_type or file_type == 'VARCHAR'
+                        or (wanted == 'DATE' and ('DATE' in file_type or 'TIMESTAMP' in file_type))) -%}
+                        {%- do culprits.append(file ~ " (" ~ file_type ~ ")") -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {{ exceptions.raise_compiler_error("Source " ~ node.source_name ~ "." ~ node.name ~ ": column " ~ name
+                    ~ " is " ~ found ~ " in " ~ (culprits or schemas.keys() | list) | join(', ') ~ ", which cannot hold a "
+                    ~ column.data_type ~ (" (Excel serial dates?)" if wanted == 'DATE' and is_number else "")
+                    ~ ". Export it as a " ~ column.data_type
+                    ~ (" (Parquet DATE, or text YYYY-MM-DD)" if wanted == 'DATE' else "") ~ ", see docs/source_contract.md.") }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- One contract column: (value expression, [reason expressions]). -#}
+{% macro _contract_column_expr(column, source) -%}
+    {%- set name = column.name | lower -%}
+    {%- set wanted = column.data_type | upper -%}
+    {%- set meta = contract_meta(column) -%}
+    {%- set raw = adapter.quote(source['name']) -%}
+    {%- set found = source['type'] -%}
+    {%- set is_text = found == 'VARCHAR' or found.startswith('VARCHAR') or found in ('TEXT', 'STRING', 'CHARACTER VARYING') -%}
+    {%- set text = text_or_null(raw) if is_text else raw -%}
+    {%- set reasons = [] -%}
+    {%- if wanted == 'VARCHAR' -%}
+        {%- if is_text -%}
+            {%- set value = text -%}
+        {%- elif found in ('DOUBLE', 'FLOAT', 'REAL') or found.startswith('DECIMAL') -%}
+            {#- a code exported as a number: 4254010.0 reads as '4254010' -#}
+            {%- set value = "case when " ~ raw ~ " = trunc(" ~ raw ~ ") and abs(" ~ raw ~ ") < 1e18 then cast(cast("
+                ~ raw ~ " as bigint) as varchar) else cast(" ~ raw ~ " as varchar) end" -%}
+        {%- else -%}
+            {%- set value = "cast(" ~ raw ~ " as varchar)" -%}
+        {%- endif -%}
+        {%- set allowed = meta.get('allowed') or [] -%}
+        {%- set allowed_text = allowed | map('string') | list -%}
+        {%- if meta.get('normalize') == 'upper'
+            or (allowed_text and allowed_text | map('upper') | list == allowed_text) -%}
+            {%- set value = "upper(" ~ value ~ ")" -%}
+        {%- elif allowed_text and allowed_text | map('lower') | list == allowed_text -%}
+            {%- set value = "lower(" ~ value ~ ")" -%}
+        {%- endif -%}
+    {%- elif wanted == 'INTEGER' -%}
+        {%- if found in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT') -%}
+            {%- set value = raw if found == 'INTEGER' else try_cast(raw, 'integer') -%}
+            {%- do reasons.append("case when " ~ raw ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " out of range for integer' end") -%}
+        {%- else -%}
+            {%- set number = try_cast(text, type_double()) -%}
+            {%- set value = "case when " ~ number ~ " = trunc(" ~ number ~ ") then " ~ try_cast(number, 'integer') ~ " end" -%}
+            {%- do reasons.append("case when " ~ text ~ " is null then null when " ~ number ~ " is null then '"
+                ~ name ~ " unreadable as integer' when " ~ number ~ " <> trunc(" ~ number ~ ") then '" ~ name
+                ~ " not a whole number' when " ~ value ~ " is null then '" ~ name ~ " not a finite integer in range' end") -%}
+        {%- endif -%}
+    {%- elif wanted == 'DOUBLE' -%}
+        {%- if found == 'DOUBLE' -%}
+            {%- set value = raw -%}
+        {%- else -%}
+            {%- set value = try_cast(text, type_double()) -%}
+            {%- do reasons.append("case when " ~ text ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " unreadable as double' end") -%}
+        {%- endif -%}
+        {%- set max_abs = "%g" | format(cip_number_var('max_abs_number', low=0)) -%}
+        {%- do reasons.append(number_out_of_range_reason(value, name, max_abs)) -%}
+    {%- elif wanted == 'DATE' -%}
+        {%- set value = to_utc_date(text, found) -%}
+        {%- if found != 'DATE' -%}
+            {%- do reasons.append("case when " ~ text ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " unreadable as date' end") -%}
+        {%- endif -%}
+        {%- set earliest = earliest_date_for(meta) -%}
+        {%- do reasons.append("case when " ~ value ~ " > " ~ load_date_sql() ~ " then '" ~ name ~ " after the load date'"
+            ~ " when " ~ value ~ " < cast(" ~ sql_string(earliest) ~ " as date) then '" ~ name ~ " before the earliest date " ~ earliest ~ "' end") -%}
+    {%- else -%}
+        {%- if found == wanted -%}
+            {%- set value = raw -%}
+        {%- else -%}
+            {%- set value = try_cast(text, column.data_type) -%}
+            {%- do reasons.append("case when " ~ text ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return((value, reasons)) }}
+{%- endmacro %}
+
+{% macro _typed_contract_select(node, present, reader, source_file_expr, version_expr=none) -%}
     {%- set missing = [] -%}
     {%- for column in node.columns.values() -%}
         {%- if contract_meta(column).get('required', false) and column.name | lower not in present -%}
@@ -81,41 +348,44 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if missing -%}
-        {{ exceptions.raise_compiler_error("Source " ~ node.source_name ~ "." ~ node.name ~ ": file(s) "
-            ~ (files or [reader]) | join(', ') ~ " lack the required column(s) " ~ missing | join(', ')
+        {{ exceptions.raise_compiler_error("Source " ~ node.source_name ~ "." ~ node.name ~ ": " ~ reader
+            ~ " lacks the required column(s) " ~ missing | join(', ')
             ~ ". Add them (see docs/source_contract.md) or fix the export.") }}
     {%- endif -%}
     {%- set selects = [] -%}
-    {%- set cast_checks = [] -%}
+    {%- set checks = [] -%}
     {%- for column in node.columns.values() -%}
         {%- set name = column.name | lower -%}
-        {%- set wanted = column.data_type | upper -%}
         {%- if name not in present -%}
             {%- do selects.append("cast(null as " ~ column.data_type ~ ") as " ~ name) -%}
-        {%- elif present_types.get(name) == wanted -%}
-            {%- do selects.append(name) -%}
         {%- else -%}
-            {%- do selects.append(try_cast(name, column.data_type) ~ " as " ~ name) -%}
-            {%- do cast_checks.append("case when " ~ name ~ " is not null and " ~ try_cast(name, column.data_type)
-                ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
+            {%- set value, reasons = _contract_column_expr(column, present[name]) -%}
+            {%- do selects.append(value ~ " as " ~ name) -%}
+            {%- do checks.extend(reasons) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if cast_checks -%}
-        {%- do selects.append(reject_reasons(cast_checks) ~ " as _cast_errors") -%}
+    {%- if checks -%}
+        {%- do selects.append(reject_reasons(checks) ~ " as _cast_errors") -%}
     {%- else -%}
         {%- do selects.append("'' as _cast_errors") -%}
     {%- endif -%}
     {%- do selects.append("cast(" ~ source_file_expr ~ " as varchar) as _source_file") -%}
+    {%- if version_expr is not none -%}
+        {%- do selects.append("cast(" ~ version_expr ~ " as varchar) as _source_file_version") -%}
+    {%- endif -%}
     {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    from " ~ reader) }}
 {%- endmacro %}
 
-{% macro _empty_contract_select(node) -%}
+{% macro _empty_contract_select(node, with_file_versions=false) -%}
     {%- set selects = [] -%}
     {%- for column in node.columns.values() -%}
         {%- do selects.append("cast(null as " ~ column.data_type ~ ") as " ~ column.name | lower) -%}
     {%- endfor -%}
     {%- do selects.append("'' as _cast_errors") -%}
     {%- do selects.append("cast(null as varchar) as _source_file") -%}
+    {%- if with_file_versions -%}
+        {%- do selects.append("cast(null as varchar) as _source_file_version") -%}
+    {%- endif -%}
     {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    where 1 = 0") }}
 {%- endmacro %}
 
@@ -153,8 +423,8 @@
     {%- if files | length == 0 -%}
         select 0 as raw_rows
     {%- elif files[0].endswith('.parquet') -%}
-        select count(*) as raw_rows from read_parquet(['{{ files | join("', '") }}'])
+        select count(*) as raw_rows from read_parquet({{ _file_list_sql(files) }})
     {%- else -%}
-        select count(*) as raw_rows from read_csv(['{{ files | join("', '") }}'], header = true, all_varchar = true)
+        select count(*) as raw_rows from read_csv({{ _file_list_sql(files) }}, header = true, all_varchar = true)
     {%- endif -%}
 {%- endmacro %}

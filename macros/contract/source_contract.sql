@@ -23,6 +23,16 @@
     {{ return(contract_meta(node).get('optional', false)) }}
 {%- endmacro %}
 
+{#- The contract's column names of one table, lower-case, in contract order. -#}
+{% macro contract_column_names(source_name, table_name) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set names = [] -%}
+    {%- for column in source_contract_node(source_name, table_name).columns.values() -%}
+        {%- do names.append(column.name | lower) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
 {% macro source_key_columns(source_name, table_name) -%}
     {%- set node = source_contract_node(source_name, table_name) -%}
     {{ return(contract_meta(node).get('key', [])) }}
@@ -41,7 +51,7 @@
         {%- endif -%}
         {%- if meta.get('allowed') -%}
             {%- set quoted = [] -%}
-            {%- for value in meta['allowed'] -%}{%- do quoted.append("'" ~ value ~ "'") -%}{%- endfor -%}
+            {%- for value in meta['allowed'] -%}{%- do quoted.append(sql_string(value)) -%}{%- endfor -%}
             {%- do reasons.append("case when " ~ column.name ~ " is not null and " ~ column.name ~ " not in (" ~ quoted | join(', ') ~ ") then '" ~ column.name ~ " not an allowed value' end") -%}
         {%- endif -%}
     {%- endfor -%}

@@ -3,14 +3,26 @@
     countries, exchange_rates and national_currency_rates of the caller) and the reasons
     a row breaks the contract (_row_reasons, '' when clean). A macro because the model
     applies it to two disjoint sets of rows (lines with one row, lines with several), so
-    the costly reasons are computed once per row (issue 7). -#}
+    the costly reasons are computed once per row (issue 7).
+    hs_codes maps every code as delivered to its nomenclature code: itself, or, for a
+    code that lost its leading zero in a spreadsheet (04254010 exported as 4254010), the
+    zero-padded code when that exists and the delivered one does not (issue 16); hs_code
+    is staged as the nomenclature code. -#}
 {% macro declaration_lines_checked(input_cte) -%}
     {%- set checks = contract_reason_expressions('customs', 'declarations') if execute else [] -%}
+    {%- set input_columns = [] -%}
+    {%- if execute -%}
+        {%- for column in source_contract_node('customs', 'declarations').columns.values() -%}
+            {%- if column.name | lower != 'hs_code' -%}{%- do input_columns.append(column.name | lower) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- do input_columns.extend(['_cast_errors', '_source_file', '_source_file_version']) -%}
+    {%- endif %}
     select
         looked_up.*,
         {{ reject_reasons(["nullif(_cast_errors, '')"] + checks + [
             "case when tin is not null and not " ~ regexp_like('tin', var('tin_pattern')) ~ " then 'tin malformed' end",
             "case when item_no < 1 then 'item_no not positive' end",
+            "case when version < 1 then 'version not positive' end",
             "case when hs_code is not null and not " ~ regexp_like('hs_code', var('hs_code_pattern')) ~ " then 'hs_code not 6-10 digits'"
                 ~ " when hs_code is not null and not is_hs_code_known then 'hs_code not in nomenclature' end",
             "case when origin_country is not null and not is_origin_known then 'origin_country unknown' end",
@@ -25,16 +37,19 @@
         ]) }} as _row_reasons
     from (
         select
-            {{ input_cte }}.*,
+            {% for column in input_columns -%}
+                {{ input_cte }}.{{ column }},
+            {% endfor -%}
+            coalesce(hs_codes.nomenclature_code, {{ input_cte }}.hs_code) as hs_code,
             coalesce({{ input_cte }}.version, 1) as line_version,
             cast({{ dbt.date_trunc('month', input_cte ~ '.declaration_date') }} as date) as declaration_month,
-            hs_codes.hs_code is not null as is_hs_code_known,
+            hs_codes.nomenclature_code is not null as is_hs_code_known,
             countries.country_code is not null as is_origin_known,
             exchange_rates.usd_per_unit as invoice_usd_per_unit,
             national_currency_rates.usd_per_unit as lcu_usd_per_unit
         from {{ input_cte }}
         left join hs_codes
-            on {{ input_cte }}.hs_code = hs_codes.hs_code
+            on {{ input_cte }}.hs_code = hs_codes.delivered_code
         left join countries
             on {{ input_cte }}.origin_country = countries.country_code
         left join exchange_rates

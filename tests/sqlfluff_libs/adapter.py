@@ -14,6 +14,7 @@ def _duckdb(name):
         "source_is_available": lambda *args: True,
         "type_double": lambda: "double",
         "hash_key": lambda columns: f"hash({', '.join(columns)})",
+        "raise_error_sql": lambda message: "error('" + message.replace("'", "''") + "')",
     }
     if name not in renderings:
         raise KeyError(f"tests/sqlfluff_libs/adapter.py has no lint rendering for macro {name!r}")

@@ -2,28 +2,31 @@
     materialized='incremental',
     unique_key=['declaration_id', 'item_no'],
     incremental_strategy='delete+insert',
+    on_schema_change='fail',
 ) }}
 {#- Every raw declaration line with its reject reasons and its status:
     staged (clean, latest version), superseded (clean, replaced by a later version
     of the same line) or rejected. Reference joins validate codes and bring the
     monthly exchange rates used by stg_customs__declarations.
     Incremental (issue 7, docs/incremental.md): a run reads only the raw files not
-    loaded yet (files are immutable once loaded; a new file must sort after the loaded
-    ones, e.g. declarations/part-YYYYMMDD.parquet). The rows already stored for the
-    lines the new files touch are read back and their duplicate check and status are
-    recomputed with the new rows (a late correction turns the old version into
-    'superseded'); delete+insert on (declaration_id, item_no) replaces them. _load_seq
-    numbers the loads (1 = full refresh): the rows (re)written by the latest load are
-    what the incremental models downstream pick up. Changed reference tables or changed
-    files need --full-refresh.
+    loaded yet. A file is identified by its path relative to the data folder
+    (_source_file) and its size, modification time and MD5 (_source_file_version), so
+    `cip build` and `dbt build` agree and a data folder moved or copied elsewhere is not
+    loaded twice (issue 16). A loaded file that changed or disappeared stops the run
+    with the command to rebuild. A new file must sort after the loaded ones (e.g.
+    declarations/part-YYYYMMDD.parquet). The rows already stored for the lines the new
+    files touch are read back and their duplicate check and status are recomputed with
+    the new rows (a late correction turns the old version into 'superseded');
+    delete+insert on (declaration_id, item_no) replaces them. _load_seq numbers the
+    loads (1 = full refresh): the rows (re)written by the latest load are what the
+    incremental models downstream pick up. Changed reference tables need --full-refresh.
     The duplicate check and the status need window functions only for lines with
     several rows (versions, duplicates), a small share: the others skip them. A row
     without declaration_id or item_no is rejected for that and never counted as a
     duplicate of another such row. -#}
 {%- set loaded_files = [] -%}
 {%- if execute and is_incremental() -%}
-    {%- set loaded = run_query("select distinct _source_file from " ~ this ~ " where _source_file is not null order by 1") -%}
-    {%- do loaded_files.extend(loaded.columns[0].values()) -%}
+    {%- set loaded_files = loaded_declaration_files(this) -%}
 {%- endif -%}
 {%- set cross_row_columns = ['_reject_reasons', '_row_status', '_load_seq'] -%}
 {#- the stored row-level columns (['*'] only when rendered without a warehouse, by the linter) -#}
@@ -34,10 +37,7 @@
 {%- endif %}
 
 {%- set raw_rows -%}
-    select * from ({{ read_raw_source('customs', 'declarations') }}) as all_raw
-    {% if loaded_files -%}
-        where _source_file not in ('{{ loaded_files | join("', '") }}')
-    {%- endif %}
+    select * from ({{ read_raw_source('customs', 'declarations', exclude_files=loaded_files, with_file_versions=true) }}) as all_raw
 {%- endset %}
 
 with
@@ -51,8 +51,27 @@ raw_keys as (
     from ({{ raw_rows }}) as raw_rows
 ),
 
-hs_codes as (
+nomenclature as (
     select hs_code from {{ ref('stg_reference__hs_nomenclature') }}
+),
+
+hs_codes as (
+    -- every code as delivered -> its nomenclature code: the code itself, or, for a code
+    -- that lost its leading zero (04254010 exported as 4254010), the zero-padded code
+    -- when it exists and the delivered one does not (issue 16)
+    select
+        hs_code as delivered_code,
+        hs_code as nomenclature_code
+    from nomenclature
+    union all
+    select
+        substr(padded.hs_code, 2) as delivered_code,
+        padded.hs_code as nomenclature_code
+    from nomenclature as padded
+    left join nomenclature as unpadded
+        on substr(padded.hs_code, 2) = unpadded.hs_code
+    where padded.hs_code like '0%'
+        and unpadded.hs_code is null
 ),
 
 countries as (

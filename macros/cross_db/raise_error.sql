@@ -1,0 +1,13 @@
+{#- An SQL expression that stops the query with `message` when evaluated: for checks
+    that can only run on the data (issue 16: a clear stop, not a failing test later). -#}
+{% macro raise_error_sql(message) -%}
+    {{ return(adapter.dispatch('raise_error_sql', 'customs_cip')(message)) }}
+{%- endmacro %}
+
+{% macro default__raise_error_sql(message) -%}
+    cast({{ sql_string(message) }} as integer)
+{%- endmacro %}
+
+{% macro duckdb__raise_error_sql(message) -%}
+    error({{ sql_string(message) }})
+{%- endmacro %}

@@ -1,0 +1,13 @@
+{#- Raw text with surrounding whitespace (spaces, tabs, line breaks, no-break spaces)
+    removed; '' and whitespace-only values become null (issue 16). -#}
+{% macro text_or_null(expr) -%}
+    {{ return(adapter.dispatch('text_or_null', 'customs_cip')(expr)) }}
+{%- endmacro %}
+
+{% macro default__text_or_null(expr) -%}
+    nullif(trim(both E' \t\r\n\u00a0' from {{ expr }}), '')
+{%- endmacro %}
+
+{% macro duckdb__text_or_null(expr) -%}
+    nullif(trim({{ expr }}, ' ' || chr(9) || chr(10) || chr(13) || chr(160)), '')
+{%- endmacro %}
