@@ -107,6 +107,8 @@ def test_calibration_of_a_perfect_probability_is_zero():
     detected = np.r_[np.zeros(9), 1, np.zeros(5), np.ones(5)]
     out = metrics.calibration(score, np.ones(20), detected)
     assert len(out["bins"]) == 2 and out["error"] == pytest.approx(0.0)
+    # a score outside 0-1 (a count, a channel rank) gets bins but no calibration error
+    assert metrics.calibration(score * 10, np.ones(20), detected)["error"] is None
 
 
 def test_hit_rates_by_level():
@@ -186,7 +188,7 @@ def test_later_controls_read_the_original_clean_rows(tmp_path):
 
 # --------------------------------------------------------------------------- the command on a fake build
 
-def _fake_build(copy, db, as_of, work, select=None, quiet=False):
+def _fake_build(copy, db, as_of, work, select=None, quiet=False, tests=True):
     """What dbt would leave, read from the filtered copy, enough for both levels."""
     con = duckdb.connect(str(db))
     con.execute("create schema intermediate; create schema marts; create schema staging")
@@ -260,7 +262,7 @@ def test_skip_build_refuses_a_warehouse_of_another_date(tmp_path, monkeypatch):
 def test_a_leak_stops_the_backtest(tmp_path, monkeypatch):
     data = _raw_folder(tmp_path)
 
-    def leaky(copy, db, as_of, work, select=None, quiet=False):
+    def leaky(copy, db, as_of, work, select=None, quiet=False, tests=True):
         _fake_build(copy, db, as_of, work)
         con = duckdb.connect(str(db))
         con.execute("insert into staging.stg_customs__control_results values ('X', date '2025-08-01')")

@@ -67,6 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="score the --db built earlier by the backtest with the same as-of date")
     parser.add_argument("--all-models", action="store_true",
                         help="build every model, not only what the level reads")
+    parser.add_argument("--skip-tests", action="store_true",
+                        help="leave dbt's data and unit tests out of the build (faster; a failing test no "
+                             "longer stops the backtest)")
 
 
 def _work_dir(args) -> tuple[Path, Path, bool]:
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             work.mkdir(parents=True, exist_ok=True)
             build_info["filtered_copy"] = filtered_copy(data, work / "data", as_of, end)
             select = None if args.all_models else SELECT[level]
-            code = build(work / "data", db, as_of, work, select=select)
+            code = build(work / "data", db, as_of, work, select=select, tests=not args.skip_tests)
             if code != 0:
                 print(f"cip backtest: dbt build failed (exit {code}); logs in {work / 'logs'}", file=sys.stderr)
                 args.keep = True

@@ -89,7 +89,7 @@ def calibration(score, controlled, detected, bins: int = 10) -> dict:
     """Calibration among controlled units: bins of equal count by score (deciles by
     default; a run of tied scores stays in one bin, so bins can be uneven and fewer),
     each with its units, detected, mean score and observed hit rate. `error` is the
-    unit-weighted mean of |mean score - hit rate| (meaningful for probability scores)."""
+    unit-weighted mean of |mean score - hit rate|, for scores within [0, 1] only."""
     controlled = np.asarray(controlled, dtype=bool)
     values = np.asarray(score, dtype=float)[controlled]
     hits = np.asarray(detected, dtype=bool)[controlled]
@@ -104,7 +104,8 @@ def calibration(score, controlled, detected, bins: int = 10) -> dict:
     table = frame.groupby("bin").agg(units=("hit", "size"), detected=("hit", "sum"),
                                      score_min=("score", "min"), score_max=("score", "max"),
                                      mean_score=("score", "mean"), hit_rate=("hit", "mean")).reset_index()
-    error = float((table["units"] * (table["mean_score"] - table["hit_rate"]).abs()).sum() / n)
+    probability = bool(values.min() >= 0 and values.max() <= 1)     # error only means something for these
+    error = float((table["units"] * (table["mean_score"] - table["hit_rate"]).abs()).sum() / n) if probability else None
     rows = [{"bin": int(r.bin) + 1, "units": int(r.units), "detected": int(r.detected),
              "score_min": float(r.score_min), "score_max": float(r.score_max),
              "mean_score": float(r.mean_score), "hit_rate": float(r.hit_rate)}

@@ -36,9 +36,9 @@ def score_table(scores: dict, budgets=BUDGETS) -> list[str]:
     return out
 
 
-def calibration_table(scores: dict) -> list[str]:
+def calibration_table(scores: dict, skip=()) -> list[str]:
     """Deciles of score (1 = lowest) among controlled units: mean score, observed hit rate, units."""
-    names = [n for n in scores if n != "random"]
+    names = [n for n in scores if n != "random" and n not in skip]
     if not names:
         return []
     width = 25
@@ -78,9 +78,12 @@ def format_declarations(dec: dict) -> list[str]:
                    f"(base rate {_pct(figures['base_rate'])}), {figures['recovered_total']:,.0f} LCU reassessed")
         out += score_table(figures["scores"])
         out.append("")
+        # printed for the mart's own scores; the GRI techniques' and the channel's are in the JSON
+        skip = [n for n in figures["scores"] if n.startswith("gri_") or n == "recommended_channel"
+                or n in dec["same_as"]]
         out.append(f"Calibration ({VIEW_TITLES[view]}): examined lines by decile of score (1 = lowest), "
-                   "mean score, observed hit rate (lines); error = mean |score - hit rate|")
-        out += calibration_table(figures["scores"])
+                   "mean score, observed hit rate, lines; error = mean |score - hit rate| (scores in 0-1)")
+        out += calibration_table(figures["scores"], skip)
     return out
 
 

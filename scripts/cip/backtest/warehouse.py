@@ -85,14 +85,18 @@ def filtered_copy(data: Path, dest: Path, as_of: pd.Timestamp, end: pd.Timestamp
     return copied
 
 
-def build(copy: Path, db: Path, as_of: pd.Timestamp, work: Path, select=SELECT, quiet: bool = False) -> int:
+def build(copy: Path, db: Path, as_of: pd.Timestamp, work: Path, select=SELECT, quiet: bool = False,
+          tests: bool = True) -> int:
     """dbt build as of the date into `db`, reading the raw files of `copy` only.
-    dbt's target and log folders go to `work` so parallel builds in the project do not clash."""
+    dbt's target and log folders go to `work` so parallel builds in the project do not clash.
+    tests=False leaves data and unit tests out (models and seeds only)."""
     variables = json.dumps({"as_of_date": str(pd.Timestamp(as_of).date()), "data_dir": str(Path(copy).resolve())})
     args = ["build", "--vars", variables, "--target-path", str(Path(work) / "target"),
             "--log-path", str(Path(work) / "logs")]
     if select:
         args += ["--select", *select, "--indirect-selection", "buildable"]
+    if not tests:
+        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     return run_dbt(args, data=Path(copy), db=Path(db), quiet=quiet)
 
 
