@@ -11,6 +11,9 @@
     exceeds var weight_tolerance; final_weight renormalises the significant shares
     to sum to 1 (0 for the others). -#}
 
+{#- the window sums add the doubles in indicator order, so every build gets the same weights -#}
+{%- set in_indicator_order = 'order by indicator_code rows between unbounded preceding and unbounded following' %}
+
 with
 
 gri_types as (
@@ -102,7 +105,7 @@ scores as (
 shares as (
     select
         scores.*,
-        {{ safe_divide('score', 'sum(score) over (partition by technique, gri_type)') }} as share
+        {{ safe_divide('score', 'sum(score) over (partition by technique, gri_type ' ~ in_indicator_order ~ ')') }} as share
     from scores
 ),
 
@@ -125,7 +128,9 @@ final as (
         is_significant,
         case
             when is_significant
-                then share / sum(case when is_significant then share end) over (partition by technique, gri_type)
+                then share / sum(case when is_significant then share end) over (
+                        partition by technique, gri_type {{ in_indicator_order }}
+                    )
             else 0
         end as final_weight,
         technique = '{{ var("weighting_technique") }}' as is_selected_technique

@@ -1,6 +1,8 @@
 {#- M5: GRI = sum of final_weight x flag, for every operator, GRI type and weighting
     technique (the selected technique feeds operator_gri; the others let the backtest
-    compare techniques). Rounded to 6 decimals so cut-offs compare exactly. -#}
+    compare techniques). Rounded to 6 decimals so cut-offs compare exactly; the weights are
+    added in indicator order, so a GRI half-way between two 6-decimal values rounds the same
+    way in every build (a parallel sum in any order could round it either way). -#}
 
 with
 
@@ -32,7 +34,7 @@ contributions as (
         flags.tin,
         weights.technique,
         weights.gri_type,
-        sum(weights.final_weight * flags.flag) as gri
+        sum(weights.final_weight * flags.flag order by weights.indicator_code) as gri
     from flags
     inner join weights
         on flags.indicator_code = weights.indicator_code

@@ -128,4 +128,4 @@ final as (
             and filled.control_type = previous_filled.control_type
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -77,4 +77,4 @@ final as (
         on unioned.kpi_code = kpi_catalogue.kpi_code
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -32,4 +32,4 @@ final as (
         on compared.kpi_code = kpi_catalogue.kpi_code
 )
 
-select * from final
+select {{ stable_select() }} from final

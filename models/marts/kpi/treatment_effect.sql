@@ -138,4 +138,4 @@ final as (
     from estimates
 )
 
-select * from final
+select {{ stable_select() }} from final

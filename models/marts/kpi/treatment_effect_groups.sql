@@ -31,4 +31,4 @@ final as (
     group by treatment_code, group_name, window_name
 )
 
-select * from final
+select {{ stable_select() }} from final

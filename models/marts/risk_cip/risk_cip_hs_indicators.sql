@@ -136,4 +136,4 @@ final as (
     from with_previous
 )
 
-select * from final
+select {{ stable_select() }} from final

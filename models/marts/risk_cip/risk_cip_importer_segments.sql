@@ -97,4 +97,4 @@ final as (
         on cells.hs_code = code_totals.hs_code
 )
 
-select * from final
+select {{ stable_select() }} from final

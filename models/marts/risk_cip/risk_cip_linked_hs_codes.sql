@@ -48,4 +48,4 @@ final as (
         on linked_codes.hs_code = imports_by_code.hs_code
 )
 
-select * from final
+select {{ stable_select() }} from final

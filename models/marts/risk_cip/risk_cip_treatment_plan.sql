@@ -67,4 +67,4 @@ final as (
             and importers.risk_level = cell_measures.risk_level
 )
 
-select * from final
+select {{ stable_select() }} from final

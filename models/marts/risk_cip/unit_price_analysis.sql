@@ -57,4 +57,4 @@ final as (
             and bounds.value_unit = below_bound.value_unit
 )
 
-select * from final
+select {{ stable_select() }} from final

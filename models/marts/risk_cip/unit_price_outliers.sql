@@ -55,4 +55,4 @@ final as (
     where by_importer_code.lines_below_bound > 0
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -101,4 +101,4 @@ final as (
         on transactions.tin = flag_counts.tin
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -94,4 +94,4 @@ final as (
             and spine.bin_no = counts_in_type.bin_no
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -27,4 +27,4 @@ final as (
     group by gri_type
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -28,4 +28,4 @@ final as (
         on status.indicator_code = catalogue.indicator_code
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -23,4 +23,4 @@ final as (
     from weights
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -23,4 +23,4 @@ final as (
     cross join evaluation_window
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -26,4 +26,4 @@ final as (
     group by tin
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -121,4 +121,4 @@ final as (
     cross join total_row
 )
 
-select * from final
+select {{ stable_select() }} from final

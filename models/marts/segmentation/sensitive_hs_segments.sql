@@ -49,4 +49,4 @@ final as (
         on importers_by_code.tin = operators.tin
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -58,4 +58,4 @@ final as (
     cross join totals
 )
 
-select * from final
+select {{ stable_select() }} from final

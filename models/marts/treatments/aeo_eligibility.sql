@@ -74,4 +74,4 @@ final as (
         on criteria.tin = reasons.tin
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -79,4 +79,4 @@ final as (
         on members.cluster_id = cluster_edges.cluster_id
 )
 
-select * from final
+select {{ stable_select() }} from final

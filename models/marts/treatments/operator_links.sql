@@ -44,4 +44,4 @@ final as (
         on edges.party_a_id = operators.tin
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -89,4 +89,4 @@ final as (
     from ranked
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -98,4 +98,4 @@ final as (
     from running
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -19,4 +19,4 @@ final as (
     from quarterly_gri
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -73,4 +73,4 @@ final as (
     group by period_from, period_to, level_from, level_to
 )
 
-select * from final
+select {{ stable_select() }} from final

@@ -40,4 +40,4 @@ final as (
         on operators.tin = shares.tin
 )
 
-select * from final
+select {{ stable_select() }} from final

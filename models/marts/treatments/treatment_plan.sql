@@ -40,4 +40,4 @@ final as (
         on assigned.cell_code = cell_measures.cell_code
 )
 
-select * from final
+select {{ stable_select() }} from final

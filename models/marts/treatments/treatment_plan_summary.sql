@@ -52,4 +52,4 @@ final as (
         on treatment_matrix.cell_code = by_cell.cell_code
 )
 
-select * from final
+select {{ stable_select() }} from final

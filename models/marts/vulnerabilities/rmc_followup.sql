@@ -115,5 +115,5 @@ final as (
     from joined
 )
 
-select * from final
+select {{ stable_select() }} from final
 order by followup_order
