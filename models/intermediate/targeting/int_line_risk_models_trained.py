@@ -18,9 +18,10 @@ def model(dbt, session):
     feature_columns = [c for c in features.columns if c.startswith("f_")]
     training = features.join(
         labels, "declaration_id = label_declaration_id and item_no = label_item_no"
-    ).select(", ".join(["declaration_date", "is_irregular"] + feature_columns)).df()
+    ).select(", ".join(["declaration_date", "declaration_id", "item_no", "is_irregular"] + feature_columns)
+             ).order("declaration_date, declaration_id, item_no").df()
 
     settings = settings_from({key: dbt.config.get(key) for key in (
-        "validation_months", "min_training_lines", "max_trees", "leaves", "learning_rate",
+        "validation_months", "min_training_lines", "max_training_lines", "max_trees", "leaves", "learning_rate",
         "min_child_lines", "l2_inverse", "seed", "threads")})
     return train(training, as_of, settings)
