@@ -91,7 +91,8 @@ def split_on_time(dates: pd.Series, as_of: pd.Timestamp, validation_months: int)
     """True for the validation lines: declared in the last `validation_months` before as_of.
     Falls back to the latest 20% of lines when that leaves too few on either side."""
     dates = pd.to_datetime(dates)
-    valid = (dates > as_of - pd.DateOffset(months=validation_months)).to_numpy()
+    # the day after as_of, N months back: as of 2025-06-30 and N = 3, April to June
+    valid = (dates >= as_of + pd.Timedelta(days=1) - pd.DateOffset(months=validation_months)).to_numpy()
     if valid.sum() < 50 or (~valid).sum() < 50:
         cut = dates.quantile(0.8)
         valid = (dates > cut).to_numpy()

@@ -147,8 +147,9 @@ final as (
         cast(ln(1 + {{ entity }}_examined) as {{ type_double() }}) as f_{{ entity }}_support,
         {%- endfor %}
         {%- for norm, keys in norms.items() %}
-        cast(coalesce(uv_log_ratio_{{ norm }}, 0) as {{ type_double() }}) as f_uv_log_ratio_{{ norm }},
-        cast(coalesce(uv_log_ratio_{{ norm }} / greatest(uv_log_sd_{{ norm }}, 0.05), 0) as {{ type_double() }})
+        -- rounded: the norms are float sums whose last bits depend on the order of parallel addition
+        cast(round(coalesce(uv_log_ratio_{{ norm }}, 0), 9) as {{ type_double() }}) as f_uv_log_ratio_{{ norm }},
+        cast(round(coalesce(uv_log_ratio_{{ norm }} / greatest(uv_log_sd_{{ norm }}, 0.05), 0), 9) as {{ type_double() }})
             as f_uv_z_{{ norm }},
         {%- endfor %}
         cast(coalesce(log_unit_value, 0) as {{ type_double() }}) as f_log_unit_value,

@@ -20,4 +20,4 @@ final as (
     from artifacts
 )
 
-select * from final
+select {{ stable_select() }} from final

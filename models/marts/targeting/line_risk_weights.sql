@@ -36,4 +36,4 @@ final as (
     cross join gain_totals
 )
 
-select * from final
+select {{ stable_select() }} from final

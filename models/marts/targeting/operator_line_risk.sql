@@ -27,4 +27,4 @@ final as (
     group by lines.tin
 )
 
-select * from final
+select {{ stable_select() }} from final
