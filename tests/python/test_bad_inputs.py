@@ -1,0 +1,501 @@
+"""The bad-input catalogue (issue 16): every bad input gets the right outcome.
+
+Either the row is quarantined with its reason (staging.stg_quarantine__rejected_rows), or
+it is staged correctly after a documented normalisation, or the run stops with a message
+naming the file, column or var and how to fix it. Every build that succeeds must still
+reconcile raw = staged + rejected + superseded (staging.stg_source_inventory).
+
+One small generated set is shared: row-level cases are planted together on distinct rows
+of one copy (one build), file- and var-level cases each get their own copy. Builds run
+only the staging models, their tests and the evaluation window.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cip.dbt import dbt_executable
+from cip.generate import generate
+from cip.paths import project_root
+
+pytestmark = pytest.mark.warehouse
+
+ROOT = project_root()
+STAGING = ["build", "--select", "path:models/staging", "path:tests/dbt/staging", "int_evaluation_window"]
+
+
+_SHARED: dict[str, Path] = {}
+
+
+def _dbt(args: list[str], data: Path, work: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """dbt with the case's data and warehouse. Every run sees the same data path (a symlink
+    whose name holds a quote, so every case also proves paths are quoted) and the same
+    warehouse path, so dbt parses the project once and partially after (the profile and
+    the vars stay the same); the warehouse file is moved in and out of `work`."""
+    shared = _SHARED["root"]
+    link, db = shared / "o'brien data", shared / "warehouse.duckdb"
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(data.resolve(), target_is_directory=True)
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in (db, shared / "warehouse.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    if (work / "warehouse.duckdb").exists():
+        shutil.copy(work / "warehouse.duckdb", db)
+    environ = dict(os.environ)
+    environ.update({
+        "CIP_DATA_DIR": str(link), "CIP_DB_PATH": str(db),
+        "DBT_TARGET_PATH": str(shared / "target"), "DBT_LOG_PATH": str(shared / "logs"),
+        "DBT_PROFILES_DIR": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    })
+    environ.update(env or {})
+    try:
+        return subprocess.run([dbt_executable(), *args], cwd=ROOT, env=environ, capture_output=True, text=True)
+    finally:
+        if db.exists():
+            shutil.move(db, work / "warehouse.duckdb")
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("_truth"))
+    return dst
+
+
+def _query(work: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def _assert_reconciles(work: Path) -> None:
+    inventory = _query(work, "select * from staging.stg_source_inventory")
+    broken = inventory[inventory["raw_rows"] != inventory["staged_rows"] + inventory["rejected_rows"]
+                       + inventory["superseded_rows"]]
+    assert broken.empty, broken.to_string()
+
+
+def _build_ok(data: Path, work: Path, env: dict | None = None) -> None:
+    result = _dbt(STAGING, data, work, env)
+    assert result.returncode == 0, result.stdout[-4000:]
+    _assert_reconciles(work)
+
+
+def _fails_with(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    assert result.returncode != 0, "the run should have stopped"
+    text = result.stdout + result.stderr
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in:\n{text[-3000:]}"
+    return text
+
+
+def _rejects(work: Path, table: str) -> dict[str, str]:
+    frame = _query(work, "select row_key, reject_reasons from staging.stg_quarantine__rejected_rows "
+                         f"where table_name = '{table}'")
+    return dict(zip(frame["row_key"], frame["reject_reasons"]))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> dict:
+    """The shared generated set, built once clean."""
+    root = tmp_path_factory.mktemp("bad-inputs")
+    _SHARED["root"] = root
+    data = root / "base"
+    generate(data, declarations=3000, seed=5, progress=False)
+    work = root / "clean"
+    _build_ok(data, work)
+    staged = _query(work, "select declaration_id, item_no, hs_code, tin, declaration_date "
+                          "from staging.stg_customs__declarations")
+    window = _query(work, "select * from intermediate.int_evaluation_window").iloc[0]
+    return {"root": root, "data": data, "work": work, "staged": staged, "as_of": window["as_of_date"]}
+
+
+def _single_lines(frame: pd.DataFrame) -> pd.Index:
+    """Rows whose line (declaration_id, item_no) has that one row, in file order."""
+    counts = frame.groupby(["declaration_id", "item_no"])["item_no"].transform("size")
+    return frame.index[(counts == 1) & (frame["version"] == 1)]
+
+
+def _key(frame: pd.DataFrame, row: int) -> str:
+    item = float(frame.at[row, "item_no"])
+    return f"{frame.at[row, 'declaration_id']}|{int(item) if item.is_integer() else '<null>'}"
+
+
+def _write(frame: pd.DataFrame, path: Path, nan_cells: dict[str, list] | None = None) -> None:
+    """to_parquet, but the planted cells of nan_cells keep a real NaN (pandas writes NaN as null)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for column, rows in (nan_cells or {}).items():
+        values = frame[column].to_numpy(dtype="float64")
+        mask = np.isnan(values)
+        mask[[frame.index.get_loc(r) for r in rows]] = False
+        position = table.schema.get_field_index(column)
+        table = table.set_column(position, column, pa.array(values, mask=mask))
+    pq.write_table(table, path)
+
+
+# --------------------------------------------------------------------------- row-level cases, one build
+
+@pytest.fixture(scope="module")
+def rows(base) -> dict:
+    data = _copy(base["data"], base["root"] / "rows")
+    decl = pd.read_parquet(data / "declarations.parquet")
+    decl["declaration_date"] = decl["declaration_date"].astype(str)
+    nomenclature = pd.read_parquet(data / "hs_nomenclature.parquet")
+    controls = pd.read_parquet(data / "control_results.parquet")
+    controls["control_date"] = controls["control_date"].astype(str)
+    codes = set(nomenclature["hs_code"])
+    free = list(_single_lines(decl))
+    examined = set(zip(controls["declaration_id"], controls["item_no"]))
+    free = [i for i in free if (decl.at[i, "declaration_id"], float(decl.at[i, "item_no"])) not in examined]
+    cases: dict[str, int] = {}
+
+    def take(name: str) -> int:
+        row = free.pop(7)
+        cases[name] = row
+        return row
+
+    # a code that lost its leading zero, unambiguous: restored
+    zero_rows = [i for i in free if decl.at[i, "hs_code"].startswith("0") and decl.at[i, "hs_code"][1:] not in codes]
+    restored = zero_rows[0]
+    free.remove(restored)
+    cases["hs_zero_lost"] = restored
+    decl.at[restored, "hs_code"] = decl.at[restored, "hs_code"][1:]
+    # ambiguous: the unpadded code also exists in the nomenclature -> kept as delivered
+    ambiguous = zero_rows[1]
+    free.remove(ambiguous)
+    cases["hs_zero_ambiguous"] = ambiguous
+    ambiguous_code = decl.at[ambiguous, "hs_code"]
+    extra = nomenclature[nomenclature["hs_code"] == ambiguous_code].copy()
+    extra["hs_code"] = ambiguous_code[1:]
+    nomenclature = pd.concat([nomenclature, extra], ignore_index=True)
+    decl.at[ambiguous, "hs_code"] = ambiguous_code[1:]
+    # unknown either way: quarantined
+    decl.at[take("hs_unknown"), "hs_code"] = "9999999"
+    spaced = take("hs_spaces")
+    decl.at[spaced, "hs_code"] = " " + decl.at[spaced, "hs_code"] + " "
+
+    decl.at[take("exemption_empty"), "exemption_code"] = ""
+    decl.at[take("declarant_blank"), "declarant_id"] = "   "
+    tin_row = take("tin_lower")
+    decl.at[tin_row, "tin"] = "  " + decl.at[tin_row, "tin"].lower() + "\t"
+    decl.at[take("flow_lower"), "flow"] = "i "
+    decl.at[take("mode_upper"), "transport_mode"] = " SEA"
+    decl.at[take("currency_lower"), "currency"] = "usd"
+    decl.at[take("value_nan"), "customs_value"] = float("nan")
+    decl.at[take("value_inf"), "customs_value"] = float("inf")
+    decl.at[take("value_neg_inf"), "duty_paid"] = float("-inf")
+    decl.at[take("mass_huge"), "net_mass_kg"] = 1e308
+    decl.at[take("future_date"), "declaration_date"] = "2099-01-05"
+    decl.at[take("ancient_date"), "declaration_date"] = "1899-12-30"
+    decl.at[take("date_garbage"), "declaration_date"] = "31/12/2025"
+    decl.at[take("date_offset"), "declaration_date"] = "2025-06-30T22:30:00-05:00"   # 2025-07-01 in UTC
+    decl.at[take("required_blank"), "origin_country"] = " "
+    decl.at[take("version_zero"), "version"] = 0
+    # one stray line dated after the real end of the data (but before the load date)
+    stray = take("stray_late_line")
+    decl.at[stray, "declaration_date"] = "2026-03-10"
+    decl.at[stray, "currency"] = "USD"
+    # fractional item numbers: the column becomes a double, whole values still load
+    decl["item_no"] = decl["item_no"].astype("float64")
+    decl.at[take("item_fraction"), "item_no"] = 1.5
+    _write(decl, data / "declarations.parquet", {"customs_value": [cases["value_nan"]]})
+    nomenclature.to_parquet(data / "hs_nomenclature.parquet", index=False)
+
+    rates = pd.read_parquet(data / "exchange_rates.parquet")
+    march = rates[rates["month_start"] == rates["month_start"].max()].copy()
+    march["month_start"] = pd.Timestamp("2026-03-01").date()
+    rates = pd.concat([rates, march], ignore_index=True)
+    nan_rate = rates.index[(rates["currency"] == "ZAR")][3]
+    rates.at[nan_rate, "usd_per_unit"] = float("nan")
+    _write(rates, data / "exchange_rates.parquet", {"usd_per_unit": [nan_rate]})
+
+    # controls
+    template = controls[controls["control_type"] == "examination"].iloc[0]
+    pca = controls[controls["control_type"] == "pca"].iloc[0]
+
+    def control(control_id: str, **values) -> dict:
+        row = (pca if values.pop("kind", "examination") == "pca" else template).to_dict()
+        row.update(control_id=control_id, **values)
+        return row
+
+    quarantined_line = cases["value_nan"]
+    extra_controls = pd.DataFrame([
+        control("CBAD000001", declaration_id="D_DOES_NOT_EXIST", item_no=1.0),
+        control("CBAD000002", kind="pca", declaration_id=None, item_no=None, tin="T000000000"),
+        control("CBAD000003", control_date="2099-02-01"),
+        control("CBAD000004", declaration_id=decl.at[quarantined_line, "declaration_id"],
+                item_no=float(decl.at[quarantined_line, "item_no"]), tin=decl.at[quarantined_line, "tin"],
+                control_date="2025-12-31"),
+        control("CBAD000005", tin=template["tin"].lower()),
+        control("CBAD000006", tin="T111111111"),
+        control("CBAD000007", item_no=2.5),
+        control("CBAD000008", amount_reassessed=float("nan")),
+    ])
+    controls = pd.concat([controls, extra_controls], ignore_index=True)
+    _write(controls, data / "control_results.parquet", {"amount_reassessed": [controls.index[-1]]})
+
+    work = base["root"] / "rows-work"
+    _build_ok(data, work)
+    return {"work": work, "decl": decl, "cases": cases, "ambiguous_code": ambiguous_code,
+            "rejects": _rejects(work, "declarations"), "control_rejects": _rejects(work, "control_results"),
+            "rate_rejects": _rejects(work, "exchange_rates"),
+            "staged": _query(work, "select * from staging.stg_customs__declarations"),
+            "controls": _query(work, "select * from staging.stg_customs__control_results"),
+            "window": _query(work, "select * from intermediate.int_evaluation_window").iloc[0]}
+
+
+def _reason(rows: dict, case: str) -> str:
+    key = _key(rows["decl"], rows["cases"][case])
+    assert key in rows["rejects"], f"{case}: {key} not quarantined"
+    return rows["rejects"][key]
+
+
+def _staged(rows: dict, case: str) -> pd.Series:
+    decl, row = rows["decl"], rows["cases"][case]
+    staged = rows["staged"]
+    match = staged[(staged["declaration_id"] == decl.at[row, "declaration_id"])
+                   & (staged["item_no"] == int(float(decl.at[row, "item_no"])))]
+    assert len(match) == 1, f"{case}: not staged"
+    return match.iloc[0]
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("value_nan", "customs_value is NaN"),
+    ("value_inf", "customs_value is infinite"),
+    ("value_neg_inf", "duty_paid is infinite"),
+    ("mass_huge", "net_mass_kg out of range"),
+    ("future_date", "declaration_date after the load date"),
+    ("ancient_date", "declaration_date before the earliest date"),
+    ("date_garbage", "declaration_date unreadable as date"),
+    ("required_blank", "origin_country missing"),
+    ("version_zero", "version not positive"),
+    ("item_fraction", "item_no not a whole number"),
+    ("hs_unknown", "hs_code not in nomenclature"),
+])
+def test_row_quarantined_with_reason(rows, case, reason):
+    assert reason in _reason(rows, case)
+
+
+def test_empty_and_blank_text_is_null(rows):
+    assert not _staged(rows, "exemption_empty")["is_exempt"]
+    assert pd.isna(_staged(rows, "declarant_blank")["declarant_id"])
+    assert not (rows["staged"]["declarant_id"] == "").any()
+    assert not (rows["staged"]["exemption_code"] == "").any()
+
+
+def test_codes_trimmed_and_case_normalised(rows, base):
+    decl = rows["decl"]
+    assert _staged(rows, "tin_lower")["tin"] == decl.at[rows["cases"]["tin_lower"], "tin"].strip().upper()
+    assert _staged(rows, "flow_lower")["flow"] == "I"
+    assert _staged(rows, "mode_upper")["transport_mode"] == "sea"
+    assert _staged(rows, "currency_lower")["currency"] == "USD"
+    assert _staged(rows, "hs_spaces")["hs_code"] == decl.at[rows["cases"]["hs_spaces"], "hs_code"].strip()
+
+
+def test_hs_code_leading_zero_restored_only_when_unambiguous(rows):
+    restored = _staged(rows, "hs_zero_lost")
+    assert restored["hs_code"].startswith("0") and len(restored["hs_code"]) == 8
+    assert restored["hs_chapter"] == restored["hs_code"][:2]
+    kept = _staged(rows, "hs_zero_ambiguous")
+    assert kept["hs_code"] == rows["ambiguous_code"][1:], "both codes exist: the delivered one is kept"
+
+
+def test_timestamp_with_offset_staged_as_utc_date(rows):
+    assert str(_staged(rows, "date_offset")["declaration_date"])[:10] == "2025-07-01"
+
+
+def test_stray_late_line_does_not_move_as_of_date(rows, base):
+    assert str(_staged(rows, "stray_late_line")["declaration_date"])[:10] == "2026-03-10"
+    assert rows["window"]["as_of_date"] == base["as_of"]
+
+
+def test_nan_exchange_rate_quarantined_and_its_lines_too(rows):
+    assert any("usd_per_unit is NaN" in reason for reason in rows["rate_rejects"].values())
+    assert any("no exchange rate for the month" in reason for reason in rows["rejects"].values())
+    assert np.isfinite(rows["staged"]["customs_value_usd"]).all()
+
+
+@pytest.mark.parametrize("control_id, reason", [
+    ("CBAD000001", "declaration_id not a known declaration"),
+    ("CBAD000002", "tin not a known operator"),
+    ("CBAD000003", "control_date after the load date"),
+    ("CBAD000004", "quarantined"),
+    ("CBAD000006", "tin differs from the declaration's tin"),
+    ("CBAD000007", "item_no not a whole number"),
+    ("CBAD000008", "amount_reassessed is NaN"),
+])
+def test_control_quarantined_with_reason(rows, control_id, reason):
+    assert control_id in rows["control_rejects"], f"{control_id} staged"
+    assert reason in rows["control_rejects"][control_id]
+
+
+def test_control_with_lower_case_tin_staged(rows):
+    staged = rows["controls"].set_index("control_id")
+    assert "CBAD000005" in staged.index
+    assert staged.at["CBAD000005", "tin"] == staged.at["CBAD000005", "tin"].upper()
+
+
+# --------------------------------------------------------------------------- whole-file variants that must load
+
+def test_typed_variants_load_like_the_clean_set(base):
+    """Names in other case, an extra _source_file column, item_no as double, hs_code as a
+    number (leading zeros lost), dates as timestamps with time zone, built under a far
+    time zone: the same lines are staged with the same codes and dates."""
+    data = _copy(base["data"], base["root"] / "typed")
+    decl = pd.read_parquet(data / "declarations.parquet")
+    decl["item_no"] = decl["item_no"].astype("float64")
+    decl["hs_code"] = decl["hs_code"].astype("int64")
+    # noon in Tokyo is 03:00 UTC the same day, and 22:00 the day before in New York
+    dates = pd.to_datetime(decl["declaration_date"])
+    decl["declaration_date"] = (dates + pd.Timedelta(hours=12)).dt.tz_localize("Asia/Tokyo")
+    decl["_source_file"] = "spreadsheet.xlsx"
+    decl = decl.rename(columns={"customs_value": "Customs_Value", "TIN": "tin"}).rename(columns={"tin": "TIN"})
+    decl.to_parquet(data / "declarations.parquet", index=False)
+    work = base["root"] / "typed-work"
+    _build_ok(data, work, env={"TZ": "America/New_York"})
+    staged = _query(work, "select declaration_id, item_no, hs_code, tin, declaration_date "
+                          "from staging.stg_customs__declarations")
+    merged = base["staged"].merge(staged, on=["declaration_id", "item_no"], how="outer", suffixes=("", "_typed"),
+                                  indicator=True)
+    assert (merged["_merge"] == "both").all(), merged["_merge"].value_counts()
+    assert (merged["hs_code"] == merged["hs_code_typed"]).all()
+    assert (merged["tin"] == merged["tin_typed"]).all()
+    assert (merged["declaration_date"] == merged["declaration_date_typed"]).all()
+
+
+def test_semicolon_csv(base):
+    data = _copy(base["data"], base["root"] / "csv")
+    decl = pd.read_parquet(data / "declarations.parquet")
+    (data / "declarations.parquet").unlink()
+    decl.to_csv(data / "declarations.csv", sep=";", index=False)
+    work = base["root"] / "csv-work"
+    _build_ok(data, work)
+    staged = _query(work, "select declaration_id, item_no, hs_code from staging.stg_customs__declarations")
+    assert len(staged) == len(base["staged"])
+    assert set(staged["hs_code"]) == set(base["staged"]["hs_code"])
+    files = _query(work, "select distinct _source_file from staging.base_customs__declarations")
+    assert list(files["_source_file"]) == ["declarations.csv"], "files are recorded relative to the data folder"
+
+
+def test_required_column_missing_in_one_file_of_a_folder(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pq.read_table(data / "declarations.parquet")
+    (data / "declarations.parquet").unlink()
+    (data / "declarations").mkdir()
+    half = decl.num_rows // 2
+    pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
+    pq.write_table(decl.slice(half).drop_columns(["hs_code"]), data / "declarations" / "part-2.parquet")
+    result = _dbt(["run", "--select", "base_customs__declarations"], data, tmp_path)
+    text = _fails_with(result, "part-2.parquet", "hs_code", "lacks the required column")
+    assert "part-1.parquet lacks" not in text
+
+
+def test_optional_column_missing_in_one_file_is_reported(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pq.read_table(data / "declarations.parquet")
+    (data / "declarations.parquet").unlink()
+    (data / "declarations").mkdir()
+    half = decl.num_rows // 2
+    pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
+    pq.write_table(decl.slice(half).drop_columns(["release_hours"]), data / "declarations" / "part-2.parquet")
+    result = _dbt(STAGING, data, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "optional column release_hours is absent from" in result.stdout
+    _assert_reconciles(tmp_path)
+
+
+def test_empty_required_file_stops_naming_it(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    (data / "hs_nomenclature.parquet").unlink()
+    (data / "hs_nomenclature.csv").write_text("hs_code,description,is_residual,duty_rate,vat_rate,excise_rate\n")
+    result = _dbt(["run", "--select", "base_reference__hs_nomenclature"], data, tmp_path)
+    _fails_with(result, "hs_nomenclature.csv", "has no rows")
+
+
+def test_excel_serial_dates_stop_naming_file_and_column(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pd.read_parquet(data / "declarations.parquet")
+    serial = (pd.to_datetime(decl["declaration_date"]) - pd.Timestamp("1899-12-30")).dt.days
+    decl["declaration_date"] = serial.astype("int64")
+    decl.to_parquet(data / "declarations.parquet", index=False)
+    result = _dbt(["run", "--select", "base_customs__declarations"], data, tmp_path)
+    _fails_with(result, "declaration_date", "declarations.parquet", "Excel")
+
+
+def test_column_twice_in_different_case_stops(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    table = pq.read_table(data / "taxpayers.parquet")
+    table = table.append_column("TIN", table.column("tin"))
+    pq.write_table(table, data / "taxpayers.parquet")
+    result = _dbt(["run", "--select", "base_tax__taxpayers"], data, tmp_path)
+    _fails_with(result, "taxpayers.parquet", "column tin twice")
+
+
+def test_every_row_rejected_stops_with_the_reason(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pd.read_parquet(data / "declarations.parquet")
+    decl["declaration_date"] = "not a date"
+    decl.to_parquet(data / "declarations.parquet", index=False)
+    result = _dbt(STAGING, data, tmp_path)
+    _fails_with(result, "No staged declaration", "stg_quarantine__rejected_rows")
+
+
+# --------------------------------------------------------------------------- files already loaded
+
+def test_loaded_files_moved_copied_or_changed(base, tmp_path):
+    """The clean warehouse, with the same files delivered from another folder (copied, new
+    modification times): nothing is loaded twice. A file changed in place stops the run
+    with the rebuild command."""
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(base["work"] / "warehouse.duckdb", work / "warehouse.duckdb")
+    moved = tmp_path / "delivered"
+    moved.mkdir()
+    for path in base["data"].iterdir():
+        if path.is_file():
+            shutil.copyfile(path, moved / path.name)     # content only: new modification times
+    result = _dbt(STAGING, moved, work)
+    assert result.returncode == 0, result.stdout[-3000:]
+    _assert_reconciles(work)
+    loads = _query(work, "select _load_seq, count(*) as n from staging.base_customs__declarations group by 1")
+    assert list(loads["_load_seq"]) == [1], "the copied file was loaded again"
+
+    decl = pd.read_parquet(moved / "declarations.parquet")
+    decl.loc[decl.index[:10], "customs_value"] = decl.loc[decl.index[:10], "customs_value"] * 2
+    decl.to_parquet(moved / "declarations.parquet", index=False)
+    result = _dbt(STAGING, moved, work)
+    _fails_with(result, "declarations.parquet changed since it was loaded", "--full-refresh")
+
+    result = _dbt(STAGING + ["--full-refresh"], moved, work)
+    assert result.returncode == 0, result.stdout[-3000:]
+    _assert_reconciles(work)
+
+
+# --------------------------------------------------------------------------- vars (last: new vars make dbt parse again)
+
+@pytest.mark.parametrize("var, value, expected", [
+    ("as_of_date", "2025-06-30'); drop table x; --", "Var as_of_date"),
+    ("as_of_date", "2025-02-30", "a valid calendar date"),
+    ("window_months", "abc", "Var window_months"),
+    ("load_date", "tomorrow", "Var load_date"),
+])
+def test_invalid_var_stops_naming_it(base, tmp_path, var, value, expected):
+    result = _dbt(["compile", "--select", "int_evaluation_window", "base_customs__declarations",
+                   "--vars", f"{{{var}: \"{value}\"}}"], base["data"], tmp_path)
+    _fails_with(result, expected)
+
+
+def test_as_of_date_var_is_used(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    result = _dbt(STAGING + ["--vars", "{as_of_date: 2025-06-30}"], data, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    window = _query(tmp_path, "select as_of_date from intermediate.int_evaluation_window").iloc[0]
+    assert str(window["as_of_date"])[:10] == "2025-06-30"
