@@ -17,6 +17,38 @@ Design
   per-line irregularity flag, controls that detect it imperfectly, and a treatment
   (PCA campaign) with a planted 60% relative reduction measured by a
   difference-in-differences of the observed irregularity rate.
+* Line-level patterns that belong to no single operator, on duty-paying import lines
+  (home use, no exemption); ``--no-line-patterns`` turns them off:
+
+  - goods_route_undervaluation: a dozen (HS6, departure country) routes, a third via
+    hubs, chosen where many small importers trade; lines declared at 0.3-0.6 of their
+    value with probability 0.75 / 0.60 / 0.45 for small / medium / large importers;
+  - duty_misclassification: a line declared as its lowest-duty neighbour (same HS6,
+    else same heading) with probability 3.5 x (duty gap x true duty rate - 0.015),
+    capped at 0.25: the signal sits on the cheaper declared codes;
+  - broker_scheme: three brokers that get ~3% of small and medium importers' brokered
+    import declarations; their lines are undervalued with probability 0.30;
+  - unit_price_manipulation: ten (tariff line, origin) combinations declared at
+    0.25-0.5 of the line's usual unit value (probability 0.35) by importers that are
+    otherwise compliant: weak on hit rates, plain against the unit-value norm.
+
+  The busiest 2% of traders join these on fewer of their lines, so that no single
+  trader makes a pattern. Irregular import lines: ~9% of all, ~14% of examined ones
+  (1M lines). Truth: ``_truth/declaration_lines_truth.parquet`` (``pattern``: the
+  '|'-joined patterns that made the line irregular, ``true_hs_code``),
+  ``_truth/line_patterns.parquet`` (one row per planted combination) and the
+  ``line_patterns`` and ``selection`` sections of ``truth.json``.
+* Selection (``control_results.selection_method``): the rule channel comes from
+  operator propensities, and rules also send declarations on half the risky routes from
+  green to yellow (25%); officers pick ~1.2% of green import declarations, four times
+  as often when a line sits in a scheme's visible scope (route, broker, price
+  combination, or a code misclassified goods are declared under); a random stream (``--random-inspection-rate``, 1%) examines import declarations
+  physically (red) whatever the rules say, and is the only unbiased sample. PCAs are
+  rule (70%) or officer (30%).
+* Declarations carry ``duty_rate`` (the rate behind duty_paid) and ``tax_type``
+  (general, preferential for claimed preferences on partner origins, exempt with an
+  exemption code, suspended in suspensive regimes, export); both null on 0.5% of
+  import lines.
 """
 
 from __future__ import annotations
@@ -69,6 +101,33 @@ TREATMENT_REDUCTION = 0.60  # planted relative reduction of the irregularity pro
 DETECT = {"red": 0.80, "yellow": 0.50}
 FALSE_POSITIVE = 0.005
 OTHER_OFFENCE_RATE = 0.002  # undeclared goods / smuggling / counterfeit on any line
+
+# line-level patterns (not tied to one operator); see the module docstring
+ROUTE_COMBOS = 12             # (HS6, departure country) combinations undervalued by many small importers
+ROUTE_P = {0: 0.75, 1: 0.60, 2: 0.45}  # irregular probability by importer size (small, medium, large)
+MISCLASS_K = 3.5              # p = K * (duty gap x true duty rate - MISCLASS_FLOOR), capped
+MISCLASS_FLOOR = 0.015        # below this much duty at stake nobody bothers
+MISCLASS_CAP = 0.25
+SCHEME_BROKERS = 3            # brokers running a scheme for many importers
+SCHEME_ROUTE = 0.03           # share of small/medium importers' brokered import declarations sent to them
+SCHEME_P = 0.30
+PRICE_COMBOS = 10             # (tariff line, origin) combinations declared far below the line's norm
+PRICE_P = 0.35
+# selection of examinations
+RANDOM_INSPECTION_RATE = 0.01  # share of import declarations examined at random (selection_method random)
+RULE_KNOWN_UPGRADE = 0.25      # rules already target half the risky routes: green -> yellow
+OFFICER_BASE = 0.012           # officers' own picks among green import declarations ...
+OFFICER_TIP = 4.0              # ... more often when a line-level scheme is in it (tip-offs, experience)
+PCA_OFFICER_SHARE = 0.30
+# preferential tariff: origin -> share of the general rate paid when preference is claimed
+PREFERENCE = {c: 0.0 for c in ["ZA", "KE", "TZ", "UG", "EG", "ET"]}
+PREFERENCE.update({c: 0.5 for c in ["DE", "FR", "IT", "NL", "ES", "BE", "SE", "PL", "CZ", "AT", "PT", "DK", "IE"]})
+PREFERENCE_USE = 0.70
+LINE_PATTERNS = ["operator_undervaluation", "operator_misclassification", "operator_origin",
+                 "operator_special_regime", "other_offence", "goods_route_undervaluation",
+                 "duty_misclassification", "broker_scheme", "unit_price_manipulation"]
+SELECTION = ["random", "rule", "officer"]
+TAX_TYPES = ["general", "preferential", "exempt", "suspended", "export"]
 
 SEASON = np.array([0.82, 0.80, 0.95, 0.97, 1.00, 0.98, 0.95, 0.92, 1.02, 1.10, 1.22, 1.27])
 ANNUAL_GROWTH = 0.04
@@ -258,6 +317,45 @@ def _replace(arr: pa.Array, pos: np.ndarray, value, n: int) -> pa.Array:
     return pc.replace_with_mask(arr, pa.array(mask), repl)
 
 
+def _lowest_other(group: np.ndarray, val: np.ndarray) -> np.ndarray:
+    """Per element, the lowest-val other element of its group (itself when alone)."""
+    n = len(group)
+    o = np.lexsort((np.arange(n), val, group))
+    gs = group[o]
+    first = np.r_[True, gs[1:] != gs[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    size = np.diff(np.r_[np.flatnonzero(first), n])
+    size = np.repeat(size, size)
+    f1 = o[start]
+    f2 = np.where(size > 1, o[np.minimum(start + 1, n - 1)], f1)
+    out = np.empty(n, dtype=np.int64)
+    out[o] = np.where(o == f1, f2, f1)
+    return out
+
+
+def _misclass_p(hs: dict) -> np.ndarray:
+    """Per true tariff line, the probability of being declared as its lower-duty neighbour."""
+    stake = hs["duty_gap"] * hs["duty_rate"]
+    return np.clip(MISCLASS_K * (stake - MISCLASS_FLOOR), 0.0, MISCLASS_CAP)
+
+
+def _pick_combos(rng: np.random.Generator, counts: np.ndarray, total: int, k: int,
+                 lo: float, hi: float, exclude: np.ndarray | None = None,
+                 weights: np.ndarray | None = None) -> np.ndarray:
+    """k combination keys drawn (weight = traffic, or weights) among those carrying lo..hi of the lines."""
+    ok = (counts >= max(lo * total, 15)) & (counts <= hi * total)
+    if exclude is not None:
+        ok &= ~exclude
+    cand = np.flatnonzero(ok)
+    if len(cand) < k:  # small data: fall back to the busiest combinations under the cap
+        cand = np.flatnonzero((counts > 0) & (counts <= max(hi * total, 1)) & (True if exclude is None else ~exclude))
+        cand = cand[np.argsort(-counts[cand], kind="stable")][:max(k, 1) * 3]
+    if len(cand) == 0:
+        return np.zeros(0, dtype=np.int64)
+    w = (counts if weights is None else weights)[cand].astype(float) + 1e-9
+    return np.sort(rng.choice(cand, min(k, len(cand)), replace=False, p=w / w.sum()))
+
+
 # ----------------------------------------------------------------------------- reference tables
 def _build_reference(rng: np.random.Generator, start: date, months: int) -> dict:
     codes, desc, resid, duty, vat, exc, restr, unit, kgpu, price, chap = ([] for _ in range(11))
@@ -336,6 +434,14 @@ def _build_reference(rng: np.random.Generator, start: date, months: int) -> dict
             val_sens |= m
     hs["val_sensitive"] = val_sens
     hs["sensitive"] = any_sens
+    # neighbouring lower-duty line (misclassification target): lowest-duty other line of the
+    # same HS6 when it is cheaper, else of the same heading
+    hs["hs6_codes"], hs["hs6_idx"] = np.unique(np.array([c[:6] for c in codes]), return_inverse=True)
+    _, hs4_idx = np.unique(np.array([c[:4] for c in codes]), return_inverse=True)
+    dr = hs["duty_rate"]
+    nb6, nb4 = _lowest_other(hs["hs6_idx"], dr), _lowest_other(hs4_idx, dr)
+    hs["neighbour"] = np.where(dr[nb6] < dr, nb6, nb4)
+    hs["duty_gap"] = np.maximum(dr - dr[hs["neighbour"]], 0.0)
 
     # per-chapter line matrices (non-residual / residual) and lowest-duty residual
     n_ch = len(chapters)
@@ -392,7 +498,8 @@ def _build_reference(rng: np.random.Generator, start: date, months: int) -> dict
 # ----------------------------------------------------------------------------- main generator
 def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | None = None,
              corrupt_rate: float = 0.0, start: date = date(2024, 1, 1), months: int = 24,
-             fmt: str = "parquet", progress: bool = True) -> dict:
+             fmt: str = "parquet", progress: bool = True,
+             random_inspection_rate: float = RANDOM_INSPECTION_RATE, line_patterns: bool = True) -> dict:
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
     if fmt not in ("parquet", "csv"):
@@ -401,6 +508,9 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         raise ValueError("declarations must be >= 1")
     if not 0.0 <= corrupt_rate < 0.5:
         raise ValueError("corrupt_rate must be in [0, 0.5)")
+    if not 0.0 <= random_inspection_rate <= 0.5:
+        raise ValueError("random_inspection_rate must be in [0, 0.5]")
+    lp = 1.0 if line_patterns else 0.0  # scales every line-level pattern (0: operator-level only)
     if isinstance(start, str):
         start = date.fromisoformat(start)
     start = date(start.year, start.month, 1)
@@ -417,7 +527,8 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     for name in TABLES:
         for ext in ("parquet", "csv"):
             (out_dir / f"{name}.{ext}").unlink(missing_ok=True)
-    for name in ("operators.parquet", "declaration_lines_truth.parquet", "corruptions.parquet", "truth.json"):
+    for name in ("operators.parquet", "declaration_lines_truth.parquet", "line_patterns.parquet",
+                 "corruptions.parquet", "truth.json"):
         (out_dir / "_truth" / name).unlink(missing_ok=True)
 
     ref = _build_reference(rng, start, T)
@@ -465,7 +576,11 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     op_cur = rng.choice(len(CURRENCIES), M, p=ref["cur_w"])
     # brokers
     n_brok = max(10, M // 40)
-    brok_ids = np.sort(rng.choice(np.arange(10000, 100000), n_brok, replace=False))
+    b_draw = rng.choice(np.arange(10000, 100000), n_brok + SCHEME_BROKERS, replace=False)
+    brok_ids = np.sort(b_draw[:n_brok])
+    scheme_ids = np.sort(b_draw[n_brok:])  # brokers of the line-level scheme: clients only via routing
+    all_brok_ids = np.sort(b_draw)
+    del b_draw
     n_compl = max(1, round(0.05 * n_brok))
     compl = rng.choice(n_brok, n_compl, replace=False)
     normal_b = np.setdiff1d(np.arange(n_brok), compl)
@@ -554,6 +669,10 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     b_idx = np.where(other_b & ~use_compl, normal_b[rng.integers(0, len(normal_b), D)], b_idx)
     h_broker_null = self_decl[h_op] & ~use_compl & ~other_b
     h_broker = brok_ids[b_idx]
+    # broker scheme: some brokered import declarations of small/medium importers go to a scheme broker
+    h_scheme = (~h_broker_null & ~h_exp
+                & (rng.random(D) < lp * np.where(size_exp[h_op] == 2, SCHEME_ROUTE / 5, SCHEME_ROUTE)))
+    h_broker = np.where(h_scheme, scheme_ids[rng.integers(0, SCHEME_BROKERS, D)], h_broker)
     h_supplier = (sup_off[h_op] + np.floor(rng.random(D) ** 2 * n_sup_op[h_op]).astype(np.int64)
                   + sup_perm_base) % 900_000 + 100_000
     # e-value declaration (imports), manifest in advance (sea only)
@@ -564,7 +683,8 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     # calibrate the operator propensities so that the line-weighted shares hit the targets
     hc = np.bincount(h_op, weights=items, minlength=M)
     aeo_frac = np.bincount(h_op, weights=items * h_aeo, minlength=M) / np.maximum(hc, 1)
-    for arr_, mult, target, cap in ((p_red_op, 0.3, 0.06, 0.6), (p_yel_op, 0.4, 0.12, 0.35)):
+    # targets a little below 6% / 12%: random, officer and rule upgrades add the rest
+    for arr_, mult, target, cap in ((p_red_op, 0.3, 0.052, 0.6), (p_yel_op, 0.4, 0.112, 0.35)):
         for _ in range(3):
             eff = np.where(is_aeo_any, arr_ * (aeo_frac + (1 - aeo_frac) / mult), arr_)
             cur_share = float((hc * eff).sum() / hc.sum())
@@ -573,11 +693,8 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     pr = np.where(h_aeo, p_red_op[h_op], np.where(is_aeo_any[h_op], p_red_op[h_op] / 0.3, p_red_op[h_op]))
     py = np.where(h_aeo, p_yel_op[h_op], np.where(is_aeo_any[h_op], p_yel_op[h_op] / 0.4, p_yel_op[h_op]))
     u = rng.random(D)
+    # rule channel; random and officer selections are added once the lines are known
     h_channel = np.where(u < pr, 0, np.where(u < pr + py, 1, 2))  # 0 red 1 yellow 2 green
-    ch_mult = np.array([RELEASE_CH["red"], RELEASE_CH["yellow"], RELEASE_CH["green"]])
-    mode_base = np.array([RELEASE_BASE[m] for m in TRANSPORT])
-    h_release = np.round(mode_base[h_mode] * ch_mult[h_channel] * (1 - 0.15 * h_tfrac)
-                         * rng.lognormal(-0.08, 0.4, D), 1)
     h_start = np.concatenate([[0], np.cumsum(items)[:-1]])
     # compact dtypes for the header attributes that are broadcast to lines
     h_op = h_op.astype(np.int32); h_month = h_month.astype(np.int16); h_regime = h_regime.astype(np.int8)
@@ -614,19 +731,21 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     line_decl = line_true.copy()
     del r_line, res_pick
 
-    # planted irregularities (imports only)
+    # planted irregularities (imports only): operator-level first
+    regime = h_regime[hidx]
     treat_factor = np.where(treated[op] & after, 1.0 - TREATMENT_REDUCTION, 1.0)
     p_u = np.where(R["undervaluation"][op] & imp, 0.60 * treat_factor, 0.0)
     p_m = np.where(R["misclassification"][op] & imp, (0.08 + 0.55 * tfrac) * treat_factor, 0.0)
     p_o = np.where(R["origin"][op] & imp, 0.50, 0.0)
     p_s = np.where(R["special_regime_abuse"][op] & imp, 0.05 + 0.35 * tfrac, 0.0)
+    del treat_factor
     irr_u = rng.random(N) < p_u
     irr_m = rng.random(N) < p_m
     irr_o = rng.random(N) < p_o
     irr_s = rng.random(N) < p_s
     irr_x = imp & (rng.random(N) < OTHER_OFFENCE_RATE)  # undeclared goods / smuggling / counterfeit
     p_any = 1 - (1 - p_u) * (1 - p_m) * (1 - p_o) * (1 - p_s) * (1 - np.where(imp, OTHER_OFFENCE_RATE, 0))
-    del p_o, p_s
+    del p_u, p_m, p_o, p_s
     # undervaluation concentrated in valuation-sensitive lines of the operator's class
     k = np.flatnonzero(irr_u & (rng.random(N) < 0.75) & (ref["cls_val_cnt"][op_isic[op]] > 0))
     kc = op_isic[op[k]]
@@ -638,26 +757,10 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     cm = hs["ch_idx"][line_true[k]]
     line_decl[k] = hs["low_resid"][cm]
     del nr_line, k, kc, cm
-    irr = irr_u | irr_m | irr_o | irr_s | irr_x
 
-    # values
-    uv_true = hs["base_price"][line_true] * rng.lognormal(-0.06, 0.35, N) * (1.02 ** (l_month / 12.0))
-    v_true_usd = op_line_mean[op] * rng.lognormal(-0.5, 1.0, N)
-    qty = v_true_usd / uv_true
-    uv_factor = np.where(irr_u, rng.uniform(0.3, 0.6, N), 1.0)
-    v_decl_usd = v_true_usd * uv_factor
-    del uv_true
-    mass = np.where(hs["supplementary_unit"][line_decl] == "KG", qty,
-                    qty * hs["kg_per_unit"][line_true] * rng.lognormal(0, 0.15, N))
-    cur = h_cur[hidx]
-    fx = ref["rates"][cur, l_month]
-    lcu = ref["rates"][-1, l_month]
-    customs_value = np.round(v_decl_usd / fx, 2)
-    customs_value = np.maximum(customs_value, 0.01)
-    v_lcu = customs_value * fx / lcu
-    # origin
-    cw_cum = np.cumsum(ref["country_w"])
     # origin: mostly the supplier's country (one country per supplier), sometimes mixed consignments
+    n_ctry = len(ref["country_codes"])
+    cw_cum = np.cumsum(ref["country_w"])
     sup_country = np.minimum(np.searchsorted(cw_cum, rng.random(900_000)), len(cw_cum) - 1).astype(np.int16)
     origin = np.where(rng.random(N) < 0.85, sup_country[h_supplier[hidx] - 100_000],
                       np.minimum(np.searchsorted(cw_cum, rng.random(N)), len(cw_cum) - 1)).astype(np.int16)
@@ -666,42 +769,157 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     origin = np.where(irr_o, hi[rng.integers(0, len(hi), N)], origin)
     home = int(np.flatnonzero(ref["country_codes"] == HOME_COUNTRY)[0])
     # exports: origin home, departure = destination
-    dest = np.minimum(np.searchsorted(cw_cum, rng.random(N)), len(ref["country_codes"]) - 1)
+    dest = np.minimum(np.searchsorted(cw_cum, rng.random(N)), n_ctry - 1)
     hub_idx = np.array([int(np.flatnonzero(ref["country_codes"] == h)[0]) for h in HUBS])
     departure = np.where(rng.random(N) < 0.78, origin, hub_idx[rng.integers(0, len(hub_idx), N)])
-    departure = np.where(imp, departure, dest)
-    origin = np.where(imp, origin, home)
+    departure = np.where(imp, departure, dest).astype(np.int16)
+    origin = np.where(imp, origin, home).astype(np.int16)
     del dest
-    # exemption
-    regime = h_regime[hidx]
+    # exemption and tariff preference (claimed on most eligible lines)
     exempt = imp & ((irr_s) | ((regime == 0) & (rng.random(N) < 0.03)))
     exempt_code = rng.integers(0, len(EXEMPTION_CODES), N, dtype=np.int8)
-    # taxes (imports only)
-    d_rate = np.where(exempt, 0.0, hs["duty_rate"][line_decl])
-    d_rate = np.where(regime == 0, d_rate, 0.0)  # suspensive regimes pay no duty at entry
+    pref_share = np.full(n_ctry, np.nan)
+    for c_, f_ in PREFERENCE.items():
+        pref_share[ref["country_codes"] == c_] = f_
+    pays = imp & (regime == 0) & ~exempt  # lines that pay duty at entry: where line-level schemes pay off
+    pref = pays & ~np.isnan(pref_share[origin]) & (rng.random(N) < PREFERENCE_USE)
+    pf = np.where(pref, pref_share[origin], 1.0).astype(np.float32)  # share of the general rate paid
+    n_pays = int(pays.sum())
+
+    # line-level patterns (duty-paying imports only), independent of the operator's own risk
+    # busy importers join line-level schemes on a smaller share of their lines, so that no single
+    # trader makes a pattern (the busiest 2% come down towards the 98th-percentile trader's rate)
+    op_damp = np.clip(np.quantile(lines_exp, 0.98) / np.maximum(lines_exp, 1e-9), 0.25, 1.0)
+    # (a) goods x route: (HS6, departure) combinations undervalued mostly by small importers
+    n6 = len(hs["hs6_codes"])
+    key = hs["hs6_idx"][line_decl].astype(np.int64) * n_ctry + departure
+    # routes traded by many small importers (distinct importers, not lines, so one busy trader can't make one)
+    small = pays & (size_exp[op] == 0)
+    small_imps = np.bincount(np.unique(key[small] * M + op[small]) // M, minlength=n6 * n_ctry)
+    cnt = np.bincount(key[pays], minlength=n6 * n_ctry)
+    small_share = np.bincount(key[small], minlength=n6 * n_ctry) / np.maximum(cnt, 1)
+    w_a = (small_imps * small_share).astype(float) ** 2
+    via_hub = np.isin(np.arange(n6 * n_ctry) % n_ctry, hub_idx)  # a third of the routes are transshipments
+    combos_a = np.sort(np.r_[
+        _pick_combos(rng, cnt, n_pays, ROUTE_COMBOS // 3, 0.0005, 0.012, ~via_hub, weights=w_a),
+        _pick_combos(rng, cnt, n_pays, ROUTE_COMBOS - ROUTE_COMBOS // 3, 0.0015, 0.012, via_hub, weights=w_a)])
+    del small, small_imps, small_share, cnt, w_a, via_hub
+    lut = np.full(n6 * n_ctry, -1, dtype=np.int16)
+    lut[combos_a] = np.arange(len(combos_a))
+    l_a = np.where(pays, lut[key], -1).astype(np.int16)  # combination index per line, -1 outside
+    p_a = np.where(l_a >= 0, lp * np.array([ROUTE_P[0], ROUTE_P[1], ROUTE_P[2]])[size_exp[op]] * op_damp[op], 0.0)
+    irr_a = rng.random(N) < p_a
+    # (d) unit price: (tariff line, origin) combinations outside the routes' HS6, by compliant importers
+    n_hs = len(hs["hs_code"])
+    key = line_decl.astype(np.int64) * n_ctry + origin
+    excl = np.isin(hs["hs6_idx"][np.arange(n_hs * n_ctry) // n_ctry], combos_a // n_ctry)
+    cmp_ = pays & ~nc[op]
+    imps = np.bincount(np.unique(key[cmp_] * M + op[cmp_]) // M, minlength=n_hs * n_ctry)
+    combos_d = _pick_combos(rng, np.bincount(key[pays], minlength=n_hs * n_ctry), n_pays, PRICE_COMBOS,
+                            0.001, 0.008, excl, weights=imps.astype(float) ** 2)
+    del cmp_, imps
+    lut = np.full(n_hs * n_ctry, -1, dtype=np.int16)
+    lut[combos_d] = np.arange(len(combos_d))
+    l_d = np.where(pays, lut[key], -1).astype(np.int16)
+    del key, lut, excl
+    p_d = np.where((l_d >= 0) & ~nc[op], lp * PRICE_P * op_damp[op], 0.0)
+    irr_d = rng.random(N) < p_d
+    # (c) broker scheme: every duty-paying line sent to a scheme broker, whoever the importer
+    l_c = h_scheme[hidx] & pays
+    p_c = np.where(l_c, lp * SCHEME_P * op_damp[op], 0.0)
+    irr_c = rng.random(N) < p_c
+    # (b) declared as the neighbouring lower-duty line; the more duty at stake, the likelier
+    # outside the value combinations, so that those stay on their own codes; operator-level
+    # misclassification takes precedence (p_b is not conditioned on it, so p_any stays exact)
+    p_b = np.where(pays & (l_a < 0) & (l_d < 0), lp * _misclass_p(hs)[line_true], 0.0)
+    irr_b = (rng.random(N) < p_b) & ~irr_m
+    b_scope = (p_b > 0) & ~irr_m
+    line_decl = np.where(irr_b, hs["neighbour"][line_true], line_decl).astype(line_true.dtype)
+    p_any = 1 - (1 - p_any) * (1 - p_a) * (1 - p_b) * (1 - p_c) * (1 - p_d)
+    del p_a, p_b, p_c, p_d
+    undervalued = irr_u | irr_a | irr_c | irr_d
+    misclassified = irr_m | irr_b
+    irr = undervalued | misclassified | irr_o | irr_s | irr_x
+    # which patterns made each line irregular (bit i = LINE_PATTERNS[i])
+    pattern = np.zeros(N, dtype=np.int16)
+    for i, f_ in enumerate((irr_u, irr_m, irr_o, irr_s, irr_x, irr_a, irr_b, irr_c, irr_d)):
+        pattern |= f_.astype(np.int16) << i
+    # declarations officers watch: lines in a scheme's visible scope (route, broker, price
+    # combination, or declared under a code that misclassified goods go to)
+    b_target = np.zeros(n_hs, dtype=bool)
+    b_target[hs["neighbour"][_misclass_p(hs) > 0]] = line_patterns
+    scheme_line = (l_a >= 0) | l_c | (l_d >= 0) | (pays & b_target[line_decl])
+    del irr_a, irr_c, b_target
+
+    # values (the declared unit value is the true one times the undervaluation factor)
+    uv_true = hs["base_price"][line_true] * rng.lognormal(-0.06, 0.35, N) * (1.02 ** (l_month / 12.0))
+    v_true_usd = op_line_mean[op] * rng.lognormal(-0.5, 1.0, N)
+    qty = v_true_usd / uv_true
+    uv_factor = np.where(irr_d, rng.uniform(0.25, 0.5, N), np.where(undervalued, rng.uniform(0.3, 0.6, N), 1.0))
+    v_decl_usd = v_true_usd * uv_factor
+    del uv_true, uv_factor, irr_d
+    mass = np.where(hs["supplementary_unit"][line_decl] == "KG", qty,
+                    qty * hs["kg_per_unit"][line_true] * rng.lognormal(0, 0.15, N))
+    cur = h_cur[hidx]
+    fx = ref["rates"][cur, l_month]
+    lcu = ref["rates"][-1, l_month]
+    customs_value = np.round(v_decl_usd / fx, 2)
+    customs_value = np.maximum(customs_value, 0.01)
+    v_lcu = customs_value * fx / lcu
+    del fx
+    # taxes (imports only); suspensive regimes and exemptions pay no duty at entry
+    d_rate = np.where(pays, np.round(hs["duty_rate"][line_decl] * pf, 4), 0.0)
     e_rate = np.where(imp & (regime == 0), hs["excise_rate"][line_decl], 0.0)
     vrate = np.where(imp & (regime == 0), hs["vat_rate"][line_decl], 0.0)
     duty = np.round(v_lcu * d_rate, 2)
     excise = np.round(v_lcu * e_rate, 2)
     vat = np.round((v_lcu + duty + excise) * vrate, 2)
     duty = np.where(imp, duty, 0.0); excise = np.where(imp, excise, 0.0); vat = np.where(imp, vat, 0.0)
-    # true taxes and evaded amount (only for irregular lines)
+    del e_rate, vrate
+    # duty treatment as coded: 0 general 1 preferential 2 exempt 3 suspended 4 export; a few not recorded
+    tax_code = np.where(~imp, 4, np.where(exempt, 2, np.where(regime != 0, 3, np.where(pref, 1, 0)))).astype(np.int8)
+    rate_null = imp & (rng.random(N) < 0.005)
+    # true taxes and evaded amount (only for irregular lines); legitimate reliefs stay
     v_lcu_true = v_true_usd / lcu
     t_home = imp & (regime == 0) | irr_s
-    td = np.where(t_home, hs["duty_rate"][line_true], 0.0) * v_lcu_true
+    td = np.where(t_home & ~(exempt & ~irr_s), hs["duty_rate"][line_true] * pf, 0.0) * v_lcu_true
     te = np.where(t_home, hs["excise_rate"][line_true], 0.0) * v_lcu_true
     tv = np.where(t_home, hs["vat_rate"][line_true], 0.0) * (v_lcu_true + td + te)
     evaded = np.where(irr, np.maximum(td + te + tv - duty - excise - vat, 0.0), 0.0)
     evaded = evaded + np.where(irr_o, 0.10 * v_lcu_true, 0.0)
-    evaded = evaded + np.where(irr_x & ~(irr_u | irr_m | irr_o | irr_s), 0.20 * v_lcu_true, 0.0)
-    del td, te, tv, v_lcu_true, t_home
+    evaded = evaded + np.where(irr_x & ~(undervalued | misclassified | irr_o | irr_s), 0.20 * v_lcu_true, 0.0)
+    del td, te, tv, v_lcu_true, t_home, pf, lcu
     prog.step("declaration lines", f"{N:,} lines")
+
+    # ------------------------------------------------------------------ selection for examination
+    # The rule channel (operator propensities) was drawn with the headers. Selection bias as in
+    # real life: rules already know half the risky routes, officers' own picks lean towards
+    # declarations in the schemes' visible scope, and only the random stream is blind. Selection
+    # depends on what is declared, never on the hidden outcome, so p_any stays the expectation.
+    h_imp = ~h_exp
+    known = np.zeros(D, dtype=bool)
+    if len(combos_a):
+        known[hidx[(l_a >= 0) & (l_a < (len(combos_a) + 1) // 2)]] = True
+    h_channel = np.where(known & (h_channel == 2) & (rng.random(D) < RULE_KNOWN_UPGRADE), 1, h_channel)
+    tip = np.zeros(D, dtype=bool)
+    tip[hidx[scheme_line]] = True
+    officer = h_imp & (h_channel == 2) & (rng.random(D) < OFFICER_BASE * np.where(tip, OFFICER_TIP, 1.0))
+    off_channel = np.where(rng.random(D) < 0.5, 0, 1)
+    h_random = h_imp & (rng.random(D) < random_inspection_rate)  # physical examination, like red
+    h_sel = np.where(h_random, 0, np.where(h_channel <= 1, 1, np.where(officer, 2, 3))).astype(np.int8)
+    h_channel = np.where(h_random, 0, np.where(officer, off_channel, h_channel)).astype(np.int8)
+    del known, tip, officer, off_channel, scheme_line
+    ch_mult = np.array([RELEASE_CH["red"], RELEASE_CH["yellow"], RELEASE_CH["green"]])
+    mode_base = np.array([RELEASE_BASE[m] for m in TRANSPORT])
+    h_release = np.round(mode_base[h_mode] * ch_mult[h_channel] * (1 - 0.15 * h_tfrac.astype(np.float64))
+                         * rng.lognormal(-0.08, 0.4, D), 1)
 
     # ------------------------------------------------------------------ controls (examinations)
     l_channel = h_channel[hidx]
     examined = l_channel <= 1
     ex = np.flatnonzero(examined)
     n_ex = len(ex)
+    sel_ex = h_sel[hidx[ex]]
     det_p = np.where(l_channel[ex] == 0, DETECT["red"], DETECT["yellow"])
     u = rng.random(n_ex)
     found = np.where(irr[ex], u < det_p, u < FALSE_POSITIVE)
@@ -711,7 +929,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     fp_types = np.array([OFFENCES.index(o) for o in ["valuation", "misclassification", "origin", "undeclared_goods"]])
     off_t = np.where(irr_x[ex], other[rng.choice(3, n_ex, p=[0.6, 0.2, 0.2])], off_t)
     for rname in ["special_regime_abuse", "origin", "misclassification", "undervaluation"]:
-        flag = {"undervaluation": irr_u, "misclassification": irr_m, "origin": irr_o,
+        flag = {"undervaluation": undervalued, "misclassification": misclassified, "origin": irr_o,
                 "special_regime_abuse": irr_s}[rname][ex]
         off_t = np.where(flag, OFFENCES.index(OFFENCE_OF[rname]), off_t)
     off_t = np.where(~irr[ex], fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
@@ -729,7 +947,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     imp_lcu_op_year = {}
     l_year = (np.datetime64("1970", "Y") + (h_date[hidx].astype("datetime64[D]").astype("datetime64[Y]")
               - np.datetime64("1970", "Y"))).astype(int) + 1970
-    pca_rows = {k: [] for k in ["op", "date", "scope", "outcome", "off", "ser", "amt", "col"]}
+    pca_rows = {k: [] for k in ["op", "date", "scope", "outcome", "off", "ser", "amt", "col", "sel"]}
     size_val_usd = np.bincount(op, weights=v_decl_usd, minlength=M)
     size_hint = np.where(size_val_usd >= LARGE_USD, 2, np.where(size_val_usd >= MEDIUM_USD, 1, 0))
     for y in years:
@@ -760,6 +978,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         pca_rows["off"].append(np.where(oc, first, -1))
         pca_rows["ser"].append(rng.random(k_y) < np.where(customs_nc[sel], 0.5, 0.2))
         pca_rows["amt"].append(a); pca_rows["col"].append(np.round(a * rng.uniform(0.5, 1.0, k_y), 2))
+        pca_rows["sel"].append(np.where(rng.random(k_y) < PCA_OFFICER_SHARE, 2, 1))  # no random audits
     P = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in pca_rows.items()}
     n_pca = len(P["op"])
     # assemble control_results
@@ -775,11 +994,13 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     c_ser = np.r_[serious, P["ser"].astype(bool)]
     c_amt = np.r_[amt, P["amt"].astype(float)]
     c_col = np.r_[collected, P["col"].astype(float)]
+    c_sel = np.r_[sel_ex.astype(np.int64), P["sel"].astype(np.int64)]
     # order by control date (stable), ids sequential in that order
     c_ord = np.argsort(c_date, kind="stable")
     c_src_ex = np.r_[ex, np.full(n_pca, -1)][c_ord]
     c_type = c_type.take(pa.array(c_ord)); c_scope = c_scope.take(pa.array(c_ord))
-    c_op, c_date, c_found, c_off, c_ser, c_amt, c_col = (x[c_ord] for x in (c_op, c_date, c_found, c_off, c_ser, c_amt, c_col))
+    c_op, c_date, c_found, c_off, c_ser, c_amt, c_col, c_sel = (
+        x[c_ord] for x in (c_op, c_date, c_found, c_off, c_ser, c_amt, c_col, c_sel))
     ctrl_cols = {
         "control_id": _ids("C", np.arange(1, n_ctrl + 1), 9),
         "control_type": c_type,
@@ -793,6 +1014,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "seriousness": pa.array(np.where(c_ser, "serious", "minor").astype(object), type=pa.string(), mask=~c_found),
         "amount_reassessed": pa.array(c_amt),
         "amount_collected": pa.array(c_col),
+        "selection_method": _take(SELECTION, c_sel),
     }
     prog.step("controls", f"{n_ctrl:,} controls")
 
@@ -1018,6 +1240,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "tin": ctrl_cols["tin"], "control_date": ctrl_cols["control_date"], "outcome": ctrl_cols["outcome"],
         "offence_type": ctrl_cols["offence_type"], "seriousness": ctrl_cols["seriousness"],
         "amount_reassessed": ctrl_cols["amount_reassessed"], "amount_collected": ctrl_cols["amount_collected"],
+        "selection_method": ctrl_cols["selection_method"],
     }
     del ctrl_cols, ctrl_decl, ex_mask_c
 
@@ -1058,8 +1281,9 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
     unit_arr = pa.array(list(hs["supplementary_unit"]), type=pa.string())
     ctry_arr = pa.array(list(ref["country_codes"]), type=pa.string())
-    b_str = _ids("B", brok_ids, 5)
+    b_str = _ids("B", all_brok_ids, 5)
     ex_codes = pa.array(EXEMPTION_CODES, type=pa.string())
+    tax_types = pa.array(TAX_TYPES, type=pa.string())
     date_type = pa.string() if cplan is not None else pa.date32()
     schema = pa.schema([
         ("declaration_id", pa.string()), ("item_no", pa.int32()), ("version", pa.int32()),
@@ -1069,7 +1293,8 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         ("departure_country", pa.string()), ("transport_mode", pa.string()), ("currency", pa.string()),
         ("customs_value", pa.float64()), ("net_mass_kg", pa.float64()), ("quantity", pa.float64()),
         ("quantity_unit", pa.string()), ("duty_paid", pa.float64()), ("vat_paid", pa.float64()),
-        ("excise_paid", pa.float64()), ("exemption_code", pa.string()), ("channel", pa.string()),
+        ("excise_paid", pa.float64()), ("duty_rate", pa.float64()), ("tax_type", pa.string()),
+        ("exemption_code", pa.string()), ("channel", pa.string()),
         ("release_hours", pa.float64()), ("is_aeo", pa.bool_()), ("has_e_value_declaration", pa.bool_()),
         ("manifest_filed_in_advance", pa.bool_()),
     ])
@@ -1090,7 +1315,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
             "regime": _take(IMPORT_REGIMES + ["10"], h_regime[hs_]),
             "office_code": _take(all_offices, h_office[hs_]),
             "tin": tins.take(pa.array(op[s])),
-            "declarant_id": b_str.take(pa.array(np.searchsorted(brok_ids, h_broker[hs_]), mask=h_broker_null[hs_])),
+            "declarant_id": b_str.take(pa.array(np.searchsorted(all_brok_ids, h_broker[hs_]), mask=h_broker_null[hs_])),
             "supplier_id": _ids("S", h_supplier[hs_], 6),
             "hs_code": hs_codes_arr.take(pa.array(ld)),
             "origin_country": ctry_arr.take(pa.array(origin[s])),
@@ -1104,6 +1329,8 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
             "duty_paid": pa.array(np.round(duty[s] * f, 2)),
             "vat_paid": pa.array(np.round(vat[s] * f, 2)),
             "excise_paid": pa.array(np.round(excise[s] * f, 2)),
+            "duty_rate": pa.array(d_rate[s], mask=rate_null[s]),
+            "tax_type": tax_types.take(pa.array(tax_code[s].astype(np.int64), mask=rate_null[s])),
             "exemption_code": ex_codes.take(pa.array(exempt_code[s], mask=~exempt[s])),
             "channel": _take(["red", "yellow", "green"], l_channel[s]),
             "release_hours": pa.array(h_release[hs_]),
@@ -1139,18 +1366,28 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "irregular_lines": pa.array(np.bincount(op, weights=irr, minlength=M).astype(np.int64)),
     }).take(pa.array(np.argsort(tin_nums[:M], kind="stable")))
     pq.write_table(ops_truth, out_dir / "_truth" / "operators.parquet")
-    rt_code = np.where(irr_u, 1, np.where(irr_m, 2, np.where(irr_o, 3, np.where(irr_s, 4, np.where(irr_x, 5, 0))))).astype(np.int8)
+    rt_code = np.where(undervalued, 1, np.where(misclassified, 2, np.where(irr_o, 3, np.where(
+        irr_s, 4, np.where(irr_x, 5, 0))))).astype(np.int8)
     rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
+    pat_names = pa.array([None] + ["|".join(LINE_PATTERNS[j] for j in range(len(LINE_PATTERNS)) if c >> j & 1)
+                                   for c in range(1, 1 << len(LINE_PATTERNS))], type=pa.string())
     lt_schema = pa.schema([("declaration_id", pa.string()), ("item_no", pa.int32()), ("is_irregular", pa.bool_()),
-                           ("risk_type", pa.string()), ("evaded_lcu", pa.float64())])
+                           ("risk_type", pa.string()), ("pattern", pa.string()), ("true_hs_code", pa.string()),
+                           ("evaded_lcu", pa.float64())])
 
     def lt_chunk(a: int, b: int) -> pa.Table:
         return pa.Table.from_arrays([
             decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_no[a:b]), pa.array(irr[a:b]),
-            rt_names.take(pa.array(rt_code[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
+            rt_names.take(pa.array(rt_code[a:b])), pat_names.take(pa.array(pattern[a:b].astype(np.int64))),
+            hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 
     _write_chunked(out_dir / "_truth" / "declaration_lines_truth.parquet", lt_schema, "parquet", N, lt_chunk)
     del rt_code
+    line_truth = _line_pattern_truth(
+        out_dir, ref, brok_ids=all_brok_ids, scheme_ids=scheme_ids, combos_a=combos_a, combos_d=combos_d,
+        n_ctry=n_ctry, l_a=l_a, l_d=l_d, l_c=l_c, h_broker=h_broker, hidx=hidx, op=op, pattern=pattern,
+        irr=irr, imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex, found=found, sel_ex=sel_ex,
+        size_exp=size_exp, nc=nc, op_damp=op_damp, lp=lp)
     if corr_keys:
         pq.write_table(pa.concat_tables(corr_keys), out_dir / "_truth" / "corruptions.parquet")
 
@@ -1184,7 +1421,8 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
                        "start": start.isoformat(), "months": T, "format": fmt,
                        "large_usd": LARGE_USD, "medium_usd": MEDIUM_USD,
                        "detection": DETECT, "false_positive_rate": FALSE_POSITIVE,
-                       "other_offence_rate": OTHER_OFFENCE_RATE},
+                       "other_offence_rate": OTHER_OFFENCE_RATE,
+                       "random_inspection_rate": random_inspection_rate, "line_patterns": bool(line_patterns)},
         "row_counts": counts,
         "operators": {"total": M, "noncompliant": int(nc.sum()), "noncompliant_share": float(nc.mean()),
                       "large": int((size_hint == 2).sum()), "medium": int((size_hint == 1).sum()),
@@ -1195,12 +1433,18 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
         "lines": {"total": N, "irregular": int(irr.sum()), "examined": n_ex,
                   "irregularities_found_at_examination": int(found.sum()),
                   "import_share": float(imp.mean()),
+                  "import_irregular_share": _safe_mean(irr[imp]),
+                  "examined_import_irregular_share": _safe_mean(irr[ex][imp[ex]]),
                   "channel_share": {c: float((l_channel == i).mean()) for i, c in enumerate(["red", "yellow", "green"])},
                   "version2_rows": n_v2},
         "brokers": {"total": n_brok, "complicit": sorted("B" + str(b) for b in compl_ids),
                     "complicit_line_share_noncompliant": _safe_mean(l_compl[nc[op]]),
                     "complicit_line_share_normal": _safe_mean(l_compl[~nc[op]])},
         "pca": {"rows": int(n_pca)},
+        "line_patterns": line_truth["patterns"],
+        "selection": line_truth["selection"],
+        "duty_treatment": {t_: int((tax_code[imp & ~rate_null] == i).sum()) for i, t_ in enumerate(TAX_TYPES[:4])}
+        | {"import_lines_rate_not_recorded": int(rate_null.sum())},
         "treatment": treatment_truth,
         "corruption": corruption,
         "corruption_keys_file": "_truth/corruptions.parquet" if corr_keys else None,
@@ -1214,6 +1458,114 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
                                                              "empirical_did_observed_rate")}}
     return summary
 
+
+def _line_pattern_truth(out_dir: Path, ref: dict, *, brok_ids, scheme_ids, combos_a, combos_d, n_ctry, l_a, l_d,
+                        l_c, h_broker, hidx, op, pattern, irr, imp, pays, line_true, line_decl, b_scope, ex, found, sel_ex,
+                        size_exp, nc, op_damp, lp) -> dict:
+    """Writes _truth/line_patterns.parquet (one row per planted risky combination) and returns
+    the truth.json summaries of the line-level patterns and of the selection streams."""
+    hs, cc = ref["hs"], ref["country_codes"]
+    n, m_ops = len(irr), len(nc)
+    bit = {name: np.int16(1 << i) for i, name in enumerate(LINE_PATTERNS)}
+    exm = np.zeros(n, dtype=bool)
+    exm[ex] = True
+    fnd = np.zeros(n, dtype=bool)
+    fnd[ex[found]] = True
+
+    def per_group(group: np.ndarray, k: int, name: str, p_line: np.ndarray) -> dict:
+        m = group >= 0
+        g = group[m].astype(np.int64)
+        h = (pattern[m] & bit[name]) != 0
+        imps = np.unique(g[h] * m_ops + op[m][h])
+        lines = np.bincount(g, minlength=k)
+        return {"lines": lines, "irregular_lines": np.bincount(g, weights=h, minlength=k).astype(np.int64),
+                "examined_lines": np.bincount(g, weights=exm[m], minlength=k).astype(np.int64),
+                "irregularities_found": np.bincount(g, weights=fnd[m], minlength=k).astype(np.int64),
+                "irregular_importers": np.bincount(imps // m_ops, minlength=k),
+                "irregular_probability": np.round(np.bincount(g, weights=p_line[m], minlength=k)
+                                                  / np.maximum(lines, 1), 4),
+                "_importers_total": int(len(np.unique(op[m][h])))}
+
+    cols = ["pattern", "hs_code", "declared_hs_code", "origin_country", "departure_country", "declarant_id",
+            "true_duty_rate", "declared_duty_rate", "irregular_probability", "lines", "irregular_lines",
+            "examined_lines", "irregularities_found", "irregular_importers"]
+    parts, summary = [], {}
+    size_p = lp * np.array([ROUTE_P[0], ROUTE_P[1], ROUTE_P[2]])
+    b_p = lp * _misclass_p(hs)
+    specs = [
+        ("goods_route_undervaluation", l_a, len(combos_a), size_p[size_exp[op]] * op_damp[op],
+         "(HS6, departure country) combinations undervalued (declared 0.3-0.6 of true value), mostly by "
+         f"small importers: irregular probability {ROUTE_P[0]} small, {ROUTE_P[1]} medium, {ROUTE_P[2]} large"),
+        ("duty_misclassification", np.where(b_scope & (b_p[line_true] > 0), line_true, -1), len(hs["hs_code"]), b_p[line_true],
+         "true tariff line declared as its neighbouring lower-duty line (same HS6, else same heading); probability "
+         f"min({MISCLASS_K} x (duty gap x true duty rate - {MISCLASS_FLOOR}), {MISCLASS_CAP})"),
+        ("broker_scheme", np.where(l_c, np.searchsorted(scheme_ids, h_broker[hidx]), -1), len(scheme_ids),
+         lp * SCHEME_P * op_damp[op], f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
+         "undervalued 0.3-0.6, whoever the importer"),
+        ("unit_price_manipulation", l_d, len(combos_d), np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
+         "(tariff line, origin) combinations declared at 0.25-0.5 of the line's usual unit value by "
+         f"importers that are otherwise compliant (probability {PRICE_P}); seen only against the norm"),
+    ]
+    for name, group, k, p_line, desc in specs:
+        c = per_group(group, k, name, p_line)
+        tbl = {key: c[key] for key in cols[8:]}
+        none = [None] * k
+        tbl.update({"pattern": [name] * k, "hs_code": none, "declared_hs_code": none, "origin_country": none,
+                    "departure_country": none, "declarant_id": none, "true_duty_rate": none,
+                    "declared_duty_rate": none})
+        if name == "goods_route_undervaluation":
+            tbl["hs_code"] = list(hs["hs6_codes"][combos_a // n_ctry])
+            tbl["departure_country"] = list(cc[combos_a % n_ctry])
+            label = [f"{h} from {d}" for h, d in zip(tbl["hs_code"], tbl["departure_country"])]
+        elif name == "duty_misclassification":
+            tbl["hs_code"] = list(hs["hs_code"])
+            tbl["declared_hs_code"] = list(hs["hs_code"][hs["neighbour"]])
+            tbl["true_duty_rate"] = hs["duty_rate"]
+            tbl["declared_duty_rate"] = hs["duty_rate"][hs["neighbour"]]
+            tbl["irregular_probability"] = np.round(b_p, 4)
+            label = None
+        elif name == "broker_scheme":
+            tbl["declarant_id"] = ["B" + str(b) for b in scheme_ids]
+            label = tbl["declarant_id"]
+        else:
+            tbl["hs_code"] = list(hs["hs_code"][combos_d // n_ctry])
+            tbl["origin_country"] = list(cc[combos_d % n_ctry])
+            label = [f"{h} of origin {o}" for h, o in zip(tbl["hs_code"], tbl["origin_country"])]
+        t = pa.table({col: (pa.array(tbl[col], type=pa.string()) if col in cols[:6] else
+                            pa.array(np.asarray(tbl[col], dtype=float)) if col in cols[6:9] else
+                            pa.array(np.asarray(tbl[col], dtype=np.int64))) for col in cols})
+        if name == "duty_misclassification":  # only the lines the scheme can reach
+            t = t.filter(pc.and_(pc.greater(t["irregular_probability"], 0), pc.greater(t["lines"], 0)))
+        parts.append(t)
+        in_scope = group >= 0
+        ex_in = in_scope[ex]
+        summary[name] = {
+            "description": desc, "combinations": t.num_rows if label is None else label,
+            "lines_in_scope": int(in_scope.sum()), "irregular_lines": int(c["irregular_lines"].sum()),
+            "irregular_importers": c["_importers_total"],
+            "examined_lines_in_scope": int(ex_in.sum()),
+            "hit_rate_examined_in_scope": _safe_mean(found[ex_in]),
+            "hit_rate_examined_imports_outside": _safe_mean(found[~ex_in & imp[ex]]),
+        }
+        if name == "duty_misclassification":  # its signal is on the declared (cheaper) code
+            target = np.zeros(len(hs["hs_code"]), dtype=bool)
+            target[hs["neighbour"][b_p > 0]] = True
+            ex_t = target[line_decl[ex]] & imp[ex]
+            summary[name]["examined_lines_declared_in_target_codes"] = int(ex_t.sum())
+            summary[name]["hit_rate_examined_declared_in_target_codes"] = _safe_mean(found[ex_t])
+    pq.write_table(pa.concat_tables(parts), out_dir / "_truth" / "line_patterns.parquet")
+    summary["irregular_lines_by_pattern"] = {name: int(((pattern & bit[name]) != 0).sum()) for name in LINE_PATTERNS}
+    summary["line_truth_file"] = "_truth/declaration_lines_truth.parquet (column pattern)"
+    summary["combinations_file"] = "_truth/line_patterns.parquet"
+    # selection streams: the random one estimates the irregularity of all import lines
+    n_imp = max(int(imp.sum()), 1)
+    imp_ex = imp[ex]
+    selection = {"import_irregular_share": _safe_mean(irr[imp])}
+    for i, name in enumerate(SELECTION):
+        s = (sel_ex == i) & imp_ex
+        selection[name] = {"examined_import_lines": int(s.sum()), "share_of_import_lines": float(s.sum() / n_imp),
+                           "irregular_share": _safe_mean(irr[ex[s]]), "hit_rate": _safe_mean(found[s])}
+    return {"patterns": summary, "selection": selection}
 
 def _risk_strings(risk: np.ndarray) -> np.ndarray:
     """'|'-joined risk type names per operator (vectorised over the 2^7 combinations)."""
@@ -1389,13 +1741,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first month of the window, YYYY-MM-DD [2024-01-01]")
     parser.add_argument("--months", type=int, default=24, help="months in the window [24]")
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="output format [parquet]")
+    parser.add_argument("--random-inspection-rate", type=float, default=RANDOM_INSPECTION_RATE,
+                        help="share of import declarations examined at random (selection_method random) [0.01]")
+    parser.add_argument("--no-line-patterns", dest="line_patterns", action="store_false",
+                        help="plant operator-level noncompliance only (no goods/route/broker/price patterns)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
     summary = generate(out_dir=Path(args.out), declarations=args.declarations, seed=args.seed,
                        operators=args.operators, corrupt_rate=args.corrupt_rate, start=args.start,
-                       months=args.months, fmt=args.format, progress=not getattr(args, "quiet", False))
+                       months=args.months, fmt=args.format, progress=not getattr(args, "quiet", False),
+                       random_inspection_rate=getattr(args, "random_inspection_rate", RANDOM_INSPECTION_RATE),
+                       line_patterns=getattr(args, "line_patterns", True))
     print(json.dumps(summary, indent=2))
     return 0
 

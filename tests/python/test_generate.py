@@ -124,15 +124,44 @@ def test_referential_integrity_and_formats(gen):
 
 def test_taxes_consistent(gen):
     d = _t(gen, "declarations").to_pandas()
+    d = d[d.version == 1]
     hs = _t(gen, "hs_nomenclature").to_pandas().set_index("hs_code")
     fx = _t(gen, "exchange_rates").to_pandas()
-    imp = d[(d.flow == "I") & (d.regime == "40") & d.exemption_code.isna()].head(2000)
+    imp = d[(d.flow == "I") & d.duty_rate.notna()].head(3000)
     fx["m"] = pd_month(fx.month_start)
     r = fx.pivot(index="m", columns="currency", values="usd_per_unit")
     m = pd_month(imp.declaration_date)
     lcu = imp.customs_value.to_numpy() * r.lookup_like(m, imp.currency) / r.lookup_like(m, ["LCU"] * len(imp))
-    dr = hs.loc[imp.hs_code, "duty_rate"].to_numpy()
-    assert np.allclose(imp.duty_paid.to_numpy(), lcu * dr, rtol=1e-3, atol=0.02)
+    # duty_paid is the declared rate times the value; the rate follows the duty treatment
+    assert np.allclose(imp.duty_paid.to_numpy(), lcu * imp.duty_rate.to_numpy(), rtol=1e-3, atol=0.02)
+    general = hs.loc[imp.hs_code, "duty_rate"].to_numpy()
+    tt = imp.tax_type.to_numpy()
+    rate = imp.duty_rate.to_numpy()
+    assert np.allclose(rate[tt == "general"], general[tt == "general"])
+    assert np.all(rate[tt == "preferential"] <= general[tt == "preferential"] + 1e-12)
+    assert np.all(rate[np.isin(tt, ["exempt", "suspended"])] == 0)
+
+
+def test_duty_rate_and_tax_type_columns(gen, truth):
+    from cip.generate import PREFERENCE
+    d = _t(gen, "declarations").to_pandas()
+    d = d[d.version == 1]
+    assert set(d.tax_type.dropna()) == {"general", "preferential", "exempt", "suspended", "export"}
+    imp, exp = d[d.flow == "I"], d[d.flow == "E"]
+    assert (exp.tax_type == "export").all() and (exp.duty_rate == 0).all() and (exp.duty_paid == 0).all()
+    # a few import lines without a recorded rate or treatment, never more
+    assert 0 < imp.duty_rate.isna().mean() < 0.02
+    assert (imp.duty_rate.isna() == imp.tax_type.isna()).all()
+    rec = imp[imp.tax_type.notna()]
+    assert (rec.exemption_code.notna() == (rec.tax_type == "exempt")).all()
+    assert ((rec.tax_type == "suspended") <= (rec.regime != "40")).all()
+    assert ((rec.regime != "40") & rec.exemption_code.isna()).eq(rec.tax_type == "suspended").all()
+    pref = rec[rec.tax_type == "preferential"]
+    assert len(pref) > 0 and pref.origin_country.isin(list(PREFERENCE)).all()
+    assert 0.05 < (rec.tax_type == "preferential").mean() < 0.30
+    assert (rec.duty_rate >= 0).all()
+    dt = truth["duty_treatment"]
+    assert dt["preferential"] == (imp.tax_type == "preferential").sum()
 
 
 def pd_month(s):
@@ -296,6 +325,9 @@ def test_cli_glue(tmp_path, capsys):
     d = p.parse_args([])
     assert (d.declarations, d.seed, str(d.out), d.corrupt_rate, d.months, d.format) == \
         (200_000, 42, "data/demo", 0.0, 24, "parquet")
+    assert (d.random_inspection_rate, d.line_patterns) == (0.01, True)
+    e = p.parse_args(["--random-inspection-rate", "0.02", "--no-line-patterns"])
+    assert (e.random_inspection_rate, e.line_patterns) == (0.02, False)
 
 
 def test_rerun_in_other_format_leaves_one_file_per_table(tmp_path):
@@ -305,3 +337,180 @@ def test_rerun_in_other_format_leaves_one_file_per_table(tmp_path):
     assert not list(out.glob("*.parquet"))
     assert len(list(out.glob("*.csv"))) == len(CONTRACT)
     assert not (out / "_truth" / "corruptions.parquet").exists()
+
+
+# ----------------------------------------------------------------------------- line-level patterns
+@pytest.fixture(scope="module")
+def gen_big(tmp_path_factory):
+    """Line-level patterns need more operators than the 60k set has (a few traders dominate it)."""
+    d = tmp_path_factory.mktemp("gen_big")
+    generate(d, 200_000, seed=7, progress=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def truth_big(gen_big):
+    return json.loads((gen_big / "_truth" / "truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def lines(gen_big):
+    """Version-1 lines with their truth, examination (if any) and the planted combinations."""
+    gen = gen_big
+    d = _t(gen, "declarations").to_pandas()
+    d = d[d.version == 1]
+    t = pq.read_table(gen / "_truth" / "declaration_lines_truth.parquet").to_pandas()
+    d = d.merge(t, on=["declaration_id", "item_no"], validate="one_to_one")
+    c = _t(gen, "control_results").to_pandas()
+    ex = c[c.control_type == "examination"][["declaration_id", "item_no", "outcome", "selection_method"]]
+    d = d.merge(ex, on=["declaration_id", "item_no"], how="left", validate="one_to_one")
+    d["examined"] = d.outcome.notna()
+    d["found"] = d.outcome == "irregularity"
+    d["pats"] = d.pattern.fillna("").str.split("|")
+    return d
+
+
+def _has(d, name):
+    return d.pats.apply(lambda p: name in p)
+
+
+def _combos(gen, name):
+    lp = pq.read_table(gen / "_truth" / "line_patterns.parquet").to_pandas()
+    return lp[lp.pattern == name]
+
+
+def test_line_truth_pattern_column(lines, gen_big, truth_big):
+    from cip.generate import LINE_PATTERNS
+    assert (lines.pattern.notna() == lines.is_irregular).all()
+    assert set(lines.pats.explode()) - {""} <= set(LINE_PATTERNS)
+    by = truth_big["line_patterns"]["irregular_lines_by_pattern"]
+    for name in LINE_PATTERNS:
+        assert _has(lines, name).sum() == by[name], name
+        assert by[name] > 0, name
+    # misclassified lines carry their true code; the others are declared as they are
+    mis = _has(lines, "duty_misclassification") | _has(lines, "operator_misclassification")
+    assert (lines.true_hs_code[~mis] == lines.hs_code[~mis]).all()
+    assert (lines.true_hs_code[mis] != lines.hs_code[mis]).all()
+    lp = pq.read_table(gen_big / "_truth" / "line_patterns.parquet")
+    assert lp.column_names[:6] == ["pattern", "hs_code", "declared_hs_code", "origin_country",
+                                   "departure_country", "declarant_id"]
+    assert set(lp.column("pattern").to_pylist()) == set(LINE_PATTERNS[5:])
+
+
+def test_goods_route_combos_hit_several_times_the_base_rate(lines, gen_big):
+    combos = _combos(gen_big, "goods_route_undervaluation")
+    assert len(combos) >= 8
+    key = set(zip(combos.hs_code, combos.departure_country))
+    imp = lines[(lines.flow == "I") & (lines.regime == "40")]
+    inside = pd_series_in(imp.hs_code.str[:6], imp.departure_country, key) & imp.exemption_code.isna()
+    ex = imp[imp.examined]
+    hit_in, hit_out = ex.found[inside[imp.examined]].mean(), ex.found[~inside[imp.examined]].mean()
+    assert inside[imp.examined].sum() >= 100
+    assert hit_in > 2.5 * hit_out, (hit_in, hit_out)
+    planted = imp[_has(imp, "goods_route_undervaluation")]
+    assert planted.tin.nunique() >= 30  # many importers, not one operator
+    assert inside[planted.index].all()
+    # undervalued: declared 0.3-0.6 of the true value shows as a low unit value
+    assert combos.irregular_lines.sum() == len(planted)
+
+
+def pd_series_in(a, b, pairs):
+    return _pd.Series([x in pairs for x in zip(a, b)], index=a.index)
+
+
+def test_misclassification_into_lower_duty_neighbour(lines, gen_big):
+    hs = _t(gen_big, "hs_nomenclature").to_pandas().set_index("hs_code")
+    mis = lines[_has(lines, "duty_misclassification")]
+    assert len(mis) >= 100
+    true_rate = hs.loc[mis.true_hs_code, "duty_rate"].to_numpy()
+    decl_rate = hs.loc[mis.hs_code, "duty_rate"].to_numpy()
+    assert (decl_rate < true_rate).all()
+    assert (mis.true_hs_code.str[:4] == mis.hs_code.str[:4]).all()  # same heading
+    # the more duty at stake, the likelier: irregular share rises with the true line's duty rate
+    combos = _combos(gen_big, "duty_misclassification")
+    assert (combos.declared_duty_rate < combos.true_duty_rate).all()
+    stake = (combos.true_duty_rate - combos.declared_duty_rate) * combos.true_duty_rate
+    share = combos.irregular_lines / combos.lines
+    hi, lo = stake >= stake.median(), stake < stake.median()
+    assert (combos.irregular_lines[hi].sum() / combos.lines[hi].sum()
+            > 2 * combos.irregular_lines[lo].sum() / max(combos.lines[lo].sum(), 1))
+    assert np.corrcoef(combos.irregular_probability, combos.true_duty_rate)[0, 1] > 0.2
+    assert share.max() <= 0.6
+    # the signal sits on the cheaper code the goods are declared under
+    target = set(combos.declared_hs_code)
+    ex = lines[lines.examined & (lines.flow == "I")]
+    t_in = ex.hs_code.isin(target)
+    assert ex.found[t_in].mean() > 2 * ex.found[~t_in].mean()
+
+
+def test_broker_scheme_spans_many_importers(lines, gen_big, truth_big):
+    combos = _combos(gen_big, "broker_scheme")
+    brokers = set(combos.declarant_id)
+    assert len(brokers) == 3
+    assert not brokers & set(truth_big["brokers"]["complicit"])
+    imp = lines[(lines.flow == "I") & (lines.regime == "40") & lines.exemption_code.isna()]
+    via = imp.declarant_id.isin(brokers)
+    assert imp[via].tin.nunique() >= 50
+    planted = imp[_has(imp, "broker_scheme")]
+    assert planted.tin.nunique() >= 30 and via[planted.index].all()
+    assert imp.is_irregular[via].mean() > 2.5 * imp.is_irregular[~via].mean()
+    ex = imp[imp.examined]
+    assert ex.found[via[ex.index]].mean() > 2 * ex.found[~via[ex.index]].mean()
+
+
+def test_unit_price_manipulation_only_against_the_norm(lines, gen_big):
+    combos = _combos(gen_big, "unit_price_manipulation")
+    assert len(combos) >= 4
+    key = set(zip(combos.hs_code, combos.origin_country))
+    imp = lines[(lines.flow == "I")].copy()
+    imp["uv"] = imp.customs_value / imp.quantity  # same currency mix on both sides of the ratio
+    imp["ratio"] = imp.uv / imp.groupby(["hs_code", "currency"]).uv.transform("median")
+    planted = imp[_has(imp, "unit_price_manipulation")]
+    assert len(planted) >= 30
+    assert pd_series_in(planted.hs_code, planted.origin_country, key).all()
+    assert planted.ratio.median() < 0.5 < imp.ratio[~imp.is_irregular].median()
+    ops = pq.read_table(gen_big / "_truth" / "operators.parquet").to_pandas().set_index("tin")
+    assert not ops.is_noncompliant[planted.tin.unique()].any()  # otherwise compliant importers
+
+
+def test_random_stream_is_an_unbiased_sample(lines, gen_big, truth_big):
+    c = _t(gen_big, "control_results").to_pandas()
+    assert set(c.selection_method) == {"random", "rule", "officer"}
+    assert set(c.selection_method[c.control_type == "pca"]) <= {"rule", "officer"}
+    imp = lines[lines.flow == "I"]
+    rnd = imp[imp.selection_method == "random"]
+    assert (lines.selection_method[lines.flow == "E"].dropna() != "random").all()
+    assert 0.007 < len(rnd) / len(imp) < 0.013
+    assert (rnd.channel == "red").all()
+    base = imp.is_irregular.mean()
+    se = np.sqrt(base * (1 - base) / len(rnd))
+    assert abs(rnd.is_irregular.mean() - base) < 4 * se + 0.01
+    # same detection as the red channel: the hit rate estimates 0.8 x the irregularity rate
+    assert abs(rnd.found.mean() - 0.8 * base) < 4 * se + 0.01
+    # the other streams lean towards risk (selection bias), officers most on line-level schemes
+    rule, off = imp[imp.selection_method == "rule"], imp[imp.selection_method == "officer"]
+    assert rule.is_irregular.mean() > base and off.is_irregular.mean() > base
+    assert 0.03 < len(off) / imp.examined.sum() < 0.15
+    sel = truth_big["selection"]
+    assert sel["random"]["examined_import_lines"] == len(rnd)
+
+
+def test_no_line_patterns_and_random_rate_options(tmp_path):
+    out = tmp_path / "np"
+    generate(out, 20_000, seed=5, progress=False, line_patterns=False, random_inspection_rate=0.05)
+    t = json.loads((out / "_truth" / "truth.json").read_text())
+    by = t["line_patterns"]["irregular_lines_by_pattern"]
+    assert all(by[k] == 0 for k in ["goods_route_undervaluation", "duty_misclassification",
+                                    "broker_scheme", "unit_price_manipulation"])
+    assert by["operator_undervaluation"] > 0
+    assert 0.035 < t["selection"]["random"]["share_of_import_lines"] < 0.065
+    with pytest.raises(ValueError):
+        generate(tmp_path / "bad", 1000, random_inspection_rate=0.9, progress=False)
+
+
+def test_irregular_share_plausible_at_scale(tmp_path):
+    """Irregular share of examined import lines (selection-biased) and of all import lines."""
+    generate(tmp_path / "s", 300_000, seed=1, progress=False)
+    ls = json.loads((tmp_path / "s" / "_truth" / "truth.json").read_text())["lines"]
+    assert 0.10 < ls["examined_import_irregular_share"] < 0.25
+    assert 0.05 < ls["import_irregular_share"] < ls["examined_import_irregular_share"]
