@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -91,6 +91,8 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
                         "required": bool(cmeta.get("required", False)),
                         "nullable": cmeta.get("nullable", True) is not False,
                         "allowed": cmeta.get("allowed"),
+                        "normalize": cmeta.get("normalize"),
+                        "earliest": cmeta.get("earliest"),
                     })
                 tables[(source["name"], table["name"])] = ContractTable(
                     source["name"], table["name"], columns, list(meta.get("key") or []),
@@ -110,36 +112,71 @@ def raw_files(data: Path, table: str) -> list[Path]:
 
 
 _DATE_RE = r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?\s*$"
+_ZONE_RE = r".*[0-9](Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+_WHITESPACE = " \t\r\n\u00a0"
+_NAN_MARK = "__nan__"      # frame column marking the cells of a Parquet double holding a real NaN
 
 
-def _to_type(values: pd.Series, data_type: str) -> pd.Series:
-    """A lenient equivalent of DuckDB try_cast to the contract type (null when unreadable)."""
+def _text(values: pd.Series) -> pd.Series:
+    """Text trimmed, '' and whitespace-only as null (the reader's text_or_null)."""
+    if pd.api.types.is_float_dtype(values):
+        # a code exported as a number: 4254010.0 reads as '4254010'
+        whole = values.notna() & np.isfinite(values.fillna(0)) & (values == np.trunc(values.fillna(0)))
+        out = values.astype(object).where(values.notna(), None)
+        out[whole.to_numpy(bool)] = values[whole].astype("int64").astype(str)
+        out[(values.notna() & ~whole).to_numpy(bool)] = values[values.notna() & ~whole].astype(str)
+        values = out
+    elif not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        values = values.astype("string")
+    text = values.astype("string").str.strip(_WHITESPACE)
+    text = text.mask(text == "")
+    return text.astype(object).where(text.notna(), None)
+
+
+def _to_type(values: pd.Series, column: dict) -> pd.Series:
+    """The reader's typing (read_raw_source): null when unreadable (or not whole, for an integer)."""
+    data_type = column["data_type"]
     if data_type in ("varchar", "text", "string"):
-        if values.dtype == object:
-            return values
-        return values.astype("string").astype(object).where(values.notna(), None)
+        text = _text(values)
+        allowed = [str(v) for v in column.get("allowed") or []]
+        if column.get("normalize") == "upper" or (allowed and all(v == v.upper() for v in allowed)):
+            return _text(text.astype("string").str.upper())
+        if allowed and all(v == v.lower() for v in allowed):
+            return _text(text.astype("string").str.lower())
+        return text
     if data_type in ("integer", "int", "bigint"):
-        numbers = pd.to_numeric(values, errors="coerce").astype(float)
-        return np.sign(numbers) * np.floor(np.abs(numbers) + 0.5)
+        numbers = pd.to_numeric(_text(values) if not pd.api.types.is_numeric_dtype(values) else values,
+                                errors="coerce").astype(float)
+        whole = np.isfinite(numbers) & (numbers == np.trunc(numbers)) & (numbers.abs() < 2**31)
+        return numbers.where(whole)
     if data_type in ("double", "float", "decimal", "numeric", "real"):
-        return pd.to_numeric(values, errors="coerce").astype(float)
+        if pd.api.types.is_numeric_dtype(values):
+            return values.astype(float)
+        return pd.to_numeric(_text(values), errors="coerce").astype(float)
     if data_type == "date":
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            return values.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
         if pd.api.types.is_datetime64_any_dtype(values):
             return values.dt.normalize().astype("datetime64[ns]")
-        text = values.astype("string")
+        text = _text(values).astype("string")
         out = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
         retry = (out.isna() & text.notna()).to_numpy(bool)
-        if retry.any():   # the other spellings DuckDB accepts (1-digit parts, a time part)
+        if retry.any():   # the other spellings DuckDB accepts (1-digit parts, a time part, a zone)
+            zoned = text[retry].str.len().gt(10) & text[retry].str.match(_ZONE_RE)
             parts = text[retry].str.extract(_DATE_RE)
             joined = parts[0] + "-" + parts[1].str.zfill(2) + "-" + parts[2].str.zfill(2)
-            out[retry] = pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+            plain = pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+            if zoned.any():
+                utc = pd.to_datetime(text[retry][zoned], errors="coerce", utc=True, format="ISO8601")
+                plain[zoned.to_numpy(bool)] = utc.dt.tz_localize(None).dt.normalize()
+            out[retry] = plain
         return out
     if data_type == "boolean":
         if values.dtype == bool:
             return values.astype(object)
-        text = values.astype("string").str.strip().str.lower()
+        text = _text(values).astype("string").str.lower()
         out = pd.Series(None, index=values.index, dtype=object)
         out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
         out[text.isin(_FALSE).fillna(False).to_numpy(bool)] = False
@@ -150,42 +187,66 @@ def _to_type(values: pd.Series, data_type: str) -> pd.Series:
 def _read_one(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         table = pq.read_table(path)
-        # dates as datetime64 (pandas maps date32 to object otherwise)
+        extra = {}
         for i, column in enumerate(table.schema):
-            if pa.types.is_date(column.type):
+            if pa.types.is_date(column.type):   # dates as datetime64 (pandas maps date32 to object otherwise)
                 table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("ms")))
-        return table.to_pandas()
-    convert = pacsv.ConvertOptions(strings_can_be_null=True, null_values=[""],
-                                   column_types=None, check_utf8=False)
-    table = pacsv.read_csv(path, convert_options=convert)
-    frame = table.to_pandas()
-    return frame.astype(object).where(frame.notna(), None).astype(str).where(frame.notna(), None)
+            elif pa.types.is_floating(column.type):   # a real NaN, not a null (pandas shows both as NaN)
+                extra[_NAN_MARK + column.name.lower()] = pc.fill_null(pc.is_nan(table.column(i)), False).to_numpy(
+                    zero_copy_only=False)
+        frame = table.to_pandas()
+        for name, mask in extra.items():
+            frame[name] = mask
+        return frame
+    # CSV: the build's reader (DuckDB's sniffer: any delimiter, every value as text)
+    import duckdb
+    with duckdb.connect() as con:
+        return con.execute("select * from read_csv(?, header = true, all_varchar = true)", [str(path)]).df()
 
 
-def read_raw(data: Path, contract: ContractTable) -> pd.DataFrame | None:
-    """The raw rows of one contract table, typed, with _cast_error (bool) and _source_file.
-    None when the table is absent."""
+def read_raw(data: Path, contract: ContractTable, config: dict | None = None) -> pd.DataFrame | None:
+    """The raw rows of one contract table, typed, with _cast_error (bool: any reader
+    rule broken: unreadable, not whole, NaN / infinite / too large, date out of range)
+    and _source_file (relative to the data folder). None when the table is absent."""
+    config = config or load_vars()
     files = raw_files(data, contract.name)
     if not files:
         return None
     frames = []
     for path in files:
         frame = _read_one(path)
-        frame.columns = [c.lower() for c in frame.columns]
-        frame["_source_file"] = str(path)
+        lowered = [c.lower() for c in frame.columns]
+        if len(set(lowered)) < len(lowered):
+            raise SystemExit(f"cip check: {path} has a column twice (names differ only in case)")
+        frame.columns = lowered
+        missing = [c["name"] for c in contract.columns if c["required"] and c["name"] not in frame.columns]
+        if missing:
+            raise SystemExit(f"cip check: {path} lacks the required column(s) {', '.join(missing)}")
+        frame["_source_file"] = path.relative_to(data).as_posix()
         frames.append(frame)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     out = pd.DataFrame(index=raw.index)
     cast_error = np.zeros(len(raw), dtype=bool)
+    load_date = pd.Timestamp(str(config.get("load_date"))) if config.get("load_date") else pd.Timestamp.now().normalize()
+    max_abs = float(config.get("max_abs_number", 1e15))
     for column in contract.columns:
         name = column["name"]
         if name not in raw.columns:
-            if column["required"]:
-                raise SystemExit(f"cip check: {contract.source}.{contract.name} lacks required column {name}")
             out[name] = None
             continue
-        typed = _to_type(raw[name], column["data_type"])
-        cast_error |= (raw[name].notna() & pd.isna(typed)).to_numpy(bool)
+        present = raw[name]
+        if present.dtype == object or pd.api.types.is_string_dtype(present):
+            present = _text(present)
+        typed = _to_type(raw[name], column)
+        cast_error |= (present.notna() & pd.isna(typed)).to_numpy(bool)
+        if column["data_type"] in ("double", "float", "decimal", "numeric", "real"):
+            numbers = typed.astype(float)
+            cast_error |= (numbers.notna() & ~(numbers.abs() <= max_abs)).to_numpy(bool)
+            if _NAN_MARK + name in raw.columns:
+                cast_error |= raw[_NAN_MARK + name].to_numpy(bool)
+        if column["data_type"] == "date":
+            earliest = pd.Timestamp(str(column.get("earliest") or config.get("earliest_date", "1990-01-01")))
+            cast_error |= ((typed > load_date) | (typed < earliest)).fillna(False).to_numpy(bool)
         out[name] = typed
     out["_cast_error"] = cast_error
     out["_source_file"] = raw["_source_file"].to_numpy()
@@ -223,10 +284,11 @@ def first_of_key(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
     return ~dup.reindex(frame.index).to_numpy(bool)
 
 
-def checked_source(data: Path, contracts: dict, source: str, table: str, extra=None) -> pd.DataFrame | None:
+def checked_source(data: Path, contracts: dict, source: str, table: str, extra=None,
+                   config: dict | None = None) -> pd.DataFrame | None:
     """The clean rows of a raw table (checked_source macro): contract, key and extra rules."""
     contract = contracts[(source, table)]
-    frame = read_raw(data, contract)
+    frame = read_raw(data, contract, config)
     if frame is None:
         return None
     ok = contract_ok(frame, contract) & first_of_key(frame, contract.key)
@@ -256,8 +318,13 @@ class Staged:
     available: dict[str, bool]
 
 
+_EMPTY_DTYPES = {"date": "datetime64[ns]", "double": "float64", "integer": "float64"}
+
+
 def _empty(contract: ContractTable) -> pd.DataFrame:
-    return pd.DataFrame({c["name"]: pd.Series(dtype=object) for c in contract.columns})
+    """An absent optional source: no rows, typed like a read one (dates stay datetimes)."""
+    return pd.DataFrame({c["name"]: pd.Series(dtype=_EMPTY_DTYPES.get(c["data_type"], object))
+                         for c in contract.columns})
 
 
 def stage(data: Path, config: dict) -> Staged:
@@ -269,7 +336,7 @@ def stage(data: Path, config: dict) -> Staged:
         return _pattern(frame["tin"], tin_re)
 
     def get(source, table, extra=None):
-        frame = checked_source(data, contracts, source, table, extra)
+        frame = checked_source(data, contracts, source, table, extra, config)
         return frame if frame is not None else _empty(contracts[(source, table)])
 
     nomenclature = get("reference", "hs_nomenclature", lambda f: _pattern(f["hs_code"], hs_re)
@@ -285,25 +352,69 @@ def stage(data: Path, config: dict) -> Staged:
         | (f["excise_declared"] < 0))
         & ~_null_or(f["period_start"] != f["period_start"].dt.to_period("M").dt.start_time))
     tax_audits = get("tax", "tax_audits", lambda f: tin_ok(f) & ~_null_or(f["amount_assessed"] < 0))
+    declarations, lines = stage_declarations(data, contracts, config, nomenclature, countries, rates)
     controls = get("customs", "control_results", lambda f: tin_ok(f)
                    & ~_null_or((f["control_type"] == "examination") & f["declaration_id"].isna())
                    & ~_null_or((f["outcome"] == "irregularity") & f["offence_type"].isna())
-                   & ~_null_or((f["amount_reassessed"] < 0) | (f["amount_collected"] < 0)))
+                   & ~_null_or(f["item_no"] < 1)
+                   & ~_null_or((f["amount_reassessed"] < 0) | (f["amount_collected"] < 0))
+                   & controls_belong(f, lines))
     controls["is_irregular"] = controls["outcome"] == "irregularity"
     controls["is_serious"] = controls["seriousness"] == "serious"
     controls["amount_reassessed_lcu"] = controls["amount_reassessed"].astype(float).fillna(0.0)
 
-    declarations = stage_declarations(data, contracts, config, nomenclature, countries, rates)
     return Staged(declarations, controls, taxpayers, tax_returns, tax_audits, nomenclature,
                   countries, sensitive, concordance, available)
 
 
-def stage_declarations(data, contracts, config, nomenclature, countries, rates) -> pd.DataFrame:
-    """base_customs__declarations + stg_customs__declarations: clean, latest version, USD."""
+def controls_belong(controls: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
+    """base_customs__control_results: a control naming a declaration names a staged one (a
+    staged line when item_no is given) of the same operator, dated on or after it; one
+    without a declaration names an operator with a staged line."""
+    staged = lines[lines["_status"] == "staged"]
+    known = set(lines["declaration_id"].dropna())
+    staged_ids = set(staged["declaration_id"])
+    known_lines = set(zip(lines["declaration_id"], lines["item_no"]))
+    staged_lines = set(zip(staged["declaration_id"], staged["item_no"]))
+    per_declaration = staged.groupby("declaration_id").agg(first_date=("declaration_date", "min"),
+                                                           tins=("tin", "nunique"), tin=("tin", "max"))
+    operators = set(staged["tin"])
+    ok = np.ones(len(controls), dtype=bool)
+    for i, row in enumerate(controls[["declaration_id", "item_no", "tin", "control_date"]].itertuples(index=False)):
+        declaration, item, tin, date = row
+        if declaration is None or pd.isna(declaration):
+            ok[i] = tin is None or pd.isna(tin) or tin in operators
+            continue
+        if declaration not in known or declaration not in staged_ids:
+            ok[i] = False
+            continue
+        if not pd.isna(item) and ((declaration, item) not in known_lines or (declaration, item) not in staged_lines):
+            ok[i] = False
+            continue
+        facts = per_declaration.loc[declaration]
+        if tin is not None and not pd.isna(tin) and facts["tins"] == 1 and tin != facts["tin"]:
+            ok[i] = False
+        elif not pd.isna(date) and date < facts["first_date"]:
+            ok[i] = False
+    return ok
+
+
+def restore_hs_codes(codes: pd.Series, nomenclature_codes: set) -> pd.Series:
+    """A code that lost its leading zero (04254010 exported as 4254010) becomes the
+    zero-padded code when that is in the nomenclature and the delivered one is not."""
+    padded = "0" + codes.fillna("")
+    restore = codes.notna() & ~codes.isin(nomenclature_codes) & padded.isin(nomenclature_codes)
+    return codes.where(~restore, padded)
+
+
+def stage_declarations(data, contracts, config, nomenclature, countries, rates) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """base_customs__declarations + stg_customs__declarations: clean, latest version, USD.
+    Also every raw line's key, operator, date and status (staged or not), for the controls."""
     contract = contracts[("customs", "declarations")]
-    raw = read_raw(data, contract)
+    raw = read_raw(data, contract, config)
     if raw is None:
         raise SystemExit(f"cip check: no declarations in {data}")
+    raw["hs_code"] = restore_hs_codes(raw["hs_code"], set(nomenclature["hs_code"]))
     raw["line_version"] = raw["version"].fillna(1)
     raw["declaration_month"] = raw["declaration_date"].dt.to_period("M").dt.start_time
     rate_keys = rates[["currency", "month_start", "usd_per_unit"]]
@@ -318,6 +429,8 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates) 
     ok = contract_ok(raw, contract)
     ok &= _pattern(raw["tin"], config["tin_pattern"])
     ok &= ~_null_or(raw["item_no"] < 1)
+    ok &= ~_null_or(raw["version"] < 1)
+    ok &= ~_null_or(raw["duty_rate"] < 0)
     hs_known = raw["hs_code"].isin(set(nomenclature["hs_code"]))
     ok &= _pattern(raw["hs_code"], config["hs_code_pattern"])
     ok &= (raw["hs_code"].isna() | hs_known).to_numpy(bool)
@@ -332,7 +445,11 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates) 
 
     clean = raw[ok]
     latest = clean.groupby(["declaration_id", "item_no"])["line_version"].transform("max")
-    staged = clean[clean["line_version"] >= latest].copy().reset_index(drop=True)
+    is_staged = pd.Series(False, index=raw.index)
+    is_staged[clean.index[(clean["line_version"] >= latest).to_numpy(bool)]] = True
+    lines = raw[["declaration_id", "item_no", "tin", "declaration_date"]].assign(
+        _status=np.where(is_staged, "staged", "other"))
+    staged = raw[is_staged.to_numpy(bool)].copy().reset_index(drop=True)
 
     excise = staged["excise_paid"].astype(float).fillna(0.0)
     staged["is_exempt"] = staged["exemption_code"].notna()
@@ -345,7 +462,7 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates) 
     staged["vat_paid_usd"] = staged["vat_paid"] * staged["lcu_usd_per_unit"]
     staged["excise_paid_usd"] = excise * staged["lcu_usd_per_unit"]
     staged["hs_chapter"] = staged["hs_code"].str.slice(0, 2)
-    return staged
+    return staged, lines
 
 
 # --------------------------------------------------------------------------- window and indicators
@@ -357,10 +474,25 @@ class Window:
     recent_half_start: pd.Timestamp
 
 
+def derived_as_of_date(declarations: pd.DataFrame, min_share: float) -> pd.Timestamp:
+    """int_evaluation_window: the last date whose trailing 7-day line count (that day and
+    the six before) is at least min_share of the median trailing 7-day count over the
+    dates with lines."""
+    daily = declarations.groupby("declaration_date").size().sort_index()
+    if daily.empty:
+        raise SystemExit("cip check: no staged declaration")
+    dates = daily.index.to_numpy()
+    cumulative = daily.cumsum().to_numpy()
+    start = np.searchsorted(dates, dates - np.timedelta64(6, "D"), side="left")
+    trailing = cumulative - np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0)
+    qualifying = dates[trailing >= min_share * np.median(trailing)]
+    return pd.Timestamp(qualifying.max())
+
+
 def evaluation_window(declarations: pd.DataFrame, config: dict) -> Window:
     months = int(config["window_months"])
     as_of = (pd.Timestamp(str(config["as_of_date"])) if config.get("as_of_date")
-             else declarations["declaration_date"].max())
+             else derived_as_of_date(declarations, float(config.get("as_of_min_volume_share", 0.25))))
     start = as_of + pd.DateOffset(months=-months) + pd.DateOffset(days=1)
     recent = as_of + pd.DateOffset(months=-(months // 2)) + pd.DateOffset(days=1)
     return Window(as_of.normalize(), start.normalize(), recent.normalize())

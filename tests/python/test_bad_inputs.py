@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cip.check import compute, load_vars, stage
 from cip.dbt import dbt_executable
 from cip.generate import generate
 from cip.paths import project_root
@@ -244,7 +245,7 @@ def rows(base) -> dict:
 
     work = base["root"] / "rows-work"
     _build_ok(data, work)
-    return {"work": work, "decl": decl, "cases": cases, "ambiguous_code": ambiguous_code,
+    return {"work": work, "data": data, "decl": decl, "cases": cases, "ambiguous_code": ambiguous_code,
             "rejects": _rejects(work, "declarations"), "control_rejects": _rejects(work, "control_results"),
             "rate_rejects": _rejects(work, "exchange_rates"),
             "staged": _query(work, "select * from staging.stg_customs__declarations"),
@@ -343,6 +344,35 @@ def test_control_with_lower_case_tin_staged(rows):
     assert staged.at["CBAD000005", "tin"] == staged.at["CBAD000005", "tin"].upper()
 
 
+def _same_as_check(data: Path, work: Path) -> None:
+    """`cip check` stages the same declaration lines and controls as the warehouse."""
+    staged = stage(data, load_vars())
+    warehouse = _query(work, "select declaration_id, item_no, hs_code, tin, declaration_date "
+                             "from staging.stg_customs__declarations")
+    ours = staged.declarations[["declaration_id", "item_no", "hs_code", "tin", "declaration_date"]]
+    assert len(ours) == len(warehouse)
+    merged = warehouse.merge(ours.assign(item_no=ours["item_no"].astype("int64")), on=["declaration_id", "item_no"],
+                             how="inner", suffixes=("", "_check"))
+    assert len(merged) == len(warehouse)
+    for column in ("hs_code", "tin"):
+        assert (merged[column] == merged[column + "_check"]).all(), column
+    assert (pd.to_datetime(merged["declaration_date"]) == pd.to_datetime(merged["declaration_date_check"])).all()
+    controls = _query(work, "select control_id from staging.stg_customs__control_results")
+    assert set(controls["control_id"]) == set(staged.controls["control_id"])
+
+
+def test_check_applies_the_staging_rules(rows):
+    _same_as_check(rows["data"], rows["work"])
+
+
+def test_check_runs_without_the_tax_sources(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    for name in ("taxpayers", "tax_returns", "tax_audits"):
+        (data / f"{name}.parquet").unlink()
+    result = compute(data, load_vars())
+    assert len(result.operators) > 0
+
+
 # --------------------------------------------------------------------------- whole-file variants that must load
 
 def test_typed_variants_load_like_the_clean_set(base):
@@ -369,6 +399,7 @@ def test_typed_variants_load_like_the_clean_set(base):
     assert (merged["hs_code"] == merged["hs_code_typed"]).all()
     assert (merged["tin"] == merged["tin_typed"]).all()
     assert (merged["declaration_date"] == merged["declaration_date_typed"]).all()
+    _same_as_check(data, work)
 
 
 def test_semicolon_csv(base):
@@ -383,6 +414,7 @@ def test_semicolon_csv(base):
     assert set(staged["hs_code"]) == set(base["staged"]["hs_code"])
     files = _query(work, "select distinct _source_file from staging.base_customs__declarations")
     assert list(files["_source_file"]) == ["declarations.csv"], "files are recorded relative to the data folder"
+    _same_as_check(data, work)
 
 
 def test_required_column_missing_in_one_file_of_a_folder(base, tmp_path):

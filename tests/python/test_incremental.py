@@ -133,7 +133,8 @@ def test_incremental_run_read_only_the_new_file(builds):
     assert len(loads) == 2, "the incremental run must not rewrite the loaded rows"
     assert list(loads.index) == [1, 2]
     second = base[base["_load_seq"] == 2]
-    daily_file = str(builds["daily"]["path"])
+    # files are recorded relative to the data folder (issue 16)
+    daily_file = builds["daily"]["path"].relative_to(builds["data"]).as_posix()
     # every row of the daily file, plus the stored versions of the lines it touches (re-checked)
     assert (second["_source_file"] == daily_file).sum() == builds["daily"]["rows"]
     rechecked = second[second["_source_file"] != daily_file]
@@ -163,3 +164,13 @@ def test_correction_replaces_and_reconciles(builds):
     counts = stg.assign(month=pd.to_datetime(stg["declaration_month"])).groupby("month").size()
     monthly_counts = monthly.assign(month=pd.to_datetime(monthly["declaration_month"])).groupby("month")["lines"].sum()
     assert counts[moved_month] == monthly_counts[moved_month]
+
+
+def test_relative_and_absolute_data_paths_are_interchangeable(builds, tmp_path):
+    """`cip build` passes an absolute data path, a plain `dbt build` may use a relative one:
+    the files are the same files, so nothing is loaded again (issue 16)."""
+    relative = Path(os.path.relpath(builds["data"], project_root()))
+    _dbt(["run", "--select", "base_customs__declarations"], relative, builds["incremental"], tmp_path / "target")
+    base = _table(builds["incremental"], "staging", "base_customs__declarations")
+    assert sorted(base["_load_seq"].unique()) == [1, 2]
+    assert not base["_source_file"].str.startswith("/").any()
