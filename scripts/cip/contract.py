@@ -26,6 +26,21 @@ class Column:
     required: bool
     nullable: bool
     allowed: tuple[str, ...] = ()
+    normalize: str | None = None
+    earliest: str | None = None
+
+    @property
+    def normalisation(self) -> str:
+        """How the reader normalises the column's values (docs: Staging rules)."""
+        if self.data_type == "varchar":
+            if self.normalize == "upper" or (self.allowed and all(v == v.upper() for v in self.allowed)):
+                return "trim, upper-case"
+            if self.allowed and all(v == v.lower() for v in self.allowed):
+                return "trim, lower-case"
+            return "trim"
+        if self.data_type == "date":
+            return "UTC date; from " + (self.earliest or "var earliest_date")
+        return ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,9 @@ def load_contract(root: Path | None = None) -> dict[str, Table]:
                         description=c.get("description", ""),
                         required=bool(_meta(c).get("required", False)),
                         nullable=bool(_meta(c).get("nullable", True)),
-                        allowed=tuple(_meta(c).get("allowed") or ()),
+                        allowed=tuple(str(v) for v in _meta(c).get("allowed") or ()),
+                        normalize=_meta(c).get("normalize"),
+                        earliest=str(_meta(c)["earliest"]) if _meta(c).get("earliest") else None,
                     )
                     for c in table["columns"])
                 tables[table["name"]] = Table(
@@ -81,17 +98,75 @@ def render_markdown(tables: dict[str, Table]) -> str:
         "",
         "Every raw input is a file in the data folder (env `CIP_DATA_DIR`, or dbt var `data_dir`; default `data/demo`):",
         "`<table>.parquet`, a folder `<table>/*.parquet` (several loads, e.g. daily files) or `<table>.csv`",
-        "(header row; every value is read as text and cast to the contract type). Column names are case-insensitive;",
-        "extra columns are ignored.",
+        "(header row, any delimiter DuckDB's sniffer detects; every value is read as text and cast to the contract type).",
+        "Column names are case-insensitive; extra columns (including one named `_source_file`) are ignored.",
         "",
         "- A **required source** that is missing stops the run with an error naming it.",
         "- An **optional source** that is missing gives empty, well-typed staging models, a warning in the dbt log,",
         "  `is_available = false` in `staging.stg_source_inventory`, and disables the indicators that need it.",
-        "- A **required column** missing from a file stops the run with an error naming the file(s) and the columns.",
         "- A row that breaks the contract (missing or unreadable value, value outside the allowed list, malformed TIN,",
         "  unknown HS code, country or currency, non-positive value, duplicate key, ...) is not staged: it lands in",
         "  `staging.stg_quarantine__rejected_rows` with its source, file, key and every reason.",
         "  `stg_source_inventory` reconciles raw = staged + rejected + superseded for every source (a dbt test).",
+        "",
+        "## Staging rules",
+        "",
+        "Applied by the reader (macro `read_raw_source`) and the base models, and by `cip check` alike (issue 16).",
+        "",
+        "**Normalised, then staged**",
+        "",
+        "- Text is trimmed (spaces, tabs, line breaks, no-break spaces); `''` and whitespace-only values are null, in",
+        "  every text column (so `exemption_code = ''` is not an exemption and `declarant_id = ''` is no broker).",
+        "- Codes and identifiers are upper-cased: TINs, declaration / control / ruling / audit ids, HS codes and",
+        "  prefixes, country, currency, office, regime, broker, supplier, unit, exemption and ISIC codes (column",
+        "  `normalisation` below). `t151470804` and `T151470804` are one operator.",
+        "- A value of a closed list is matched in the list's case (`SEA` is `sea`, `i` is `I`).",
+        "- A code exported as a number loses its `.0` (`4254010.0` reads `4254010`).",
+        "- An HS code that lost its leading zero in a spreadsheet (`04254010` exported as `4254010`) is restored when",
+        "  that is unambiguous: the zero-padded code is in the nomenclature and the delivered one is not. Otherwise",
+        "  the code stays as delivered, and is quarantined when it is not in the nomenclature.",
+        "- Dates are calendar dates in **UTC**: a timestamp with time zone (Parquet) or text with a zone suffix",
+        "  (`Z`, `+09:00`) is converted to UTC first; a timestamp or text without zone is taken as written. The machine's",
+        "  time zone never matters.",
+        "- Integer columns read from doubles or text load when the value is whole (`3.0`).",
+        "",
+        "**Quarantined, with the reason**",
+        "",
+        "- A number that is NaN (`<column> is NaN`), infinite (`<column> is infinite`) or above var `max_abs_number`",
+        "  (1e15) in absolute value (`<column> out of range`), in any double column; an exchange rate quarantined this",
+        "  way quarantines the lines that need it (`no exchange rate for the month`).",
+        "- A fractional value in an integer column (`item_no not a whole number`): never rounded into another line.",
+        "- A date after the load date (var `load_date`, default today: `<column> after the load date`) or before the",
+        "  earliest date (var `earliest_date`, default 1990-01-01, or the column's own, e.g. registration_date from",
+        "  1900-01-01: `<column> before the earliest date`). History before the evaluation window stays valid.",
+        "- A declaration line with `version` below 1.",
+        "- A control that does not belong: naming a declaration that does not exist (`declaration_id not a known",
+        "  declaration`), or whose lines were all quarantined (`declaration quarantined`), or a line (`item_no`) that",
+        "  does not exist or was quarantined (`declaration line quarantined`); whose TIN differs from the",
+        "  declaration's; dated before the declaration; or, without a declaration, naming an operator with no staged",
+        "  declaration line (`tin not a known operator`).",
+        "",
+        "**Stops, naming what to fix** (a compile error of the first model that reads the file)",
+        "",
+        "- A required column missing from a file, naming the file(s) and the columns, also when only one file of a",
+        "  folder lacks it. An optional column absent from some files of a folder only is a warning naming them.",
+        "- A column twice in one file (names that differ only in case).",
+        "- A required source whose files hold no rows (a header only), naming the files; an empty optional source",
+        "  is a warning.",
+        "- A column whose type cannot hold the contract type: numbers in a date column (Excel serial dates), dates or",
+        "  booleans in a number column; naming the file, column and type.",
+        "- No staged declaration at all (every row rejected): the evaluation window stops with that reason.",
+        "- A var of the wrong kind (`as_of_date`, `load_date`, `earliest_date` must be dates YYYY-MM-DD,",
+        "  `window_months` a positive integer, `max_abs_number` and `as_of_min_volume_share` numbers), naming the",
+        "  var. Vars and file paths reach SQL only as quoted literals, so a quote in a path or a var cannot break it.",
+        "- A declarations file already loaded by an incremental build that changed or disappeared, with the",
+        "  command that rebuilds (`cip build --full-refresh`; docs/incremental.md). Files are identified by their",
+        "  path relative to the data folder plus size, modification time and MD5, so `cip build` and `dbt build`",
+        "  agree and a data folder moved or copied elsewhere is not loaded twice.",
+        "",
+        "**The evaluation date.** `as_of_date` (var) when set; otherwise the last declaration date whose trailing",
+        "7-day volume (staged lines that day and the six before) is at least var `as_of_min_volume_share` (0.25) of",
+        "the median trailing 7-day volume. A few stray lines dated after the real end of the data never move it.",
         "",
         "| table | source | optional | key |",
         "|---|---|---|---|",
@@ -100,11 +175,12 @@ def render_markdown(tables: dict[str, Table]) -> str:
         lines.append(f"| [{t.name}](#{t.name.replace('_', '-')}) | {t.source} | {'yes' if t.optional else 'no'} | {', '.join(t.key)} |")
     for t in tables.values():
         lines += ["", f"## {t.name}", "", f"Source `{t.source}`, {'optional' if t.optional else 'required'}; key ({', '.join(t.key)}).", "", t.description, "",
-                  "| column | type | required column | nulls allowed | allowed values | description |",
-                  "|---|---|---|---|---|---|"]
+                  "| column | type | required column | nulls allowed | allowed values | normalisation | description |",
+                  "|---|---|---|---|---|---|---|"]
         for c in t.columns:
             allowed = ", ".join(f"`{v}`" for v in c.allowed)
-            lines.append(f"| {c.name} | {c.data_type} | {'yes' if c.required else 'no'} | {'yes' if c.nullable else 'no'} | {allowed} | {c.description} |")
+            lines.append(f"| {c.name} | {c.data_type} | {'yes' if c.required else 'no'} | {'yes' if c.nullable else 'no'} "
+                         f"| {allowed} | {c.normalisation} | {c.description} |")
     return "\n".join(lines) + "\n"
 
 
