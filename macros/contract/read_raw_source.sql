@@ -240,7 +240,9 @@
 {%- endmacro %}
 
 {#- Stops when a column's type in the files cannot hold the contract type: numbers for a
-    date (Excel serial dates), dates or booleans for a number, dates for a boolean. -#}
+    date (Excel serial dates), dates or booleans for a number, dates for a boolean, numbers
+    for a code whose leading zeros matter (meta text_only: reference codes, which nothing
+    could restore). -#}
 {% macro _check_column_types(node, present, schemas) -%}
     {%- set numeric = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER',
         'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'REAL'] -%}
@@ -251,7 +253,8 @@
             {%- set found = present[name]['type'] -%}
             {%- set is_number = found in numeric or found.startswith('DECIMAL') -%}
             {%- set is_temporal = found.startswith('DATE') or found.startswith('TIMESTAMP') or found.startswith('TIME') -%}
-            {%- set bad = (wanted == 'DATE' and (is_number or found == 'BOOLEAN'))
+            {%- set text_only = wanted == 'VARCHAR' and is_number and contract_meta(column).get('text_only', false) -%}
+            {%- set bad = text_only or (wanted == 'DATE' and (is_number or found == 'BOOLEAN'))
                 or (wanted in ('DOUBLE', 'INTEGER') and (is_temporal or found == 'BOOLEAN'))
                 or (wanted == 'BOOLEAN' and is_temporal) -%}
             {%- if bad -%}
@@ -266,6 +269,7 @@
                 {{ exceptions.raise_compiler_error("Source " ~ node.source_name ~ "." ~ node.name ~ ": column " ~ name
                     ~ " is " ~ found ~ " in " ~ (culprits or schemas.keys() | list) | join(', ') ~ ", which cannot hold a "
                     ~ column.data_type ~ (" (Excel serial dates?)" if wanted == 'DATE' and is_number else "")
+                    ~ (" without losing leading zeros" if text_only else "")
                     ~ ". Export it as a " ~ column.data_type
                     ~ (" (Parquet DATE, or text YYYY-MM-DD)" if wanted == 'DATE' else "") ~ ", see docs/source_contract.md.") }}
             {%- endif -%}

@@ -93,6 +93,7 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
                         "allowed": cmeta.get("allowed"),
                         "normalize": cmeta.get("normalize"),
                         "earliest": cmeta.get("earliest"),
+                        "text_only": bool(cmeta.get("text_only", False)),
                     })
                 tables[(source["name"], table["name"])] = ContractTable(
                     source["name"], table["name"], columns, list(meta.get("key") or []),
@@ -135,8 +136,10 @@ def _text(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
-def _to_type(values: pd.Series, column: dict) -> pd.Series:
-    """The reader's typing (read_raw_source): null when unreadable (or not whole, for an integer)."""
+def _to_type(values: pd.Series, column: dict | str) -> pd.Series:
+    """The reader's typing (read_raw_source): null when unreadable (or not whole, for an
+    integer). `column` is the contract column, or just its type."""
+    column = {"data_type": column} if isinstance(column, str) else column
     data_type = column["data_type"]
     if data_type in ("varchar", "text", "string"):
         text = _text(values)
@@ -222,6 +225,11 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
         missing = [c["name"] for c in contract.columns if c["required"] and c["name"] not in frame.columns]
         if missing:
             raise SystemExit(f"cip check: {path} lacks the required column(s) {', '.join(missing)}")
+        for column in contract.columns:
+            if (column.get("text_only") and column["name"] in frame.columns
+                    and pd.api.types.is_numeric_dtype(frame[column["name"]])):
+                raise SystemExit(f"cip check: {path}: column {column['name']} is a number; export it as text "
+                                 "without losing leading zeros")
         frame["_source_file"] = path.relative_to(data).as_posix()
         frames.append(frame)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -462,6 +462,22 @@ def test_excel_serial_dates_stop_naming_file_and_column(base, tmp_path):
     _fails_with(result, "declaration_date", "declarations.parquet", "Excel")
 
 
+def test_reference_codes_exported_as_numbers_stop(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    nomenclature = pd.read_parquet(data / "hs_nomenclature.parquet")
+    nomenclature["hs_code"] = nomenclature["hs_code"].astype("int64")
+    nomenclature.to_parquet(data / "hs_nomenclature.parquet", index=False)
+    result = _dbt(["run", "--select", "base_reference__hs_nomenclature"], data, tmp_path)
+    _fails_with(result, "hs_nomenclature.parquet", "hs_code", "leading zeros")
+
+
+def test_source_freshness_reads_a_quoted_path(base, tmp_path):
+    result = _dbt(["source", "freshness", "--select", "source:customs.declarations"], base["data"], tmp_path)
+    text = result.stdout + result.stderr
+    assert "Parser Error" not in text and "syntax error" not in text, text[-2000:]
+    assert "freshness of customs.declarations" in text, text[-2000:]
+
+
 def test_column_twice_in_different_case_stops(base, tmp_path):
     data = _copy(base["data"], tmp_path / "data")
     table = pq.read_table(data / "taxpayers.parquet")
