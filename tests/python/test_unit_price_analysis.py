@@ -1,11 +1,18 @@
 """M16: the unit price analysis flags the importers the generator planted as undervaluers.
 
+Two kinds are planted: operator-level undervaluers (most of their import lines) and,
+since the line-level patterns (issue 11), importers caught in a goods x route, broker or
+unit-price scheme on some of their lines. Recall is measured on the operator-level
+undervaluers (the persistent ones the analysis is for); precision counts a flagged
+importer as right when it undervalued at all, of either kind.
+
 The shared test warehouse of `make test` (40k lines) has too few undervaluers on the
 linked tariff lines to measure precision and recall reliably, so this test generates
 100k declaration lines and builds only what the flags need into a temporary DuckDB file.
-Measured with the default vars (docs/risk_cip.md) at 100k lines, corrupt rate 0.002:
-seed 11 precision 0.85 / recall 1.00 (22 planted), seed 1 0.96 / 0.87, seed 2 0.88 / 0.91;
-the asserted levels keep a margin below the lowest.
+Measured with the default vars (docs/risk_cip.md) at 100k lines, corrupt rate 0.002
+(`CIP_UNIT_PRICE_SEED=<seed> pytest tests/python/test_unit_price_analysis.py -s -k flagged`):
+seed 11 precision 0.94 / recall 1.00 (64 flagged, 22 planted), seed 1 0.98 / 0.84 (53, 31),
+seed 2 0.98 / 0.85 (63, 33); the asserted levels keep a margin below the lowest.
 """
 from __future__ import annotations
 
@@ -47,10 +54,23 @@ def warehouse(tmp_path_factory) -> tuple[Path, Path]:
     return data_dir, db_path
 
 
+LINE_UNDERVALUATION = ("goods_route_undervaluation", "broker_scheme", "unit_price_manipulation")
+
+
 def _planted_undervaluers(data_dir: Path) -> set[str]:
     ops = pd.read_parquet(data_dir / "_truth" / "operators.parquet")
     mask = ops["risk_types"].fillna("").str.split("|").apply(lambda kinds: "undervaluation" in kinds)
     return set(ops.loc[mask & ops["is_noncompliant"], "tin"])
+
+
+def _line_level_undervaluers(data_dir: Path, db: Path) -> set[str]:
+    """Importers with at least one line undervalued by a line-level pattern."""
+    truth = pd.read_parquet(data_dir / "_truth" / "declaration_lines_truth.parquet",
+                            columns=["declaration_id", "item_no", "is_irregular", "pattern"])
+    patterns = truth["pattern"].fillna("").str.split("|")
+    undervalued = truth[truth["is_irregular"] & patterns.apply(lambda p: bool(set(p) & set(LINE_UNDERVALUATION)))]
+    lines = _query(db, "select declaration_id, item_no, tin from staging.stg_customs__declarations")
+    return set(lines.merge(undervalued, on=["declaration_id", "item_no"])["tin"])
 
 
 def _query(db: Path, sql: str) -> pd.DataFrame:
@@ -71,8 +91,9 @@ def test_flagged_importers_match_planted_undervaluers(warehouse):
     active_planted = planted & importers
     assert len(active_planted) >= 20, "too few planted undervaluers to measure"
     hits = len(flagged & active_planted)
-    precision = hits / len(flagged)
+    precision = len(flagged & (active_planted | _line_level_undervaluers(data_dir, db))) / len(flagged)
     recall = hits / len(active_planted)
+    print(f"precision {precision:.2f} recall {recall:.2f} flagged {len(flagged)} planted {len(active_planted)}")
     assert recall >= MIN_RECALL, (precision, recall, len(flagged), len(active_planted))
     assert precision >= MIN_PRECISION, (precision, recall, len(flagged), len(active_planted))
 
