@@ -64,18 +64,37 @@ def test_number_formatting_for_humans():
     assert report.label("revenue_at_stake_usd") == "Revenue at stake (USD)"
 
 
-def test_svg_charts_are_well_formed_and_scale_with_the_data():
+def test_charts_are_inline_svg_with_labels_and_readable_contrast():
+    from cip.report import charts
+    import pandas as pd
+
     bins = [{"bin_lower": index / 10, "bin_upper": (index + 1) / 10, "operators": count,
              "risk_level_at_bin_start": "low" if index < 2 else "high"}
             for index, count in enumerate([50, 10, 0, 4, 0, 0, 0, 0, 0, 1])]
-    svg = report.histogram_svg(bins, {"medium": 0.15, "high": 0.35}, "test")
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert svg.count('class="bar"') == 10
-    assert svg.count('class="cutoff"') == 2
-    heights = [float(height) for height in re.findall(r'class="bar"[^>]*height="([0-9.]+)"', svg)]
-    assert heights[0] > heights[1] > heights[3] > heights[9] > 0 and heights[2] == 0
-    line = report.line_chart_svg(["2024Q1", "2024Q2", "2024Q3"], {"a": [1.0, None, 3.0]}, "kpi")
-    assert line.count("<circle") == 2  # the missing period is a gap, not a zero
+    svg = charts.gri_histogram(bins, {"Medium": 0.15, "High": 0.35})
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert "xmlns" not in svg and "http" not in svg          # inline in HTML: no namespace URL
+    assert "Medium cut-off 0.15" in svg and "High cut-off 0.35" in svg
+    assert "Low risk" in svg and "High risk" in svg           # legend labels, not codes
+    assert "…" not in svg                                     # no truncated label
+    # ticks on round values
+    ticks = re.findall(r">(\d+)</text>", svg)
+    assert ticks and all(int(tick) % 10 == 0 for tick in ticks), ticks
+    # text on a heat-map cell contrasts with its fill
+    assert charts.text_colour_on("#3a7d44") == "#ffffff" and charts.text_colour_on("#f7ecd8") == charts.INK
+    frame = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-04-01", "2024-07-01"] * 2),
+                          "label": ["q"] * 6, "series": ["Imports"] * 3 + ["Exports"] * 3,
+                          "value": [0.1, 0.12, 0.15, 0.2, 0.21, 0.19]})
+    line = charts.kpi_lines(frame, "Share of value declared by AEOs by flow", "share")
+    assert "Share of value declared by AEOs by flow" in line and "Imports" in line and "Exports" in line
+    assert "20%" in line and "19.0%" not in line
+
+
+def test_codes_become_names():
+    assert report.value_label("flow", "I") == "Imports" and report.value_label("flow", "E") == "Exports"
+    assert report.value_label("channel", "none") == "No channel (PCA)"
+    assert report.feature_label("f_hs4_lift") == "HS4 hit-rate lift"
+    assert report.KPI_TITLES["pca_hit_rate"] == "Hit rate of post-clearance audits"
 
 
 # ----------------------------------------------------------------------------- degradation
@@ -279,6 +298,51 @@ def colour_count(image: "numpy.ndarray", hex_colour: str) -> int:
     return int((image == target).all(axis=2).sum())
 
 
+LAYOUT_CHECK = """<script>
+(function () {
+  const problems = [];
+  const main = document.querySelector("main").getBoundingClientRect();
+  const name = (el) => el.tagName.toLowerCase() + " in #" + ((el.closest("section") || {}).id || "header")
+      + ": " + (el.textContent || "").trim().slice(0, 50);
+  if (document.documentElement.scrollWidth > window.innerWidth) problems.push("the page scrolls sideways");
+  document.querySelectorAll("table, figure, .grid, .cards, p, h2, h3, td, th, svg.chart").forEach((el) => {
+    const box = el.getBoundingClientRect();
+    if (box.right > main.right + 1 || box.left < main.left - 1) problems.push("outside the page: " + name(el));
+  });
+  document.querySelectorAll("table").forEach((table) => {
+    if (table.getBoundingClientRect().width > table.parentElement.getBoundingClientRect().width + 1)
+      problems.push("table wider than its column: " + name(table));
+  });
+  document.querySelectorAll("td, th, .card, p, h2, h3").forEach((el) => {
+    if (el.scrollWidth > el.clientWidth + 1) problems.push("text overflows its box: " + name(el));
+  });
+  let texts = 0;
+  document.querySelectorAll("svg.chart").forEach((svg) => {
+    const frame = svg.getBoundingClientRect();
+    svg.querySelectorAll("text").forEach((text) => {
+      const box = text.getBoundingClientRect();
+      if (!box.width) return;
+      texts += 1;
+      if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1
+          || box.bottom > frame.bottom + 1) problems.push("chart text clipped: " + text.textContent);
+      if (text.textContent.includes("\u2026")) problems.push("chart text truncated: " + text.textContent);
+    });
+  });
+  const out = document.createElement("pre");
+  out.id = "layout-check";
+  out.textContent = JSON.stringify({problems: problems, texts: texts,
+                                    tables: document.querySelectorAll("table").length});
+  document.body.appendChild(out);
+})();
+</script>"""
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
 @pytest.mark.browser
 def test_report_renders_in_headless_chromium_without_network(tmp_path):
     database = warehouse_or_skip()
@@ -305,17 +369,30 @@ def test_report_renders_in_headless_chromium_without_network(tmp_path):
     # 3. the DOM after load holds the charts
     dom = completed.stdout
     assert "Compliance improvement plan" in dom
-    assert dom.count("<svg") >= 6
-    assert dom.count('class="bar"') >= 20          # histogram + weight bars
-    assert dom.count('class="cutoff"') == 2        # both risk cut-offs drawn
-    assert dom.count('class="cell"') == 9          # size x risk heat map
+    assert dom.count('<svg class="chart') >= 20
+    assert "Medium cut-off" in dom and "High cut-off" in dom   # both risk cut-offs drawn
+    assert dom.count('class="chart heatmap"') == 1            # size x risk heat map
+    assert "CR_EXEMPT_GROWTH" not in dom.split("<table")[0]   # indicator names, not codes, in the charts
+
+    # 3b. at 1,280 px nothing overflows and no text is clipped: a script measures the laid-out page
+    # (a test copy only: the report itself has no script) and writes what it found into the DOM
+    measured = tmp_path / "measured.html"
+    measured.write_text(unguarded.read_text().replace("</body>", LAYOUT_CHECK + "</body>"))
+    checked = run_chromium(browser, measured, tmp_path, "--window-size=1280,900", "--dump-dom")
+    found = re.search(r'<pre id="layout-check">(.*?)</pre>', checked.stdout, re.S)
+    assert found, checked.stdout[-2000:]
+    result = json.loads(html_unescape(found.group(1)))
+    assert result["tables"] >= 10 and result["texts"] > 500, result
+    assert result["problems"] == [], result["problems"][:20]
 
     # 4. the charts are painted: a screenshot that is not blank and shows the chart colours
     shot = tmp_path / "shot.png"
-    run_chromium(browser, page, tmp_path, f"--screenshot={shot}", "--window-size=1000,9000")
+    run_chromium(browser, page, tmp_path, f"--screenshot={shot}", "--window-size=1280,9000")
     assert shot.exists() and shot.stat().st_size > 20_000
+    if os.environ.get("CIP_REPORT_SCREENSHOT"):  # keep the screenshot for a human
+        shutil.copy(shot, os.environ["CIP_REPORT_SCREENSHOT"])
     pixels = png_pixels(shot)
-    assert pixels.shape == (9000, 1000, 3)
+    assert pixels.shape == (9000, 1280, 3)
     background = colour_count(pixels, "#ffffff") + colour_count(pixels, "#f4f6f8")
     assert background < 0.97 * pixels.shape[0] * pixels.shape[1]  # not blank
     # the 'frequency' bars of the weights chart and the low-risk bars of the histogram
