@@ -86,6 +86,19 @@ def explain(connection: duckdb.DuckDBPyConnection, tin: str, top_lines: int = 10
         order by contribution desc, final_weight desc, flags.indicator_code
         """, [technique, tin])
     recomputed = sum(float(row["contribution"] or 0) for row in indicators)
+    # the rule that turns each raw value into a flag (the catalogue seed: comparison and threshold)
+    rules = {}
+    if _rows(connection, "select 1 from information_schema.tables "
+                         "where table_schema = 'config' and table_name = 'indicator_catalogue'"):
+        rules = {row["indicator_code"]: row for row in _rows(
+            connection, "select indicator_code, indicator_name, comparison, threshold, raw_value_definition "
+                        "from config.indicator_catalogue")}
+    for row in indicators:
+        rule = rules.get(row["indicator_code"], {})
+        row["indicator_name"] = rule.get("indicator_name") or row["indicator_code"]
+        row["rule"] = (f"{rule['comparison']} {float(rule['threshold']):g}"
+                       if rule.get("comparison") and rule.get("threshold") is not None else "?")
+        row["raw_value_definition"] = rule.get("raw_value_definition")
 
     window_params = [tin, window["window_start"], window["as_of_date"]]
     in_window = ("from staging.stg_customs__declarations where tin = ? "
@@ -167,11 +180,14 @@ def format_explanation(explanation: Explanation) -> str:
         f"1. Indicators, flags and weights (technique '{explanation.technique}', GRI type global)",
         "   [marts.operator_indicator_flags x marts.indicator_weights]",
     ]
-    rows = [dict(row, raw_value=None if row["raw_value"] is None else f"{row['raw_value']:,.4f}",
+    rows = [dict(row, raw_value="no value" if row["raw_value"] is None else f"{row['raw_value']:,.4f}",
+                 flag_rule=f"{row['flag']} ({'raw ' + row['rule'] if row.get('rule', '?') != '?' else 'rule ?'})",
                  final_weight=f"{float(row['final_weight'] or 0):.6f}",
                  contribution=f"{float(row['contribution'] or 0):.6f}") for row in explanation.indicators]
-    out += _table(rows, ["indicator_code", "category", "raw_value", "flag", "final_weight", "contribution"],
-                  ["indicator", "category", "raw value", "flag", "weight", "weight x flag"])
+    out += _table(rows, ["indicator_code", "raw_value", "flag_rule", "final_weight", "contribution", "indicator_name"],
+                  ["indicator", "raw value", "flag (rule)", "weight", "weight x flag", "name"])
+    out.append("   The flag is 1 when the raw value meets the rule (catalogue seed config.indicator_catalogue, "
+               "comparison and threshold), 0 otherwise; no value gives 0.")
     terms = [row for row in explanation.indicators if row["flag"] == 1 and row["final_weight"]]
     arithmetic = " + ".join(f"{row['final_weight']:.6f} x 1" for row in terms) or "0 (no weighted flag raised)"
     out += [
@@ -202,21 +218,22 @@ def format_explanation(explanation: Explanation) -> str:
             explanation.top_lines,
             ["declaration_id", "item_no", "declaration_date", "flow", "hs_code", "origin_country", "channel",
              "customs_value_usd", "taxes_paid_usd"],
-            ["declaration", "item", "date", "flow", "HS code", "origin", "channel", "value", "taxes"])]
+            ["declaration", "item", "date", "flow", "HS code", "origin", "channel", "value (USD)", "taxes (USD)"])]
     total_controls = sum(row["controls"] for row in explanation.controls_by_outcome)
     out += ["", f"4. Examinations and audits in the window: {fmt_int(total_controls)}  "
-                "[staging.stg_customs__control_results]"]
+                "[staging.stg_customs__control_results]",
+            "   Amounts of controls are in LCU, the national currency, as recorded; everything else is in USD."]
     if explanation.controls_by_outcome:
         out += ["   " + line for line in _table(
             explanation.controls_by_outcome,
             ["control_type", "outcome", "controls", "serious", "amount_reassessed_lcu", "amount_collected_lcu"],
-            ["control", "outcome", "count", "serious", "reassessed", "collected"])]
+            ["control", "outcome", "count", "serious", "reassessed (LCU)", "collected (LCU)"])]
         out += ["", f"   latest {len(explanation.controls)}:"]
         out += ["   " + line for line in _table(
             explanation.controls,
             ["control_date", "control_type", "declaration_id", "item_no", "outcome", "offence_type", "seriousness",
              "amount_reassessed_lcu"],
-            ["date", "control", "declaration", "item", "outcome", "offence", "seriousness", "reassessed"])]
+            ["date", "control", "declaration", "item", "outcome", "offence", "seriousness", "reassessed (LCU)"])]
     hit_rate = None
     if total_controls:
         irregular = sum(row["controls"] for row in explanation.controls_by_outcome if row["outcome"] == "irregularity")

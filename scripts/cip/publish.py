@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def load_docs(manifest_path: Path | None = None) -> tuple[dict[str, TableDoc], s
         for column, text in yml_doc.columns.items():
             if not doc.columns.get(column):
                 doc.columns[column] = text
-    return docs, f"dbt manifest {manifest_path} (gaps filled from the models' yml files)"
+    return docs, f"the dbt manifest `{_relative(manifest_path)}` (gaps filled from the models' yml files)"
 
 
 def mart_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
@@ -141,25 +142,59 @@ def publish(db: Path, out_dir: Path, manifest_path: Path | None = None) -> list[
     return written
 
 
+_VAR = re.compile(r"\bvar ([a-z_][a-z0-9_]*)")
+
+
+def _settings() -> dict[str, Any]:
+    """The vars of dbt_project.yml (their default values), for the README's settings column."""
+    try:
+        import yaml
+
+        return (yaml.safe_load((project_root() / "dbt_project.yml").read_text()) or {}).get("vars") or {}
+    except (OSError, ValueError):
+        return {}
+
+
+def plain_description(text: str) -> tuple[str, list[str]]:
+    """A description for a BI user: the dbt var names taken out of the prose (returned apart,
+    for a column of their own); the requirement ids (M1..M22) stay."""
+    names = list(dict.fromkeys(_VAR.findall(text or "")))
+    plain = re.sub(r"\s*\(var [a-z0-9_]+(?:,[^)]*)?\)", "", text or "")
+    plain = re.sub(r",\s*var [a-z0-9_]+(?=[\s.,;)]|$)", "", plain)
+    plain = _VAR.sub(lambda match: "the configured " + match.group(1).replace("_", " "), plain)
+    return re.sub(r"\s+([.,;])", r"\1", plain).strip(), names
+
+
+def _relative(path: Path) -> str:
+    """A path as the README shows it: relative to the project, else the bare file name."""
+    try:
+        return str(Path(path).resolve().relative_to(project_root()))
+    except ValueError:
+        return Path(path).name
+
+
 def _cell(text: str) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
 def render_readme(written: list[dict[str, Any]], db: Path, docs_origin: str) -> str:
+    settings = _settings()
     lines = [
         README_MARKER,
         "# customs-cip marts (Parquet)",
         "",
-        f"Published {dt.datetime.now().replace(microsecond=0).isoformat(sep=' ')} from `{db}` by `cip publish`; "
-        f"descriptions from {docs_origin}.",
+        f"Published {dt.datetime.now().replace(microsecond=0).isoformat(sep=' ')} from `{_relative(db)}` by "
+        f"`cip publish`; descriptions from {docs_origin}.",
         "One Parquet file per table of schema `marts`; point a BI tool (Power BI, Superset, Metabase, "
-        "DuckDB, pandas) at this folder. Requirement ids (M1..M22) refer to docs of the method.",
+        "DuckDB, pandas) at this folder. Requirement ids (M1..M22) refer to docs of the method. The column "
+        "`settings` names the configuration values (dbt vars, docs/configuration.md) a column depends on, "
+        "with their default.",
         "",
         "| table | rows | description |",
         "|---|---:|---|",
     ]
     for entry in written:
-        description = entry["doc"].description or "_no description in the dbt project yet_"
+        description = plain_description(entry["doc"].description)[0] or "_no description in the dbt project yet_"
         lines.append(f"| [`{entry['table']}`](#{entry['table']}) | {entry['rows']:,} | {_cell(description)} |")
     for entry in written:
         doc: TableDoc = entry["doc"]
@@ -169,13 +204,16 @@ def render_readme(written: list[dict[str, Any]], db: Path, docs_origin: str) -> 
             "",
             f"File `{entry['file']}`, {entry['rows']:,} rows.",
             "",
-            doc.description or "_No description in the dbt project yet._",
+            plain_description(doc.description)[0] or "_No description in the dbt project yet._",
             "",
-            "| column | type | description |",
-            "|---|---|---|",
+            "| column | type | description | settings |",
+            "|---|---|---|---|",
         ]
         for column, data_type in entry["columns"]:
-            lines.append(f"| `{column}` | {data_type} | {_cell(doc.columns.get(column, '')) or '–'} |")
+            text, names = plain_description(doc.columns.get(column, ""))
+            used = ", ".join(f"`{name}` = {json.dumps(settings.get(name))}" if name in settings else f"`{name}`"
+                             for name in names)
+            lines.append(f"| `{column}` | {data_type} | {_cell(text) or '–'} | {_cell(used) or '–'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -195,5 +233,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"cip publish: {error}")
         return 1
     total = sum(entry["rows"] for entry in written)
-    print(f"{len(written)} marts ({total:,} rows) written to {Path(out).resolve()} with README.md")
+    print(f"{len(written)} marts ({total:,} rows) written to {_relative(Path(out))}/ with README.md")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 from pathlib import Path
 
@@ -99,12 +100,27 @@ def test_readme_descriptions_come_from_the_manifest_else_yml(warehouse, tmp_path
     publish.publish(warehouse, out, manifest)
     readme = (out / "README.md").read_text()
     assert "M1 sizes from the manifest." in readme
-    assert "| `operators` | INTEGER | Operators in the size segment. |" in readme
+    assert "| `operators` | INTEGER | Operators in the size segment. | – |" in readme
     # without a manifest the yml files are read directly
     yml_docs, yml_origin = publish.load_docs(tmp_path / "absent.json")
     assert "yml" in yml_origin
     for name, doc in yml_docs.items():
         assert doc.source.startswith("yml (models/"), name
+
+
+def test_readme_is_for_bi_users(warehouse, tmp_path):
+    """No absolute local path; var names out of the prose, in a settings column; M ids kept."""
+    out = tmp_path / "pub"
+    publish.publish(warehouse, out)
+    readme = (out / "README.md").read_text()
+    assert str(tmp_path) not in readme and str(publish.project_root()) not in readme
+    assert not re.search(r"(^|[\s`(])/(home|tmp|work|root|Users)/", readme)
+    prose = [line.split(" | ")[2] for line in readme.splitlines() if line.startswith("| `") and line.count(" | ") >= 3]
+    assert prose and not any(re.search(r"\bvar [a-z_]+", text) for text in prose)
+    assert "| `risk_cutoff_high` = 0.35 |" in readme or "`risk_cutoff_high` = 0.35" in readme
+    assert "(M6)" in readme
+    text, names = publish.plain_description("Current medium cut-off, var risk_cutoff_medium (M6).")
+    assert text == "Current medium cut-off (M6)." and names == ["risk_cutoff_medium"]
 
 
 def test_publish_removes_parquet_of_marts_that_are_gone(warehouse, tmp_path):
@@ -177,6 +193,9 @@ def test_explain_cli_prints_the_trace(warehouse, capsys):
     assert "-> MATCH" in text
     assert "[marts.operator_indicator_flags x marts.indicator_weights]" in text
     assert "[staging.stg_customs__control_results]" in text
+    # each indicator's rule next to its raw value, and every currency labelled
+    assert re.search(r"[01] \(raw (>|>=) [0-9.]+\)", text)
+    assert "value (USD)" in text and "reassessed (LCU)" in text and "national currency" in text
 
 
 def test_explain_unknown_operator(warehouse, capsys):
