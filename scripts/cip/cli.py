@@ -14,7 +14,7 @@ import sys
 SUBCOMMANDS = {
     "generate": "cip.generate",
     "build": "cip.build",
-    "demo": "cip.build",
+    "demo": "cip.demo",
     "check": "cip.check",
     "backtest": "cip.backtest",
     "report": "cip.report",

@@ -201,3 +201,18 @@ def test_explain_cli_prints_the_trace(warehouse, capsys):
 def test_explain_unknown_operator(warehouse, capsys):
     assert explain.run(parse(explain, ["NOT-A-TIN-000", "--db", str(warehouse)])) == 1
     assert "not in marts.dim_operators" in capsys.readouterr().out
+
+
+def test_demo_data_end_last_month_and_cli_wires_the_demo():
+    import datetime as dt
+
+    from cip import cli, demo
+
+    assert demo.demo_start(dt.date(2025, 12, 31)) == dt.date(2024, 1, 1)       # 24 months ending Dec 2025
+    assert demo.demo_start(today=dt.date(2026, 12, 6)) == dt.date(2024, 12, 1)  # ends Nov 2026, last month
+    assert cli.SUBCOMMANDS["demo"] == "cip.demo"
+    kept = []
+    stream = type("S", (), {"write": lambda self, text: kept.append(text), "flush": lambda self: None})()
+    noise = demo._Filter(stream)
+    noise.write("15:00:01  12 of 400 OK created sql table model marts.x\n[cip] build  ..  10%\ncip: in place\n")
+    assert kept == ["[cip] build  ..  10%\n", "cip: in place\n"]
