@@ -1,17 +1,47 @@
-"""Build the warehouse with dbt and print what was built (`cip build`, `cip demo`)."""
+"""Build the warehouse with dbt and print what was built (`cip build`, `cip demo`).
+
+Blue/green (docs/serving.md): dbt builds a copy of the warehouse in a folder next to it
+(`.<name>.build-<pid>/<name>`), and the copy replaces the warehouse in one atomic rename
+only when every dbt node and test passed. Readers of the old file keep reading it (on Linux
+an open file survives the rename); new readers open the new one. A failed, interrupted or
+killed build leaves the last good warehouse as it was, and the next build starts again
+from it (incremental models included), without --full-refresh.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import sys
+import time
 from pathlib import Path
+from typing import IO, Iterator
 
-from cip.dbt import run_dbt
-from cip.paths import data_dir, db_path, project_root
+from cip.dbt import Interrupted, SignalForwarder, run_dbt
+from cip.paths import db_path, project_root
 from cip.summary import print_summary
 
-HELP_BUILD = "Run `dbt build` (seeds, models, tests) on a data folder and print a summary."
+HELP_BUILD = ("Run `dbt build` (seeds, models, tests) on a data folder into a copy of the warehouse, "
+              "swap it in when every test passed, and print a summary.")
 HELP_DEMO = ("Generate the demo data set, build the warehouse, write the report: "
              "the whole product in one command.")
+
+# the storage format new warehouse files are written in; profiles.yml reads the same variable
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+FICLONE = 0x40049409  # Linux ioctl: copy-on-write clone of a file (btrfs, xfs); else a plain copy
+
+
+class BuildError(Exception):
+    """A build that cannot go on; the message is the one line shown to the user."""
 
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,11 +60,273 @@ def run_build(args: argparse.Namespace) -> int:
         dbt_args.append("--full-refresh")
     if args.vars:
         dbt_args += ["--vars", args.vars]
-    code = run_dbt(dbt_args, data=args.data, db=args.db)
-    if code == 0:
-        print_summary(args.db or db_path())
-    return code
+    return build_warehouse(dbt_args, data=args.data, db=args.db)
 
+
+# --------------------------------------------------------------------------- blue/green build
+
+def storage_version() -> str:
+    return os.environ.get("CIP_STORAGE_VERSION", DEFAULT_STORAGE_VERSION)
+
+
+def stage_dir(target: Path, pid: int | None = None) -> Path:
+    """The folder of a build in progress: next to the warehouse, so the rename is atomic."""
+    return target.parent / f".{target.name}.build-{pid or os.getpid()}"
+
+
+def log_path(target: Path) -> Path:
+    folder = Path(os.environ.get("DBT_LOG_PATH") or project_root() / "logs")
+    return folder / f"cip_build_{target.stem}.log"
+
+
+def header_version(path: Path) -> int | None:
+    """The storage version number in a DuckDB file's header (64 = readable by every 1.x)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(20)
+    except OSError:
+        return None
+    if len(head) < 20 or head[8:12] != b"DUCK":
+        return None
+    return struct.unpack("<Q", head[12:20])[0]
+
+
+def _configured_header_version(folder: Path) -> int | None:
+    """The header version DuckDB writes for the configured storage version (a tiny probe file)."""
+    import duckdb
+
+    probe = folder / "storage-probe.duckdb"
+    try:
+        duckdb.connect(str(probe), config={"storage_compatibility_version": storage_version()}).close()
+        return header_version(probe)
+    finally:
+        for path in (probe, probe.with_name(probe.name + ".wal")):
+            path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def build_lock(target: Path) -> Iterator[None]:
+    """One cip build per warehouse at a time (an advisory lock next to it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f".{target.name}.lock"
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise BuildError(f"another cip build of {target} is running ({holder}); wait for it to finish")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+
+
+def remove_stale_stages(target: Path) -> None:
+    """Folders left by builds that were killed (only called under the build lock)."""
+    for folder in target.parent.glob(f".{target.name}.build-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_not_written(target: Path) -> None:
+    """Stop with one line when another process holds the warehouse open for writing."""
+    import duckdb
+
+    try:
+        duckdb.connect(str(target), read_only=True).close()
+    except duckdb.Error as error:
+        text = str(error)
+        if "lock" in text.lower():
+            holder = re.search(r"is held in (.+?)(?:\. See|$)", text)
+            who = f" by {holder.group(1).strip()}" if holder else ""
+            raise BuildError(
+                f"{target} is open for writing{who}: close that program, or open the warehouse "
+                f"read-only (duckdb -readonly FILE, duckdb.connect(FILE, read_only=True))") from None
+        raise BuildError(f"cannot read the current warehouse {target}: {text.splitlines()[0]}") from None
+
+
+def _clone_or_copy(source: Path, destination: Path) -> None:
+    with open(source, "rb") as src, open(destination, "wb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+            return
+        except OSError:
+            pass
+    shutil.copyfile(source, destination)
+
+
+def seed_stage(target: Path, new: Path, log: IO[str]) -> str:
+    """Start the new file from the last good warehouse; returns how, for the log."""
+    if not target.exists():
+        return "new warehouse file"
+    check_not_written(target)
+    started = time.monotonic()
+    wanted = _configured_header_version(new.parent) if storage_version() != "latest" else None
+    found = header_version(target)
+    if wanted is None or found == wanted:
+        _clone_or_copy(target, new)
+        wal = target.with_name(target.name + ".wal")
+        if wal.exists():  # committed work not yet checkpointed: DuckDB replays it when dbt opens the copy
+            _clone_or_copy(wal, new.with_name(new.name + ".wal"))
+        how = "copied"
+    else:
+        _migrate(target, new)
+        how = f"converted from storage version {found} to {storage_version()} (once)"
+    seconds = time.monotonic() - started
+    log.write(f"previous warehouse {target} {how} in {seconds:.2f}s\n")
+    return f"{how} in {seconds:.1f}s"
+
+
+def _migrate(target: Path, new: Path) -> None:
+    """COPY FROM DATABASE into a file of the configured storage version (readable by DuckDB 1.x)."""
+    import duckdb
+
+    con = duckdb.connect(str(new), config={"storage_compatibility_version": storage_version()})
+    try:
+        quoted = str(target).replace("'", "''")
+        con.execute(f"attach '{quoted}' as cip_previous_warehouse (read_only)")
+        catalog = con.execute("select current_database()").fetchone()[0]
+        con.execute(f'copy from database cip_previous_warehouse to "{catalog}"')
+        con.execute("detach cip_previous_warehouse")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def finalize_stage(new: Path) -> None:
+    """Checkpoint the new file so it is complete without a WAL, then check it opens."""
+    import duckdb
+
+    con = duckdb.connect(str(new))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    if new.with_name(new.name + ".wal").exists():
+        raise BuildError(f"the new warehouse {new} kept a write-ahead log after its checkpoint")
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Atomically replace the warehouse with the new file (same folder tree, one rename)."""
+    stale_wal = target.with_name(target.name + ".wal")
+    if stale_wal.exists():  # belongs to the old file: it must never be replayed onto the new one
+        os.replace(stale_wal, new.parent / "previous.wal")
+    os.replace(new, target)
+    try:
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:
+        pass
+
+
+def failure_cause(log_text: str, results: dict | None) -> str:
+    """One line: the failed nodes from run_results.json, else dbt's last error line."""
+    failed = [r for r in (results or {}).get("results", []) if r.get("status") in ("error", "fail", "runtime error")]
+    if failed:
+        names = []
+        for result in failed[:3]:
+            node = result.get("unique_id", "?").split(".")
+            kind, name = node[0], node[-1]
+            detail = f": {_error_text(result.get('message') or '')}" if result.get("status") == "error" else ""
+            names.append(f"{kind} {name} ({result.get('status')}{detail})")
+        more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+        return f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        clean = re.sub(r"\x1b\[[0-9;]*m", "", line)
+        clean = re.sub(r"^\d\d:\d\d:\d\d\s+", "", clean)
+        if re.search(r"(Error|Exception|error:|failed)", clean) and not clean.startswith("$ "):
+            return clean[:300]
+    return "dbt stopped with an error"
+
+
+def _error_text(message: str, limit: int = 300) -> str:
+    """dbt's error message on one line: its kind and reason, without the path and macro stack."""
+    lines = [line.strip() for line in message.strip().splitlines()]
+    lines = [line for line in lines if line and not line.startswith(">")]
+    if not lines:
+        return ""
+    head = re.sub(r"\s+in (model|test|seed|snapshot|unit_test) \S+( \([^)]*\))?$", "", lines[0])
+    text = head + (": " + " ".join(lines[1:]) if len(lines) > 1 else "")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _run_results(since: float) -> dict | None:
+    target = Path(os.environ.get("DBT_TARGET_PATH") or project_root() / "target")
+    path = target / "run_results.json"
+    try:
+        if path.stat().st_mtime + 1 < since:
+            return None
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def build_warehouse(dbt_args: list[str], data: Path | None = None, db: Path | None = None,
+                    summary: bool = True) -> int:
+    """Blue/green `dbt <dbt_args>`: returns 0 when the new warehouse is in place."""
+    target = Path(db or db_path()).resolve()
+    log_file = log_path(target)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    stage = stage_dir(target)
+    new = stage / target.name
+    started = time.time()
+    with open(log_file, "w") as log, SignalForwarder() as forwarder:
+        log.write(f"cip build {dt.datetime.now().isoformat(timespec='seconds')}: {' '.join(dbt_args)}\n")
+        try:
+            with build_lock(target):
+                remove_stale_stages(target)
+                stage.mkdir()
+                try:
+                    how = seed_stage(target, new, log)
+                    print(f"cip: building into {new} ({how}); the warehouse {target} stays readable", flush=True)
+                    code = run_dbt(dbt_args, data=data, db=new, log=log, forwarder=forwarder)
+                    if code != 0:
+                        log.flush()
+                        cause = failure_cause(log_file.read_text(errors="replace"), _run_results(started))
+                        raise BuildError(f"{cause} - the warehouse {target} was not changed")
+                    finalize_stage(new)
+                    swap_in(new, target)
+                finally:
+                    shutil.rmtree(stage, ignore_errors=True)
+        except Interrupted as stop:
+            message = (f"cip build: stopped by {signal_name(stop.signum)}; the warehouse {target} was not "
+                       f"changed. Log: {log_file}")
+            log.write(message + "\n")
+            print(message, file=sys.stderr, flush=True)
+            return stop.exit_code
+        except BuildError as error:
+            message = f"cip build: failed: {error}. Log: {log_file}"
+            log.write(message + "\n")
+            print(message, file=sys.stderr, flush=True)
+            return 1
+        except OSError as error:  # disk full, permissions, ...
+            message = f"cip build: failed: {error} - the warehouse {target} was not changed. Log: {log_file}"
+            log.write(message + "\n")
+            print(message, file=sys.stderr, flush=True)
+            return 1
+        log.write(f"swapped in {target}\n")
+    print(f"cip: the new warehouse is in place: {target}", flush=True)
+    if summary:
+        print_summary(target)
+    return 0
+
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+# --------------------------------------------------------------------------- demo
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--declarations", type=int, default=300_000, help="demo size (default 300,000 lines)")
@@ -52,10 +344,9 @@ def run_demo(args: argparse.Namespace) -> int:
     else:
         print(f"demo data already in {data} (use --regenerate to rebuild them)")
     db = db_path()
-    code = run_dbt(["build"], data=data, db=db)
+    code = build_warehouse(["build"], data=data, db=db)
     if code != 0:
         return code
-    print_summary(db)
     try:
         from cip import report
     except ModuleNotFoundError:

@@ -18,10 +18,14 @@ def print_summary(db: Path) -> None:
         for schema, _, _ in tables:
             by_schema[schema] = by_schema.get(schema, 0) + 1
         print("Relations built: " + ", ".join(f"{n} in {s}" for s, n in by_schema.items()))
-        inventory = con.execute(
-            "select source_name || '.' || table_name, is_available, raw_rows, staged_rows, "
-            "rejected_rows, superseded_rows from staging.stg_source_inventory order by 1").fetchall()
-        print(f"\n{'source':34} {'raw':>12} {'staged':>12} {'rejected':>9} {'superseded':>10}")
+        try:
+            inventory = con.execute(
+                "select source_name || '.' || table_name, is_available, raw_rows, staged_rows, "
+                "rejected_rows, superseded_rows from staging.stg_source_inventory order by 1").fetchall()
+        except duckdb.Error:  # a partial build (--select) without the inventory
+            inventory = []
+        if inventory:
+            print(f"\n{'source':34} {'raw':>12} {'staged':>12} {'rejected':>9} {'superseded':>10}")
         for name, available, raw, staged, rejected, superseded in inventory:
             if not available:
                 print(f"{name:34} {'(absent: dependent indicators disabled)':>46}")
