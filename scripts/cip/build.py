@@ -1,4 +1,4 @@
-"""Build the warehouse with dbt and print what was built (`cip build`, `cip demo`).
+"""Build the warehouse with dbt and print what was built (`cip build`; `cip demo` uses it too).
 
 Blue/green (docs/serving.md): dbt builds a copy of the warehouse in a folder next to it
 (`.<name>.build-<pid>/<name>`), and the copy replaces the warehouse in one atomic rename
@@ -32,8 +32,6 @@ from cip.summary import print_summary
 
 HELP_BUILD = ("Run `dbt build` (seeds, models, tests) on a data folder into a copy of the warehouse, "
               "swap it in when every test passed, and print a summary.")
-HELP_DEMO = ("Generate the demo data set, build the warehouse, write the report: "
-             "the whole product in one command.")
 
 # the storage format new warehouse files are written in; profiles.yml reads the same variable
 DEFAULT_STORAGE_VERSION = "v1.0.0"
@@ -324,33 +322,3 @@ def build_warehouse(dbt_args: list[str], data: Path | None = None, db: Path | No
 
 def signal_name(signum: int) -> str:
     return signal.Signals(signum).name
-
-
-# --------------------------------------------------------------------------- demo
-
-def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--declarations", type=int, default=300_000, help="demo size (default 300,000 lines)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--regenerate", action="store_true", help="regenerate even if the demo data exist")
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from cip import generate
-
-    data = project_root() / "data" / "demo"
-    marker = data / "_truth" / "truth.json"
-    if args.regenerate or not marker.exists():
-        generate.generate(data, declarations=args.declarations, seed=args.seed, corrupt_rate=0.001)
-    else:
-        print(f"demo data already in {data} (use --regenerate to rebuild them)")
-    db = db_path()
-    code = build_warehouse(["build"], data=data, db=db)
-    if code != 0:
-        return code
-    try:
-        from cip import report
-    except ModuleNotFoundError:
-        return 0
-    path = report.write_report(db, project_root() / "reports" / "cip_report.html")
-    print(f"CIP report: {path}")
-    return 0

@@ -33,3 +33,10 @@ def test_cli_runs_as_a_program():
     result = subprocess.run([sys.executable, "-m", "cip.cli", "contract"], capture_output=True, text=True,
                             cwd=project_root())
     assert result.returncode == 0 and "# The source contract" in result.stdout
+
+
+def test_build_help_says_it_swaps_in_a_tested_copy():
+    help_text = " ".join(build_parser().parse_args(["build", "--db", "x"]).handler.__module__.split())
+    assert help_text == "cip.build"
+    from cip.build import HELP_BUILD
+    assert "swap it in when every test passed" in HELP_BUILD
