@@ -27,7 +27,9 @@
         'origin_departure': pair.format(a='origin_country', b='departure_country'),
     } -%}
     {%- set chosen = {} -%}
-    {%- for name in var('line_risk_entities') -%}
+    {%- set wanted = var('line_risk_entities') -%}
+    {#- a string only when rendered without dbt (the linter's stand-in var): every entity -#}
+    {%- for name in (all_keys.keys() | list if wanted is string else wanted) -%}
         {%- if name not in all_keys -%}
             {{ exceptions.raise_compiler_error("var line_risk_entities: unknown entity '" ~ name ~ "'. Known: "
                 ~ all_keys.keys() | list | join(', ') ~ " (docs/targeting.md).") }}

@@ -4,9 +4,12 @@ Trained by the dbt Python model int_line_risk_models_trained on the examined lin
 int_declaration_line_features (every ``f_*`` column is a feature), applied in SQL by
 marts.declaration_risk, so the scores themselves run on any engine:
 
-* ``sql``: a logistic regression on the standardised features. Its weights table
-  (intercept, one coefficient, centre and scale per feature) is all the SQL needs:
-  log-odds = intercept + sum(coefficient x (x - centre) / scale).
+* ``sql``: a logistic regression on the standardised features z = (x - centre) / scale
+  and their squares, so each feature's effect is a curve, not only a slope. Its
+  weights table (intercept; per feature a coefficient, a curvature, the centre and the
+  scale) is all the SQL needs: log-odds = intercept + sum(coefficient x z +
+  curvature x (z^2 - 1)); each term is 0 on average over the training lines, so a
+  feature's term is what it adds against an average line.
 * ``gbm``: a LightGBM model whose trees are compiled to nested SQL CASE expressions;
   the score is the logistic of the sum of the trees' leaf values.
 
@@ -41,6 +44,8 @@ GROUPS = ("goods", "route", "goods_route", "value", "parties", "procedure")
 def feature_group(feature: str) -> str:
     """The explanation group of a feature column (f_<entity>_lift, f_uv_..., ...)."""
     name = feature[len(FEATURE_PREFIX):]
+    if name.endswith(("_mean_uv_log_ratio", "_below_norm_share", "_priced_support")):
+        return "parties"  # how a party priced its earlier lines
     for suffix in ("_lift", "_support"):
         if name.endswith(suffix) and name[: -len(suffix)] in GROUP_OF_ENTITY:
             return GROUP_OF_ENTITY[name[: -len(suffix)]]
@@ -100,18 +105,23 @@ def split_on_time(dates: pd.Series, as_of: pd.Timestamp, validation_months: int)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, settings: Settings):
+    """Intercept, coefficients, curvatures, centres and scales of the logistic score."""
     from sklearn.linear_model import LogisticRegression
 
     centre = x.mean(axis=0)
     scale = x.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
-    model = LogisticRegression(C=settings.l2_inverse, max_iter=2000)
-    model.fit((x - centre) / scale, y)
-    return float(model.intercept_[0]), model.coef_[0].astype(float), centre, scale
+    z = (x - centre) / scale
+    model = LogisticRegression(C=settings.l2_inverse, max_iter=3000)
+    model.fit(np.hstack([z, z * z - 1.0]), y)
+    n = x.shape[1]
+    return float(model.intercept_[0]), model.coef_[0][:n].astype(float), model.coef_[0][n:].astype(float), centre, scale
 
 
-def logistic_score(x: np.ndarray, intercept: float, coef: np.ndarray, centre: np.ndarray, scale: np.ndarray):
-    return 1.0 / (1.0 + np.exp(-(intercept + ((x - centre) / scale) @ coef)))
+def logistic_score(x: np.ndarray, intercept: float, coef: np.ndarray, curvature: np.ndarray,
+                   centre: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    z = (x - centre) / scale
+    return 1.0 / (1.0 + np.exp(-(intercept + z @ coef + (z * z - 1.0) @ curvature)))
 
 
 def _gbm_params(settings: Settings) -> dict:
@@ -183,16 +193,17 @@ def train(frame: pd.DataFrame, as_of, settings: Settings) -> pd.DataFrame:
               "validation_lines": int(valid.sum()), "validation_irregular": int(y[valid].sum())}
 
     # the explainable logistic score
-    b0, coef, centre, scale = fit_logistic(x[~valid], y[~valid], settings)
-    logistic_valid = _metrics(y[valid], logistic_score(x[valid], b0, coef, centre, scale))
-    b0, coef, centre, scale = fit_logistic(x, y, settings)
+    logistic_valid = _metrics(y[valid], logistic_score(x[valid], *fit_logistic(x[~valid], y[~valid], settings)))
+    b0, coef, curvature, centre, scale = fit_logistic(x, y, settings)
     rows.append({"scorer": "sql", "part": "intercept", "name": "intercept", "position": 0, "coefficient": b0})
     for i, name in enumerate(names):
         rows.append({"scorer": "sql", "part": "feature", "name": name, "position": i + 1,
-                     "coefficient": float(coef[i]), "centre": float(centre[i]), "scale": float(scale[i]),
+                     "coefficient": float(coef[i]), "curvature": float(curvature[i]),
+                     "centre": float(centre[i]), "scale": float(scale[i]),
                      "feature_group": feature_group(name)})
-    weights_text = json.dumps([b0] + [[n, c, m, s] for n, c, m, s in zip(names, coef, centre, scale)])
-    _card(rows, "sql", "logistic regression on standardised features (L2, C=%g)" % settings.l2_inverse,
+    weights_text = json.dumps([b0] + [list(w) for w in zip(names, coef, curvature, centre, scale)])
+    _card(rows, "sql", "logistic regression on the standardised features and their squares (L2, C=%g)"
+          % settings.l2_inverse,
           window, logistic_valid, {"l2_inverse": settings.l2_inverse}, names, weights_text)
 
     # the boosted trees, compiled to SQL
@@ -226,7 +237,7 @@ def _card(rows, scorer, method, window, validation, params, names, model_text) -
 
 
 ARTIFACT_COLUMNS = {"scorer": "object", "part": "object", "name": "object", "position": "int64",
-                    "coefficient": "float64", "centre": "float64", "scale": "float64",
+                    "coefficient": "float64", "curvature": "float64", "centre": "float64", "scale": "float64",
                     "feature_group": "object", "text": "object"}
 
 

@@ -104,13 +104,16 @@ def test_compiled_trees_and_weights_score_in_sql_as_the_libraries_do(trained):
 
     weights = artifacts[(artifacts.scorer == "sql") & (artifacts.part == "feature")]
     intercept = artifacts.loc[(artifacts.scorer == "sql") & (artifacts.part == "intercept"), "coefficient"].iloc[0]
-    terms = " + ".join(f"({w.coefficient}) * ({w.name} - ({w.centre})) / ({w.scale})" for w in weights.itertuples())
+    z = "(({name} - ({centre})) / ({scale}))"
+    terms = " + ".join(f"({w.coefficient}) * {z.format(name=w.name, centre=w.centre, scale=w.scale)}"
+                       f" + ({w.curvature}) * ({z.format(name=w.name, centre=w.centre, scale=w.scale)} ** 2 - 1)"
+                       for w in weights.itertuples())
     sql_logistic = list(con.execute(f"select 1 / (1 + exp(-(({intercept}) + {terms}))) from lines").fetchnumpy().values())[0]
     x = frame[list(weights.name)].to_numpy(float)
     y = frame.is_irregular.astype(int).to_numpy()
-    b0, coef, centre, scale = lm.fit_logistic(x, y, lm.Settings(max_trees=40, min_child_lines=20))
-    np.testing.assert_allclose(sql_logistic, lm.logistic_score(test[list(weights.name)].to_numpy(float),
-                                                              b0, coef, centre, scale), rtol=1e-9)
+    fitted = lm.fit_logistic(x, y, lm.Settings(max_trees=40, min_child_lines=20))
+    np.testing.assert_allclose(sql_logistic, lm.logistic_score(test[list(weights.name)].to_numpy(float), *fitted),
+                               rtol=1e-9)
 
 
 def test_learned_scores_rank_unseen_lines_well(trained):

@@ -11,14 +11,24 @@
       - unit value against the norm of its tariff line, and of its tariff line x origin:
         log ratio to the geometric mean of the lines declared in earlier months, and
         that ratio in standard deviations (0 without a norm of var unit_value_min_lines lines);
+      - how the importer, the broker and the supplier priced their import lines in
+        earlier months: mean log ratio to the tariff line's norm and the share of lines
+        below var unit_value_lower_bound_ratio x the norm (declarations only, no outcome);
       - value, mass, unit value (logs) and duty rate; imports, exemption, AEO;
-      - the rule flags of int_declaration_lines_flagged (all point in time).
+      - the first-time-operator and below-norm rule flags (declarations only; the
+        risky-broker flag is left out: its list reads examinations past the as-of date
+        when the raw data has them, and the broker's own hit rate says the same).
     The operator GRI is not a feature: it is weighted with the weights of the as-of
     date, which are learned from later outcomes than an earlier line's date. -#}
 {%- set entities = line_entity_keys().keys() | list -%}
 {%- set m = var('line_risk_smoothing_m') -%}
 {%- set min_lines = var('unit_value_min_lines') -%}
-{%- set norms = {'line': ['flow', 'hs_code', 'value_unit'], 'line_origin': ['flow', 'hs_code', 'origin_country', 'value_unit']} %}
+{%- set norms = {
+    'line': ['flow', 'hs_code', 'value_unit'],
+    'line_origin': ['flow', 'hs_code', 'origin_country', 'value_unit'],
+} -%}
+{%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} -%}
+{%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' %}
 
 with
 
@@ -44,33 +54,33 @@ overall as (
 ),
 
 {% for norm, keys in norms.items() %}
-unit_value_months_{{ norm }} as (
-    select
-        {{ keys | join(', ') }},
-        declaration_month,
-        count(*) as priced_lines,
-        sum(log_unit_value) as sum_log,
-        sum(log_unit_value * log_unit_value) as sum_log_squared
-    from lines
-    where log_unit_value is not null
-    group by {{ keys | join(', ') }}, declaration_month
-),
+    unit_value_months_{{ norm }} as (
+        select
+            {{ keys | join(', ') }},
+            declaration_month,
+            count(*) as priced_lines,
+            sum(log_unit_value) as sum_log,
+            sum(log_unit_value * log_unit_value) as sum_log_squared
+        from lines
+        where log_unit_value is not null
+        group by {{ keys | join(', ') }}, declaration_month
+    ),
 
-unit_value_norms_{{ norm }} as (
-    -- lines of the earlier months only (the month itself is not known on its first day)
-    select
-        {{ keys | join(', ') }},
-        declaration_month,
-        sum(priced_lines) over earlier_months as priced_lines,
-        sum(sum_log) over earlier_months as sum_log,
-        sum(sum_log_squared) over earlier_months as sum_log_squared
-    from unit_value_months_{{ norm }}
-    window earlier_months as (
-        partition by {{ keys | join(', ') }}
-        order by declaration_month
-        rows between unbounded preceding and 1 preceding
-    )
-),
+    unit_value_norms_{{ norm }} as (
+        -- lines of the earlier months only (the month itself is not known on its first day)
+        select
+            {{ keys | join(', ') }},
+            declaration_month,
+            sum(priced_lines) over earlier_months as priced_lines,
+            sum(sum_log) over earlier_months as sum_log,
+            sum(sum_log_squared) over earlier_months as sum_log_squared
+        from unit_value_months_{{ norm }}
+        window earlier_months as (
+            partition by {{ keys | join(', ') }}
+            order by declaration_month
+            rows between unbounded preceding and 1 preceding
+        )
+    ),
 
 {% endfor %}
 -- noqa: disable=LT02
@@ -115,6 +125,53 @@ joined as (
     {%- endfor %}
 ),
 
+{%- for party, column in pricing_parties.items() %}
+{{ party }}_pricing_months as (
+    select
+        {{ column }} as party_id,
+        declaration_month,
+        count(*) as priced_lines,
+        sum(uv_log_ratio_line) as sum_log_ratio,
+        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
+    from joined
+    where flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
+    group by {{ column }}, declaration_month
+),
+
+{{ party }}_pricing as (
+    -- the party's lines of the earlier months only
+    select
+        party_id,
+        declaration_month,
+        sum(priced_lines) over earlier_months as priced_lines,
+        sum(sum_log_ratio) over earlier_months as sum_log_ratio,
+        sum(lines_below) over earlier_months as lines_below
+    from {{ party }}_pricing_months
+    window earlier_months as (
+        partition by party_id
+        order by declaration_month
+        rows between unbounded preceding and 1 preceding
+    )
+),
+
+{% endfor %}
+priced as (
+    select
+        joined.*,
+        {%- for party in pricing_parties %}
+        coalesce({{ party }}_pricing.priced_lines, 0) as {{ party }}_priced_lines,
+        {{ party }}_pricing.sum_log_ratio / {{ party }}_pricing.priced_lines as {{ party }}_mean_log_ratio,
+        {{ safe_divide(party ~ '_pricing.lines_below', party ~ '_pricing.priced_lines') }}
+            as {{ party }}_below_share{{ ',' if not loop.last }}
+        {%- endfor %}
+    from joined
+    {%- for party, column in pricing_parties.items() %}
+    left join {{ party }}_pricing
+        on joined.{{ column }} = {{ party }}_pricing.party_id
+            and joined.declaration_month = {{ party }}_pricing.declaration_month
+    {%- endfor %}
+),
+
 final as (
     select
         -- ids and what the scores are reported with
@@ -141,7 +198,10 @@ final as (
         -- features
         {%- for entity in entities %}
         cast(
-            ln(({{ entity }}_irregular + {{ m }} * prior_rate) / ({{ entity }}_examined - {{ entity }}_irregular + {{ m }} * (1 - prior_rate)))
+            ln(
+                ({{ entity }}_irregular + {{ m }} * prior_rate)
+                / ({{ entity }}_examined - {{ entity }}_irregular + {{ m }} * (1 - prior_rate))
+            )
             - ln(prior_rate / (1 - prior_rate)) as {{ type_double() }}
         ) as f_{{ entity }}_lift,
         cast(ln(1 + {{ entity }}_examined) as {{ type_double() }}) as f_{{ entity }}_support,
@@ -152,6 +212,12 @@ final as (
         cast(round(coalesce(uv_log_ratio_{{ norm }} / greatest(uv_log_sd_{{ norm }}, 0.05), 0), 9) as {{ type_double() }})
             as f_uv_z_{{ norm }},
         {%- endfor %}
+        {%- for party in pricing_parties %}
+        -- rounded: sums of doubles whose last bits depend on the order of parallel addition
+        cast(round(coalesce({{ party }}_mean_log_ratio, 0), 9) as {{ type_double() }}) as f_{{ party }}_mean_uv_log_ratio,
+        cast(round(coalesce({{ party }}_below_share, 0), 9) as {{ type_double() }}) as f_{{ party }}_below_norm_share,
+        cast(ln(1 + {{ party }}_priced_lines) as {{ type_double() }}) as f_{{ party }}_priced_support,
+        {%- endfor %}
         cast(coalesce(log_unit_value, 0) as {{ type_double() }}) as f_log_unit_value,
         cast(ln(customs_value_usd) as {{ type_double() }}) as f_log_customs_value_usd,
         cast(coalesce(ln(case when net_mass_kg > 0 then net_mass_kg end), 0) as {{ type_double() }}) as f_log_net_mass_kg,
@@ -160,9 +226,8 @@ final as (
         cast(case when is_exempt then 1 else 0 end as {{ type_double() }}) as f_is_exempt,
         cast(case when is_aeo then 1 else 0 end as {{ type_double() }}) as f_is_aeo,
         cast(case when is_first_time_operator then 1 else 0 end as {{ type_double() }}) as f_is_first_time_operator,
-        cast(case when is_risky_broker then 1 else 0 end as {{ type_double() }}) as f_is_risky_broker,
         cast(case when is_below_unit_value_norm then 1 else 0 end as {{ type_double() }}) as f_is_below_unit_value_norm
-    from joined
+    from priced
 )
 -- noqa: enable=LT02
 

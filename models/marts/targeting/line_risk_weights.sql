@@ -1,8 +1,9 @@
 {#- M4 learned at the line (M10): the weights of the two learned declaration scorers,
     for auditors: per feature its explanation group and, for the logistic score, the
-    coefficient on the standardised feature with the centre and scale that standardise
-    it (log-odds = intercept + sum of coefficient x (feature - centre) / scale, exactly as
-    declaration_risk applies it) and the odds ratio of one standard deviation; for the
+    coefficient and curvature on the standardised feature z = (feature - centre) / scale
+    with that centre and scale (log-odds = intercept + sum of coefficient x z + curvature
+    x (z^2 - 1), as declaration_risk applies it) and the odds ratio of one standard
+    deviation (linear part); for the
     boosted model the feature's share of the total split gain. -#}
 
 with
@@ -26,12 +27,17 @@ final as (
         artifacts.part = 'intercept' as is_intercept,
         coalesce(artifacts.feature_group, 'intercept') as feature_group,
         cast(case when artifacts.scorer = 'sql' then artifacts.coefficient end as {{ type_double() }}) as coefficient,
+        cast(artifacts.curvature as {{ type_double() }}) as curvature,
         cast(artifacts.centre as {{ type_double() }}) as centre,
         cast(artifacts.scale as {{ type_double() }}) as scale,
-        cast(case when artifacts.scorer = 'sql' and artifacts.part = 'feature' then exp(artifacts.coefficient) end
-            as {{ type_double() }}) as odds_ratio_per_sd,
-        cast(case when artifacts.scorer = 'gbm' then {{ safe_divide('artifacts.coefficient', 'gain_totals.total_gain') }} end
-            as {{ type_double() }}) as gain_share
+        cast(
+            case when artifacts.scorer = 'sql' and artifacts.part = 'feature' then exp(artifacts.coefficient) end
+            as {{ type_double() }}
+        ) as odds_ratio_per_sd,
+        cast(
+            case when artifacts.scorer = 'gbm' then {{ safe_divide('artifacts.coefficient', 'gain_totals.total_gain') }} end
+            as {{ type_double() }}
+        ) as gain_share
     from artifacts
     cross join gain_totals
 )

@@ -5,8 +5,9 @@
       score_gbm   the boosted model of int_line_risk_models_trained, its trees compiled
                   to SQL CASE expressions: logistic of the sum of their leaf values;
       score_sql   the learned logistic score: intercept + sum over the features of
-                  coefficient x (feature - centre) / scale, from the same weights table
-                  (marts.line_risk_weights); its log-odds split by where the risk lives
+                  coefficient x z + curvature x (z^2 - 1), z = (feature - centre) / scale,
+                  from the same weights table (marts.line_risk_weights); its log-odds
+                  split by where the risk lives
                   (goods, route, goods x route, value, parties, procedure) explains the line;
       score_rule  the former hand-weighted score, kept as a baseline: var
                   declaration_weight_<part> x (operator GRI at the previous quarter end,
@@ -23,25 +24,28 @@
 {%- set intercept = [] -%}
 {%- if execute -%}
     {%- set artifacts = run_query(
-        "select scorer, part, name, coefficient, centre, scale, feature_group, text from "
+        "select scorer, part, name, coefficient, centre, scale, feature_group, text, curvature from "
         ~ ref('int_line_risk_models_trained') ~ " where part in ('intercept', 'feature', 'tree') order by scorer, part, position") -%}
     {%- for row in artifacts.rows -%}
         {%- if row[0] == 'sql' and row[1] == 'intercept' -%}
             {%- do intercept.append(row[3]) -%}
-        {%- elif row[0] == 'sql' and row[1] == 'feature' and row[3] != 0 -%}
+        {%- elif row[0] == 'sql' and row[1] == 'feature' -%}
+            {#- z = (feature - centre) / scale; term = coefficient x z + curvature x (z^2 - 1) -#}
+            {%- set z = '((lines.' ~ row[2] ~ ' - (' ~ row[4] ~ ')) / (' ~ row[5] ~ '))' -%}
             {%- do terms.setdefault(row[6], []).append(
-                '(' ~ row[3] ~ ') * (lines.' ~ row[2] ~ ' - (' ~ row[4] ~ ')) / (' ~ row[5] ~ ')') -%}
+                '(' ~ row[3] ~ ') * ' ~ z ~ ' + (' ~ row[8] ~ ') * (' ~ z ~ ' * ' ~ z ~ ' - 1)') -%}
         {%- elif row[0] == 'gbm' and row[1] == 'tree' -%}
             {%- do trees.append(row[7]) -%}
         {%- endif -%}
     {%- endfor -%}
 {%- endif -%}
 {%- set scorers = {'gbm': 'score_gbm', 'sql': 'score_sql', 'rule': 'score_rule'} -%}
-{%- if var('declaration_scorer') not in scorers -%}
+{%- set chosen = var('declaration_scorer') if execute else 'gbm' -%}
+{%- if chosen not in scorers -%}
     {{ exceptions.raise_compiler_error("var declaration_scorer must be one of gbm, sql, rule; got '"
-        ~ var('declaration_scorer') ~ "' (docs/targeting.md).") }}
+        ~ chosen ~ "' (docs/targeting.md).") }}
 {%- endif -%}
-{%- set fallback = ['gbm', 'sql', 'rule'][['gbm', 'sql', 'rule'].index(var('declaration_scorer')):] %}
+{%- set fallback = ['gbm', 'sql', 'rule'][['gbm', 'sql', 'rule'].index(chosen):] %}
 
 with
 
@@ -100,6 +104,7 @@ scored as (
 ),
 -- noqa: enable=LT02,LT05
 
+-- noqa: disable=LT02,LT05
 explained as (
     select
         *,
@@ -131,6 +136,7 @@ selected as (
         end as main_risk_group
     from explained
 ),
+-- noqa: enable=LT02,LT05
 
 ranked as (
     select
@@ -166,7 +172,7 @@ final as (
         cast(risk_score as {{ type_double() }}) as risk_score,
         scorer,
         {%- for group in groups %}
-        cast(contribution_{{ group }} as {{ type_double() }}) as contribution_{{ group }},
+            cast(contribution_{{ group }} as {{ type_double() }}) as contribution_{{ group }},
         {%- endfor %}
         main_risk_group,
         cast(month_rank as integer) as month_rank,
