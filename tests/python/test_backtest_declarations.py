@@ -71,8 +71,9 @@ def _warehouse(path, columns: dict, n: int = 200, techniques=("frequency",), lin
     con.register("gri", gri)
     con.execute("create table intermediate.int_operator_gri_by_technique as select * from gri")
     if line_risk:
-        con.execute("create table marts.operator_line_risk as select * from (values ('T000000003', 5.0, 40), "
-                    "('T000000005', 1.0, 40), ('T999999999', 9.0, 1)) as t(tin, expected_irregular_lines, lines_scored)")
+        con.execute("create table marts.operator_line_risk as select * from (values ('T000000003', 5.0, 0.125, 40), "
+                    "('T000000005', 1.0, 0.025, 40), ('T999999999', 9.0, 9.0, 1)) "
+                    "as t(tin, expected_irregular_lines, expected_irregular_share, lines_scored)")
     con.close()
     return path
 
@@ -146,7 +147,8 @@ def test_operator_outcomes_and_scores(tmp_path):
     result = bo.score_operators(db, controls, config, tmp_path)
     assert result["scored"] == 6 and result["controls_on_operators_not_scored"] == 5   # T000000006: D6, D13, ..., D34
     assert result["operator_line_risk_outside_gri"] == 1
-    assert set(result["views"]["all"]["scores"]) == {"frequency", "learned", "expected_irregular_lines", "random"}
+    assert set(result["views"]["all"]["scores"]) == {"frequency", "learned", "expected_irregular_lines",
+                                                     "expected_irregular_share", "random"}
     assert set(result["hit_rate_by_level"]) == {"frequency", "learned"}
     assert result["hit_rate_by_level"]["frequency"]["high"]["operators"] == 2       # GRI 0.4, 0.5
     assert "truth" not in result and "missing_scores" not in result
@@ -155,7 +157,8 @@ def test_operator_outcomes_and_scores(tmp_path):
 def test_operator_level_without_the_line_model(tmp_path):
     db = _warehouse(tmp_path / "w.duckdb", {"risk_score": lambda i: 0.1})
     result = bo.score_operators(db, _controls(), {"risk_cutoff_high": 0.35, "risk_cutoff_medium": 0.15}, tmp_path)
-    assert result["missing_scores"] == ["expected_irregular_lines (marts.operator_line_risk)"]
+    assert result["missing_scores"] == ["expected_irregular_lines (marts.operator_line_risk)",
+                                        "expected_irregular_share (marts.operator_line_risk)"]
     assert set(result["views"]["all"]["scores"]) == {"frequency", "random"}
 
 

@@ -25,7 +25,8 @@ TECHNIQUES = ("frequency", "learned", "equal", "expert")
 
 def read_operator_scores(db: Path) -> tuple[pd.DataFrame, list[str], dict]:
     """One row per operator scored on the as-of date: the global GRI per technique and,
-    when the mart exists, expected_irregular_lines (0 for an operator it does not list)."""
+    when the mart exists, expected_irregular_lines and expected_irregular_share (0 for an
+    operator it does not list)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         long = con.execute("select tin, technique, gri from intermediate.int_operator_gri_by_technique "
@@ -35,16 +36,22 @@ def read_operator_scores(db: Path) -> tuple[pd.DataFrame, list[str], dict]:
         techniques = [t for t in TECHNIQUES if t in wide.columns] + \
             sorted(c for c in wide.columns if c not in TECHNIQUES and c != "tin")
         notes = {}
-        if table_exists(con, "marts", "operator_line_risk") and \
-                {"tin", "expected_irregular_lines"} <= set(columns_of(con, "marts", "operator_line_risk")):
-            line_risk = con.execute("select tin, cast(expected_irregular_lines as double) as expected_irregular_lines "
-                                    "from marts.operator_line_risk").df()
+        # the line model fed back to operators: expected irregular lines (volume) and their share (rate)
+        line_scores = ["expected_irregular_lines", "expected_irregular_share"]
+        available = set(columns_of(con, "marts", "operator_line_risk")) if table_exists(
+            con, "marts", "operator_line_risk") else set()
+        present = [name for name in line_scores if name in available]
+        if present:
+            line_risk = con.execute("select tin, " + ", ".join(f"cast({n} as double) as {n}" for n in present)
+                                    + " from marts.operator_line_risk").df()
             notes["operator_line_risk_outside_gri"] = int((~line_risk["tin"].isin(set(wide["tin"]))).sum())
             wide = wide.merge(line_risk, on="tin", how="left")
-            wide["expected_irregular_lines"] = wide["expected_irregular_lines"].fillna(0.0)
-            techniques.append("expected_irregular_lines")
-        else:
-            notes["missing_scores"] = ["expected_irregular_lines (marts.operator_line_risk)"]
+            for name in present:
+                wide[name] = wide[name].fillna(0.0)
+                techniques.append(name)
+        missing = [f"{n} (marts.operator_line_risk)" for n in line_scores if n not in present]
+        if missing:
+            notes["missing_scores"] = missing
     finally:
         con.close()
     return wide, techniques, notes
@@ -81,7 +88,7 @@ def score_operators(db: Path, controls: pd.DataFrame, config: dict, data: Path, 
               "risk_cutoffs": {"high": high, "medium": medium}, **notes,
               "hit_rate_by_level": {t: hit_rates(risk_level(scores[t], high, medium), outcomes["controlled"],
                                                  outcomes["detected"]) for t in names
-                                    if t != "expected_irregular_lines"},
+                                    if not t.startswith("expected_irregular_")},
               "views": {}}
     for view, suffix in views.items():
         controlled = outcomes[f"controlled{suffix}"].to_numpy(bool)
