@@ -257,30 +257,23 @@ def settings_from(config: dict) -> Settings:
     return Settings(**values)
 
 
-EXPLANATION_COLUMNS = {"declaration_id": "object", "item_no": "int64", "contribution_rank": "int64",
-                       "feature": "object", "feature_group": "object", "feature_value": "float64",
-                       "contribution": "float64", "score_gbm": "float64"}
+EXPLANATION_COLUMNS = {"scorer": "object", "declaration_id": "object", "item_no": "int64",
+                       "contribution_rank": "int64", "feature": "object", "feature_group": "object",
+                       "feature_value": "float64", "contribution": "float64", "score": "float64"}
 
 
-def explain_lines(booster_text: str | None, frame: pd.DataFrame | None, groups: dict, top: int) -> pd.DataFrame:
-    """The `top` largest positive per-feature contributions (LightGBM pred_contrib, log-odds)
-    of every line of `frame` (declaration_id, item_no, score_gbm and the model's features)."""
-    empty = pd.DataFrame(columns=list(EXPLANATION_COLUMNS)).astype(EXPLANATION_COLUMNS)
-    if booster_text is None or frame is None or frame.empty:
-        return empty
-    import lightgbm as lgb
-
-    booster = lgb.Booster(model_str=booster_text)
-    names = booster.feature_name()
+def _top_contributions(scorer: str, frame: pd.DataFrame, names: list[str], contributions: np.ndarray,
+                       score: np.ndarray, groups: dict, top: int) -> pd.DataFrame:
+    """Rows of the `top` largest positive contributions of each line."""
     x = frame[names].to_numpy(dtype=float)
-    contributions = booster.predict(x, pred_contrib=True, num_threads=1)[:, : len(names)]
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
     rows = np.repeat(np.arange(len(frame)), order.shape[1])
     columns = order.ravel()
     values = contributions[rows, columns]
     keep = values > 0
     rows, columns, values = rows[keep], columns[keep], values[keep]
-    result = pd.DataFrame({
+    return pd.DataFrame({
+        "scorer": scorer,
         "declaration_id": frame["declaration_id"].to_numpy()[rows],
         "item_no": frame["item_no"].to_numpy()[rows],
         "contribution_rank": np.tile(np.arange(1, order.shape[1] + 1), len(frame))[keep],
@@ -288,6 +281,34 @@ def explain_lines(booster_text: str | None, frame: pd.DataFrame | None, groups: 
         "feature_group": np.array([groups.get(n, feature_group(n)) for n in names], dtype=object)[columns],
         "feature_value": x[rows, columns],
         "contribution": values,
-        "score_gbm": frame["score_gbm"].to_numpy(dtype=float)[rows],
+        "score": score[rows],
     })
-    return result.astype(EXPLANATION_COLUMNS)
+
+
+def explain_lines(artifacts: pd.DataFrame, frame: pd.DataFrame | None, top: int) -> pd.DataFrame:
+    """The `top` largest positive per-feature contributions (log-odds) of every line of
+    `frame` (declaration_id, item_no, score_gbm, score_sql and the features), for each
+    scorer: LightGBM's own pred_contrib (SHAP values) for the boosted model, and for the
+    logistic score its terms coefficient x z + curvature x (z^2 - 1)."""
+    parts = [pd.DataFrame(columns=list(EXPLANATION_COLUMNS)).astype(EXPLANATION_COLUMNS)]
+    if frame is None or frame.empty or artifacts.empty:
+        return parts[0]
+    booster = artifacts.loc[(artifacts.scorer == "gbm") & (artifacts.part == "booster"), "text"]
+    groups = dict(artifacts.loc[artifacts.part == "feature", ["name", "feature_group"]].to_numpy())
+    if len(booster):
+        import lightgbm as lgb
+
+        model = lgb.Booster(model_str=booster.iloc[0])
+        names = model.feature_name()
+        contributions = model.predict(frame[names].to_numpy(dtype=float), pred_contrib=True,
+                                      num_threads=1)[:, : len(names)]
+        parts.append(_top_contributions("gbm", frame, names, contributions,
+                                        frame["score_gbm"].to_numpy(dtype=float), groups, top))
+    weights = artifacts[(artifacts.scorer == "sql") & (artifacts.part == "feature")].sort_values("position")
+    if len(weights):
+        names = list(weights["name"])
+        z = (frame[names].to_numpy(dtype=float) - weights["centre"].to_numpy()) / weights["scale"].to_numpy()
+        contributions = z * weights["coefficient"].to_numpy() + (z * z - 1.0) * weights["curvature"].to_numpy()
+        parts.append(_top_contributions("sql", frame, names, contributions,
+                                        frame["score_sql"].to_numpy(dtype=float), groups, top))
+    return pd.concat(parts, ignore_index=True).astype(EXPLANATION_COLUMNS)

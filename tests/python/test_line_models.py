@@ -129,13 +129,24 @@ def test_learned_scores_rank_unseen_lines_well(trained):
 
 def test_explanations_are_the_largest_positive_contributions(trained):
     frame, artifacts = trained
-    booster_text = artifacts.loc[artifacts.part == "booster", "text"].iloc[0]
-    lines = frame.head(50).assign(declaration_id=[f"D{i}" for i in range(50)], item_no=1, score_gbm=0.5)
-    groups = {n: lm.feature_group(n) for n in lines.columns if n.startswith("f_")}
-    explained = lm.explain_lines(booster_text, lines, groups, 2)
+    lines = frame.head(50).assign(declaration_id=[f"D{i}" for i in range(50)], item_no=1,
+                                  score_gbm=0.5, score_sql=0.4)
+    explained = lm.explain_lines(artifacts, lines, 2)
+    assert set(explained.scorer) == {"gbm", "sql"}
     assert (explained.contribution > 0).all()
-    assert explained.groupby(["declaration_id", "item_no"]).contribution_rank.max().max() <= 2
-    first = explained[explained.contribution_rank == 1].set_index("declaration_id").contribution
-    second = explained[explained.contribution_rank == 2].set_index("declaration_id").contribution
-    assert (first.loc[second.index] >= second).all()
-    assert lm.explain_lines(None, lines, groups, 2).empty
+    assert explained.groupby(["scorer", "declaration_id", "item_no"]).contribution_rank.max().max() <= 2
+    for scorer in ("gbm", "sql"):
+        own = explained[explained.scorer == scorer]
+        first = own[own.contribution_rank == 1].set_index("declaration_id").contribution
+        second = own[own.contribution_rank == 2].set_index("declaration_id").contribution
+        assert (first.loc[second.index] >= second).all()
+    # the logistic terms of a line add up to its log-odds (with the intercept)
+    weights = artifacts[(artifacts.scorer == "sql") & (artifacts.part == "feature")].sort_values("position")
+    intercept = artifacts.loc[(artifacts.scorer == "sql") & (artifacts.part == "intercept"), "coefficient"].iloc[0]
+    z = (lines[list(weights.name)].to_numpy(float) - weights.centre.to_numpy()) / weights.scale.to_numpy()
+    terms = z * weights.coefficient.to_numpy() + (z * z - 1) * weights.curvature.to_numpy()
+    fitted = lm.fit_logistic(frame[list(weights.name)].to_numpy(float), frame.is_irregular.astype(int).to_numpy(),
+                             lm.Settings(max_trees=40, min_child_lines=20))
+    np.testing.assert_allclose(1 / (1 + np.exp(-(intercept + terms.sum(axis=1)))),
+                               lm.logistic_score(lines[list(weights.name)].to_numpy(float), *fitted), rtol=1e-9)
+    assert lm.explain_lines(artifacts.iloc[0:0], lines, 2).empty
