@@ -1,7 +1,7 @@
 """Build the warehouse with dbt and print what was built (`cip build`; `cip demo` uses it too).
 
 Blue/green (docs/serving.md): dbt builds a copy of the warehouse in a folder next to it
-(`.<name>.build-<pid>/<name>`), and the copy replaces the warehouse in one atomic rename
+(`.<name>.build/<name>`), and the copy replaces the warehouse in one atomic rename
 only when every dbt node and test passed. Readers of the old file keep reading it (on Linux
 an open file survives the rename); new readers open the new one. A failed, interrupted or
 killed build leaves the last good warehouse as it was, and the next build starts again
@@ -67,9 +67,11 @@ def storage_version() -> str:
     return os.environ.get("CIP_STORAGE_VERSION", DEFAULT_STORAGE_VERSION)
 
 
-def stage_dir(target: Path, pid: int | None = None) -> Path:
-    """The folder of a build in progress: next to the warehouse, so the rename is atomic."""
-    return target.parent / f".{target.name}.build-{pid or os.getpid()}"
+def stage_dir(target: Path) -> Path:
+    """The folder of a build in progress: next to the warehouse, so the rename is atomic.
+    Always the same path (the build lock allows one build at a time): dbt hashes the profile,
+    whose path is this file, and a new path every build would cost a full re-parse."""
+    return target.parent / f".{target.name}.build"
 
 
 def log_path(target: Path) -> Path:
@@ -129,7 +131,7 @@ def build_lock(target: Path) -> Iterator[None]:
 
 def remove_stale_stages(target: Path) -> None:
     """Folders left by builds that were killed (only called under the build lock)."""
-    for folder in target.parent.glob(f".{target.name}.build-*"):
+    for folder in target.parent.glob(f".{target.name}.build*"):
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -69,7 +69,7 @@ def mart_hashes(db: Path) -> dict[str, tuple[int, str]]:
 
 
 def stages(db: Path) -> list[Path]:
-    return sorted(db.parent.glob(f".{db.name}.build-*"))
+    return sorted(db.parent.glob(f".{db.name}.build*"))
 
 
 def children(pid: int) -> list[int]:
