@@ -59,8 +59,11 @@ overall as (
             {{ keys | join(', ') }},
             declaration_month,
             count(*) as priced_lines,
-            sum(log_unit_value) as sum_log,
-            sum(log_unit_value * log_unit_value) as sum_log_squared
+            -- sums of integers (micro-units of the log, and its square at 1e-4): exact, so
+            -- the norms do not depend on the order in which parallel threads add lines
+            sum(cast(round(log_unit_value * 1000000) as bigint)) as sum_log_micro,
+            sum(cast(round(log_unit_value * 10000) as bigint) * cast(round(log_unit_value * 10000) as bigint))
+                as sum_log_squared_e8
         from lines
         where log_unit_value is not null
         group by {{ keys | join(', ') }}, declaration_month
@@ -72,8 +75,8 @@ overall as (
             {{ keys | join(', ') }},
             declaration_month,
             sum(priced_lines) over earlier_months as priced_lines,
-            sum(sum_log) over earlier_months as sum_log,
-            sum(sum_log_squared) over earlier_months as sum_log_squared
+            cast(sum(sum_log_micro) over earlier_months as {{ type_double() }}) / 1000000 as sum_log,
+            cast(sum(sum_log_squared_e8) over earlier_months as {{ type_double() }}) / 100000000 as sum_log_squared
         from unit_value_months_{{ norm }}
         window earlier_months as (
             partition by {{ keys | join(', ') }}
@@ -131,7 +134,7 @@ joined as (
         {{ column }} as party_id,
         declaration_month,
         count(*) as priced_lines,
-        sum(uv_log_ratio_line) as sum_log_ratio,
+        sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
         sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
     from joined
     where flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
@@ -144,7 +147,7 @@ joined as (
         party_id,
         declaration_month,
         sum(priced_lines) over earlier_months as priced_lines,
-        sum(sum_log_ratio) over earlier_months as sum_log_ratio,
+        cast(sum(sum_log_ratio_micro) over earlier_months as {{ type_double() }}) / 1000000 as sum_log_ratio,
         sum(lines_below) over earlier_months as lines_below
     from {{ party }}_pricing_months
     window earlier_months as (

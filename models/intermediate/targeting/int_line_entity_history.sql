@@ -2,8 +2,9 @@
     line_entity_keys (tariff line, HS6, origin, importer, broker, HS6 x origin, ...)
     and every day a line of that entity was declared, how many of its lines had been
     examined, and found irregular, by examinations CLOSED BEFORE that day (and by
-    the as-of date). Entity 'all' holds the overall counts, the prior the rates are
-    smoothed toward. One window over a stream of declaration days and examination
+    the as-of date). Days before the entity's first examination are left out (nothing
+    to count; the features read a missing day as 0). Entity 'all' holds the overall
+    counts on every declaration day, the prior the rates are smoothed toward. One window over a stream of declaration days and examination
     days per entity: at equal dates the declaration day sorts first, so an
     examination closed on the declaration day is not counted (strictly before).
     int_declaration_line_features reads it back per line. -#}
@@ -48,24 +49,13 @@ examined_lines as (
 ),
 
 -- noqa: disable=LT02
-stream as (
+outcomes as (
+    -- lines examined per entity and closing day
     {%- for entity in entities %}
     select
         '{{ entity }}' as entity,
         entity_key_{{ entity }} as entity_key,
-        declaration_date as event_date,
-        0 as is_outcome,
-        0 as examined_lines,
-        0 as irregular_lines
-    from lines
-    where entity_key_{{ entity }} is not null
-    group by entity_key_{{ entity }}, declaration_date
-    union all
-    select
-        '{{ entity }}' as entity,
-        entity_key_{{ entity }} as entity_key,
         control_date as event_date,
-        1 as is_outcome,
         count(*) as examined_lines,
         sum(irregular_line) as irregular_lines
     from examined_lines
@@ -73,6 +63,60 @@ stream as (
     group by entity_key_{{ entity }}, control_date
     union all
     {%- endfor %}
+    select
+        'all' as entity,
+        'all' as entity_key,
+        control_date as event_date,
+        count(*) as examined_lines,
+        sum(irregular_line) as irregular_lines
+    from examined_lines
+    group by control_date
+),
+
+requests as (
+    -- the days a line of the entity was declared
+    {%- for entity in entities %}
+    select
+        '{{ entity }}' as entity,
+        entity_key_{{ entity }} as entity_key,
+        declaration_date as event_date
+    from lines
+    where entity_key_{{ entity }} is not null
+    group by entity_key_{{ entity }}, declaration_date
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+-- noqa: enable=LT02
+
+first_outcomes as (
+    select
+        entity,
+        entity_key,
+        min(event_date) as first_outcome_date
+    from outcomes
+    where entity <> 'all'
+    group by entity, entity_key
+),
+
+-- only the days after the entity's first examination: before it there is nothing to
+-- count (int_declaration_line_features reads a missing day as 0 examined lines), and
+-- most keys of the pairs (HS6 x country, supplier) are never examined at all
+stream as (
+    select
+        requests.entity,
+        requests.entity_key,
+        requests.event_date,
+        0 as is_outcome,
+        0 as examined_lines,
+        0 as irregular_lines
+    from requests
+    inner join first_outcomes
+        on requests.entity = first_outcomes.entity
+            and requests.entity_key = first_outcomes.entity_key
+    where requests.event_date > first_outcomes.first_outcome_date
+    union all
     select
         'all' as entity,
         'all' as entity_key,
@@ -84,16 +128,14 @@ stream as (
     group by declaration_date
     union all
     select
-        'all' as entity,
-        'all' as entity_key,
-        control_date as event_date,
+        entity,
+        entity_key,
+        event_date,
         1 as is_outcome,
-        count(*) as examined_lines,
-        sum(irregular_line) as irregular_lines
-    from examined_lines
-    group by control_date
+        examined_lines,
+        irregular_lines
+    from outcomes
 ),
--- noqa: enable=LT02
 
 cumulated as (
     select
