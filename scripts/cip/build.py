@@ -281,10 +281,13 @@ def build_warehouse(dbt_args: list[str], data: Path | None = None, db: Path | No
     stage = stage_dir(target)
     new = stage / target.name
     started = time.time()
-    with open(log_file, "w") as log, SignalForwarder() as forwarder:
-        log.write(f"cip build {dt.datetime.now().isoformat(timespec='seconds')}: {' '.join(dbt_args)}\n")
+    locked = False  # the log belongs to the build holding the lock: another build leaves it alone
+    with open(log_file, "a") as log, SignalForwarder() as forwarder:
         try:
             with build_lock(target):
+                locked = True
+                log.truncate(0)
+                log.write(f"cip build {dt.datetime.now().isoformat(timespec='seconds')}: {' '.join(dbt_args)}\n")
                 remove_stale_stages(target)
                 stage.mkdir()
                 try:
@@ -302,17 +305,20 @@ def build_warehouse(dbt_args: list[str], data: Path | None = None, db: Path | No
         except Interrupted as stop:
             message = (f"cip build: stopped by {signal_name(stop.signum)}; the warehouse {target} was not "
                        f"changed. Log: {log_file}")
-            log.write(message + "\n")
+            if locked:
+                log.write(message + "\n")
             print(message, file=sys.stderr, flush=True)
             return stop.exit_code
         except BuildError as error:
             message = f"cip build: failed: {error}. Log: {log_file}"
-            log.write(message + "\n")
+            if locked:
+                log.write(message + "\n")
             print(message, file=sys.stderr, flush=True)
             return 1
         except OSError as error:  # disk full, permissions, ...
             message = f"cip build: failed: {error} - the warehouse {target} was not changed. Log: {log_file}"
-            log.write(message + "\n")
+            if locked:
+                log.write(message + "\n")
             print(message, file=sys.stderr, flush=True)
             return 1
         log.write(f"swapped in {target}\n")
