@@ -277,7 +277,9 @@
     {%- endfor -%}
 {%- endmacro %}
 
-{#- One contract column: (value expression, [reason expressions]). -#}
+{#- One contract column: (value expression, text expression, [reason expressions]). The
+    reasons are computed one layer up, from the typed value (by its name) and the raw text
+    (_cip_text_<name>), so each value is computed once per row. -#}
 {% macro _contract_column_expr(column, source) -%}
     {%- set name = column.name | lower -%}
     {%- set wanted = column.data_type | upper -%}
@@ -287,6 +289,8 @@
     {%- set is_text = found == 'VARCHAR' or found.startswith('VARCHAR') or found in ('TEXT', 'STRING', 'CHARACTER VARYING') -%}
     {%- set text = text_or_null(raw) if is_text else raw -%}
     {%- set reasons = [] -%}
+    {%- set v = name -%}
+    {%- set t = '_cip_text_' ~ name -%}
     {%- if wanted == 'VARCHAR' -%}
         {%- if is_text -%}
             {%- set value = text -%}
@@ -308,40 +312,41 @@
     {%- elif wanted == 'INTEGER' -%}
         {%- if found in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT') -%}
             {%- set value = raw if found == 'INTEGER' else try_cast(raw, 'integer') -%}
-            {%- do reasons.append("case when " ~ raw ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " out of range for integer' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " out of range for integer' end") -%}
         {%- else -%}
             {%- set number = try_cast(text, type_double()) -%}
             {%- set value = "case when " ~ number ~ " = trunc(" ~ number ~ ") then " ~ try_cast(number, 'integer') ~ " end" -%}
-            {%- do reasons.append("case when " ~ text ~ " is null then null when " ~ number ~ " is null then '"
-                ~ name ~ " unreadable as integer' when " ~ number ~ " <> trunc(" ~ number ~ ") then '" ~ name
-                ~ " not a whole number' when " ~ value ~ " is null then '" ~ name ~ " not a finite integer in range' end") -%}
+            {%- set t_number = try_cast(t, type_double()) -%}
+            {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then '"
+                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> trunc(" ~ t_number ~ ") then '" ~ name
+                ~ " not a whole number' else '" ~ name ~ " not a finite integer in range' end") -%}
         {%- endif -%}
     {%- elif wanted == 'DOUBLE' -%}
         {%- if found == 'DOUBLE' -%}
             {%- set value = raw -%}
         {%- else -%}
             {%- set value = try_cast(text, type_double()) -%}
-            {%- do reasons.append("case when " ~ text ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " unreadable as double' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as double' end") -%}
         {%- endif -%}
         {%- set max_abs = "%g" | format(cip_number_var('max_abs_number', low=0)) -%}
-        {%- do reasons.append(number_out_of_range_reason(value, name, max_abs)) -%}
+        {%- do reasons.append(number_out_of_range_reason(v, name, max_abs)) -%}
     {%- elif wanted == 'DATE' -%}
         {%- set value = to_utc_date(text, found) -%}
         {%- if found != 'DATE' -%}
-            {%- do reasons.append("case when " ~ text ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " unreadable as date' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as date' end") -%}
         {%- endif -%}
         {%- set earliest = earliest_date_for(meta) -%}
-        {%- do reasons.append("case when " ~ value ~ " > " ~ load_date_sql() ~ " then '" ~ name ~ " after the load date'"
-            ~ " when " ~ value ~ " < cast(" ~ sql_string(earliest) ~ " as date) then '" ~ name ~ " before the earliest date " ~ earliest ~ "' end") -%}
+        {%- do reasons.append("case when " ~ v ~ " > " ~ load_date_sql() ~ " then '" ~ name ~ " after the load date'"
+            ~ " when " ~ v ~ " < cast(" ~ sql_string(earliest) ~ " as date) then '" ~ name ~ " before the earliest date " ~ earliest ~ "' end") -%}
     {%- else -%}
         {%- if found == wanted -%}
             {%- set value = raw -%}
         {%- else -%}
             {%- set value = try_cast(text, column.data_type) -%}
-            {%- do reasons.append("case when " ~ text ~ " is not null and " ~ value ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
         {%- endif -%}
     {%- endif -%}
-    {{ return((value, reasons)) }}
+    {{ return((value, text, reasons)) }}
 {%- endmacro %}
 
 {% macro _typed_contract_select(node, present, reader, source_file_expr, version_expr=none) -%}
@@ -356,6 +361,7 @@
             ~ " lacks the required column(s) " ~ missing | join(', ')
             ~ ". Add them (see docs/source_contract.md) or fix the export.") }}
     {%- endif -%}
+    {%- set inner = [] -%}
     {%- set selects = [] -%}
     {%- set checks = [] -%}
     {%- for column in node.columns.values() -%}
@@ -363,8 +369,10 @@
         {%- if name not in present -%}
             {%- do selects.append("cast(null as " ~ column.data_type ~ ") as " ~ name) -%}
         {%- else -%}
-            {%- set value, reasons = _contract_column_expr(column, present[name]) -%}
-            {%- do selects.append(value ~ " as " ~ name) -%}
+            {%- set value, text, reasons = _contract_column_expr(column, present[name]) -%}
+            {%- do inner.append(value ~ " as " ~ name) -%}
+            {%- if reasons -%}{%- do inner.append(text ~ " as _cip_text_" ~ name) -%}{%- endif -%}
+            {%- do selects.append(name) -%}
             {%- do checks.extend(reasons) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -373,11 +381,14 @@
     {%- else -%}
         {%- do selects.append("'' as _cast_errors") -%}
     {%- endif -%}
-    {%- do selects.append("cast(" ~ source_file_expr ~ " as varchar) as _source_file") -%}
+    {%- do inner.append("cast(" ~ source_file_expr ~ " as varchar) as _source_file") -%}
+    {%- do selects.append("_source_file") -%}
     {%- if version_expr is not none -%}
-        {%- do selects.append("cast(" ~ version_expr ~ " as varchar) as _source_file_version") -%}
+        {%- do inner.append("cast(" ~ version_expr ~ " as varchar) as _source_file_version") -%}
+        {%- do selects.append("_source_file_version") -%}
     {%- endif -%}
-    {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    from " ~ reader) }}
+    {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    from (\n    select\n        "
+        ~ inner | join(",\n        ") ~ "\n    from " ~ reader ~ "\n    ) as typed") }}
 {%- endmacro %}
 
 {% macro _empty_contract_select(node, with_file_versions=false) -%}
