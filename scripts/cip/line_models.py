@@ -112,7 +112,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, settings: Settings):
     scale = x.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
     z = (x - centre) / scale
-    model = LogisticRegression(C=settings.l2_inverse, max_iter=3000)
+    model = LogisticRegression(C=settings.l2_inverse, max_iter=500, tol=1e-5)
     model.fit(np.hstack([z, z * z - 1.0]), y)
     n = x.shape[1]
     return float(model.intercept_[0]), model.coef_[0][:n].astype(float), model.coef_[0][n:].astype(float), centre, scale
