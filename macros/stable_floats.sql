@@ -22,6 +22,18 @@
 #}
 
 {% macro stable_float(expr, digits=10, max_decimals=12) -%}
+    {{ return(adapter.dispatch('stable_float', 'customs_cip')(expr, digits, max_decimals)) }}
+{%- endmacro %}
+
+{% macro default__stable_float(expr, digits, max_decimals) -%}
+    case
+        when {{ expr }} is null or not {{ is_finite(expr) }} or {{ expr }} = 0 then {{ expr }}
+        else {{ round_double(expr ~ ' * (1 + pow(2.0, -36))', 'cast(least(' ~ max_decimals ~ ', '
+            ~ (digits - 1) ~ ' - floor(log10(abs(' ~ expr ~ ')))) as integer)') }}
+    end
+{%- endmacro %}
+
+{% macro duckdb__stable_float(expr, digits, max_decimals) -%}
     case
         when {{ expr }} is null or not isfinite({{ expr }}) or {{ expr }} = 0 then {{ expr }}
         else round({{ expr }} * (1 + pow(2.0, -36)), cast(least({{ max_decimals }},

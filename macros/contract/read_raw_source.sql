@@ -27,14 +27,66 @@
     {{ return(adapter.dispatch('read_raw_source', 'customs_cip')(source_name, table_name, relation, exclude_files, with_file_versions)) }}
 {%- endmacro %}
 
+{#- Other engines: the raw input is a table loaded by `cip load` (scripts/cip/load.py),
+    columns named and typed as exported, plus _cip_source_file (the file each row came
+    from). The same stops, warnings and quarantine rules as the DuckDB file reader. -#}
 {% macro default__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions) -%}
     {%- set node = source_contract_node(source_name, table_name) -%}
+    {%- set label = source_name ~ "." ~ table_name -%}
     {%- set present = {} -%}
-    {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- do present.update({column.name | lower: {'name': column.name, 'type': column.dtype | upper}}) -%}
+    {%- set has_file_column = namespace(value=false) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) -%}
+    {%- if columns | length == 0 -%}
+        {%- if contract_meta(node).get('optional', false) -%}
+            {{ log("WARNING: optional source " ~ label ~ " not found (no table " ~ relation
+                ~ "; `cip load` found no " ~ table_name ~ ".parquet, " ~ table_name ~ "/*.parquet or "
+                ~ table_name ~ ".csv); the models and indicators that need it are empty/disabled.", info=True) }}
+            {{ return(_empty_contract_select(node, with_file_versions)) }}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("Required source " ~ label ~ " not found: no table " ~ relation
+                ~ ". Load the raw files with `cip load --target " ~ target.type ~ " --data DIR` (" ~ table_name
+                ~ ".parquet, " ~ table_name ~ "/*.parquet or " ~ table_name ~ ".csv in DIR), see docs/engines.md"
+                ~ " and docs/source_contract.md.") }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- for column in columns -%}
+        {%- if column.name | lower == '_cip_source_file' -%}
+            {%- set has_file_column.value = true -%}
+        {%- else -%}
+            {%- do present.update({column.name | lower: {'name': column.name, 'type': raw_type_name(column.dtype)}}) -%}
+        {%- endif -%}
     {%- endfor -%}
+    {%- set types = {} -%}
+    {%- for name, found in present.items() -%}{%- do types.update({name: found['type']}) -%}{%- endfor -%}
+    {%- set has_rows = run_query("select count(*) from (select 1 from " ~ relation ~ " limit 1) as any_row").rows[0][0] -%}
+    {%- set schemas = {(relation | string): {'columns': present.keys() | list, 'types': types, 'rows': has_rows}} -%}
+    {%- do _check_file_schemas(node, schemas) -%}
+    {%- do _check_column_types(node, present, schemas) -%}
+    {%- set source_file_expr = '_cip_source_file' if has_file_column.value else sql_string(relation) -%}
     {%- set version_expr = sql_string('table') if with_file_versions else none -%}
-    {{ return(_typed_contract_select(node, present, relation, sql_string(relation), version_expr)) }}
+    {{ return(_typed_contract_select(node, present, relation, source_file_expr, version_expr)) }}
+{%- endmacro %}
+
+{#- A raw column's type from the catalogue, in the DuckDB names the contract rules use. -#}
+{% macro raw_type_name(dtype) -%}
+    {%- set kind = dtype | lower -%}
+    {%- set names = {'double precision': 'DOUBLE', 'float8': 'DOUBLE', 'real': 'FLOAT', 'float4': 'FLOAT',
+        'text': 'VARCHAR', 'character varying': 'VARCHAR', 'varchar': 'VARCHAR', 'string': 'VARCHAR',
+        'smallint': 'SMALLINT', 'int2': 'SMALLINT', 'integer': 'INTEGER', 'int': 'INTEGER', 'int4': 'INTEGER',
+        'bigint': 'BIGINT', 'int8': 'BIGINT', 'boolean': 'BOOLEAN', 'bool': 'BOOLEAN', 'date': 'DATE',
+        'timestamp without time zone': 'TIMESTAMP', 'timestamp': 'TIMESTAMP',
+        'timestamp with time zone': 'TIMESTAMPTZ', 'timestamptz': 'TIMESTAMPTZ'} -%}
+    {%- if kind in names -%}{{ return(names[kind]) }}{%- endif -%}
+    {%- if kind.startswith('numeric') or kind.startswith('decimal') -%}{{ return('DECIMAL') }}{%- endif -%}
+    {%- if kind.startswith('character varying') or kind.startswith('varchar') -%}{{ return('VARCHAR') }}{%- endif -%}
+    {{ return(dtype | upper) }}
+{%- endmacro %}
+
+{#- The engine's type of a contract data_type (the contract says double; Postgres says
+    double precision: type_double()). -#}
+{% macro contract_type(data_type) -%}
+    {%- if data_type | lower == 'double' -%}{{ return(type_double()) }}{%- endif -%}
+    {{ return(data_type) }}
 {%- endmacro %}
 
 {% macro duckdb__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions) -%}
@@ -342,7 +394,7 @@
         {%- if found == wanted -%}
             {%- set value = raw -%}
         {%- else -%}
-            {%- set value = try_cast(text, column.data_type) -%}
+            {%- set value = try_cast(text, contract_type(column.data_type)) -%}
             {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as " ~ column.data_type ~ "' end") -%}
         {%- endif -%}
     {%- endif -%}
@@ -367,7 +419,7 @@
     {%- for column in node.columns.values() -%}
         {%- set name = column.name | lower -%}
         {%- if name not in present -%}
-            {%- do selects.append("cast(null as " ~ column.data_type ~ ") as " ~ name) -%}
+            {%- do selects.append("cast(null as " ~ contract_type(column.data_type) ~ ") as " ~ name) -%}
         {%- else -%}
             {%- set value, text, reasons = _contract_column_expr(column, present[name]) -%}
             {%- do inner.append(value ~ " as " ~ name) -%}
@@ -394,7 +446,7 @@
 {% macro _empty_contract_select(node, with_file_versions=false) -%}
     {%- set selects = [] -%}
     {%- for column in node.columns.values() -%}
-        {%- do selects.append("cast(null as " ~ column.data_type ~ ") as " ~ column.name | lower) -%}
+        {%- do selects.append("cast(null as " ~ contract_type(column.data_type) ~ ") as " ~ column.name | lower) -%}
     {%- endfor -%}
     {%- do selects.append("'' as _cast_errors") -%}
     {%- do selects.append("cast(null as varchar) as _source_file") -%}
@@ -411,7 +463,7 @@
 {%- endmacro %}
 
 {% macro default__source_is_available(source_name, table_name) -%}
-    {{ return(true) }}
+    {{ return(adapter.get_columns_in_relation(source(source_name, table_name)) | length > 0) }}
 {%- endmacro %}
 
 {% macro duckdb__source_is_available(source_name, table_name) -%}
@@ -430,7 +482,11 @@
 {%- endmacro %}
 
 {% macro default__raw_row_count(source_name, table_name, relation) -%}
+    {%- if adapter.get_columns_in_relation(relation) | length == 0 %}
+    select 0 as raw_rows
+    {%- else %}
     select count(*) as raw_rows from {{ relation }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro duckdb__raw_row_count(source_name, table_name, relation) -%}

@@ -37,3 +37,33 @@
 {% macro duckdb__is_nan(expr) -%}
     isnan({{ expr }})
 {%- endmacro %}
+
+{#- round(x, digits) of a double, as a double (Postgres rounds numeric only). -#}
+{% macro round_double(expr, digits) -%}
+    {{ return(adapter.dispatch('round_double', 'customs_cip')(expr, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_double(expr, digits) -%}
+    cast(round(cast({{ expr }} as numeric), {{ digits }}) as {{ type_double() }})
+{%- endmacro %}
+
+{% macro duckdb__round_double(expr, digits) -%}
+    round({{ expr }}, {{ digits }})
+{%- endmacro %}
+
+{% macro spark__round_double(expr, digits) -%}
+    round({{ expr }}, {{ digits }})
+{%- endmacro %}
+
+{#- True when the double is neither NaN nor infinite (null stays null). -#}
+{% macro is_finite(expr) -%}
+    {{ return(adapter.dispatch('is_finite', 'customs_cip')(expr)) }}
+{%- endmacro %}
+
+{% macro default__is_finite(expr) -%}
+    ({{ expr }} not in (cast('NaN' as {{ type_double() }}), cast('Infinity' as {{ type_double() }}), cast('-Infinity' as {{ type_double() }})))
+{%- endmacro %}
+
+{% macro duckdb__is_finite(expr) -%}
+    isfinite({{ expr }})
+{%- endmacro %}

@@ -8,6 +8,12 @@
     cast({{ sql_string(message) }} as integer)
 {%- endmacro %}
 
+{#- Postgres folds a constant cast while planning, even in a branch never taken: a
+    volatile function raises only when evaluated (postgres__cip_engine_setup). -#}
+{% macro postgres__raise_error_sql(message) -%}
+    {{ target.schema }}.cip_raise_error({{ sql_string(message) }})
+{%- endmacro %}
+
 {% macro duckdb__raise_error_sql(message) -%}
     error({{ sql_string(message) }})
 {%- endmacro %}

@@ -15,3 +15,62 @@
 {% macro spark__try_cast(expr, data_type) -%}
     try_cast({{ expr }} as {{ data_type }})
 {%- endmacro %}
+
+{#- Postgres 15 has no try_cast: the functions of postgres__cip_engine_setup() (created
+    by the on-run-start hook) catch the cast error and return null. Text is held to
+    DuckDB's shapes first (a date is Y-M-D, numbers are decimal), so both engines
+    quarantine the same values. -#}
+{% macro postgres__try_cast(expr, data_type) -%}
+    {%- set kind = data_type | lower | trim -%}
+    {%- set suffix = {'double precision': 'double', 'double': 'double', 'float8': 'double', 'integer': 'integer',
+        'int': 'integer', 'bigint': 'bigint', 'date': 'date', 'timestamptz': 'timestamptz',
+        'timestamp with time zone': 'timestamptz', 'timestamp': 'timestamp', 'boolean': 'boolean'}.get(kind) -%}
+    {%- if suffix -%}
+        {{ target.schema }}.cip_try_cast_{{ suffix }}({{ expr }})
+    {%- else -%}
+        cast({{ expr }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Run before every dbt command (on-run-start): what an engine needs before the models. -#}
+{% macro cip_engine_setup() -%}
+    {{ return(adapter.dispatch('cip_engine_setup', 'customs_cip')()) }}
+{%- endmacro %}
+
+{% macro default__cip_engine_setup() -%}
+    select 1
+{%- endmacro %}
+
+{% macro postgres__cip_engine_setup() -%}
+    {%- set s = target.schema -%}
+    {%- set functions = [
+        ('double', 'text', 'double precision',
+            "if trim(x) !~* '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)(e[+-]?[0-9]+)?$' and lower(trim(x)) not in ('nan', 'inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity') then return null; end if; return cast(x as double precision);"),
+        ('integer', 'text', 'integer', "if trim(x) !~ '^[+-]?[0-9]+$' then return null; end if; return cast(x as integer);"),
+        ('integer', 'double precision', 'integer', "return cast(x as integer);"),
+        ('integer', 'bigint', 'integer', "return cast(x as integer);"),
+        ('integer', 'numeric', 'integer', "return cast(x as integer);"),
+        ('bigint', 'text', 'bigint', "if trim(x) !~ '^[+-]?[0-9]+$' then return null; end if; return cast(x as bigint);"),
+        ('bigint', 'double precision', 'bigint', "return cast(x as bigint);"),
+        ('date', 'text', 'date', "if trim(x) !~ '^[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' then return null; end if; return cast(trim(x) as date);"),
+        ('timestamptz', 'text', 'timestamptz', "if trim(x) !~ '^[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' then return null; end if; return cast(trim(x) as timestamptz);"),
+        ('timestamp', 'text', 'timestamp', "if trim(x) !~ '^[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' then return null; end if; return cast(trim(x) as timestamp);"),
+        ('boolean', 'text', 'boolean', "return cast(trim(x) as boolean);"),
+    ] -%}
+    create schema if not exists {{ s }};
+    drop function if exists {{ s }}.cip_raise_error(text);
+    create function {{ s }}.cip_raise_error(message text) returns text
+        language plpgsql volatile as $cip$
+        begin
+            raise exception '%', message;
+        end $cip$;
+    {% for name, arg, result, body in functions -%}
+    create or replace function {{ s }}.cip_try_cast_{{ name }}(x {{ arg }}) returns {{ result }}
+        language plpgsql immutable parallel safe as $cip$
+        begin
+            if x is null then return null; end if;
+            {{ body }}
+        exception when others then return null;
+        end $cip$;
+    {% endfor %}
+{%- endmacro %}

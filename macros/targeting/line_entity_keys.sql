@@ -19,7 +19,7 @@
         'office': 'office_code',
         'regime': 'regime',
         'transport_mode': 'transport_mode',
-        'duty_rate_band': 'cast(round(duty_rate, 3) as ' ~ dbt.type_string() ~ ')',
+        'duty_rate_band': 'cast(' ~ round_double('duty_rate', 3) ~ ' as ' ~ dbt.type_string() ~ ')',
         'tax_type': 'tax_type',
         'hs6_origin': pair.format(a='hs_subheading', b='origin_country'),
         'hs6_departure': pair.format(a='hs_subheading', b='departure_country'),

@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "docs-check": "cip.docs_check",
     "bench": "cip.bench",
     "contract": "cip.contract",
+    "load": "cip.load",
 }
 
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='incremental' if target.type == 'duckdb' else 'table',
     unique_key=['tin', 'declaration_month'],
     incremental_strategy='delete+insert',
     pre_hook="{% if is_incremental() %}"

@@ -47,7 +47,7 @@ final as (
         operators.tin,
         techniques.technique,
         techniques.gri_type,
-        round(coalesce(contributions.gri, 0), 6) as gri
+        {{ round_double('coalesce(contributions.gri, 0)', 6) }} as gri
     from operators
     cross join techniques
     left join contributions

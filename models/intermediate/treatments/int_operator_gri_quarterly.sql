@@ -178,7 +178,7 @@ final as (
         period_end,
         cast(lines as integer) as lines_in_window,
         cast({{ flags | join(' + ') }} as integer) as flags_raised,
-        round(coalesce({{ safe_divide(weighted_flags | join(' + '), weights | join(' + ')) }}, 0), 6) as gri
+        {{ round_double('coalesce(' ~ safe_divide(weighted_flags | join(' + '), weights | join(' + ')) ~ ', 0)', 6) }} as gri
     from flagged
 )
 

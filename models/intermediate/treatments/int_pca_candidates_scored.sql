@@ -37,7 +37,7 @@ indicators as (
     select
         tin,
         {{ dbt.listagg(
-            "indicator_code || ' (' || cast(round(final_weight, 3) as varchar) || ')'",
+            "indicator_code || ' (' || cast(" ~ round_double('final_weight', 3) ~ " as varchar) || ')'",
             "', '",
             'order by contribution_rank'
         ) }} as contributing_indicators

@@ -166,7 +166,7 @@ final as (
         is_risky_broker,
         is_below_unit_value_norm,
         is_first_time_operator,
-        cast(round(score_rule, 6) as {{ type_double() }}) as score_rule,
+        cast({{ round_double('score_rule', 6) }} as {{ type_double() }}) as score_rule,
         cast(score_sql as {{ type_double() }}) as score_sql,
         cast(score_gbm as {{ type_double() }}) as score_gbm,
         cast(risk_score as {{ type_double() }}) as risk_score,

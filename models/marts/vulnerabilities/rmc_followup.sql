@@ -33,7 +33,7 @@ latest_progress as (
         latest.pct as latest_pct,
         previous.period as previous_period,
         previous.pct as previous_pct,
-        round(latest.pct - previous.pct, 1) as pct_change
+        {{ round_double('latest.pct - previous.pct', 1) }} as pct_change
     from progress_ordered as latest
     left join progress_ordered as previous
         on
@@ -108,10 +108,10 @@ final as (
         cast(linked_measure_id as {{ dbt.type_string() }}) as linked_measure_id,
         cast(linked_indicator_id as {{ dbt.type_string() }}) as linked_indicator_id,
         cast(latest_period as {{ dbt.type_string() }}) as latest_period,
-        cast(latest_pct as double) as latest_pct,
+        cast(latest_pct as {{ type_double() }}) as latest_pct,
         cast(previous_period as {{ dbt.type_string() }}) as previous_period,
-        cast(previous_pct as double) as previous_pct,
-        cast(pct_change as double) as pct_change
+        cast(previous_pct as {{ type_double() }}) as previous_pct,
+        cast(pct_change as {{ type_double() }}) as pct_change
     from joined
 )
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='incremental' if target.type == 'duckdb' else 'table',
     unique_key=['declaration_id', 'item_no'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',

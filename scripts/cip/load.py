@@ -1,0 +1,201 @@
+"""Load the raw files into a server database (`cip load --target postgres`).
+
+DuckDB reads the raw files where they lie (var data_dir). Another engine reads tables:
+this command copies every source table of the contract (models/staging/*/_*__sources.yml)
+from the data folder - <table>.parquet, <table>/*.parquet or <table>.csv, the same files
+DuckDB reads - into the schema named after its source (customs.declarations,
+tax.taxpayers, reference.hs_nomenclature, ...), replacing what was there.
+
+Nothing is checked or converted here beyond the file format: the columns keep their names
+as exported and their types as read (Parquet types map to the nearest Postgres type, a CSV
+loads as text, as DuckDB reads it), plus _cip_source_file, the file each row came from
+relative to the data folder. The contract reader (macros/contract/read_raw_source.sql)
+then applies the same rules as on DuckDB: required columns, types, quarantine. A source
+without files leaves no table: an optional one is disabled with a warning by the build,
+a required one stops it. A file whose columns collide (names differing only in case)
+stops the load with the same message as the DuckDB reader.
+
+DuckDB reads the files and writes them as CSV; Postgres takes them by COPY (psycopg2).
+Connection: CIP_PG_HOST / CIP_PG_PORT / CIP_PG_USER / CIP_PG_PASSWORD / CIP_PG_DATABASE,
+defaults matching scripts/postgres.sh and the profile's `postgres` target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from cip.contract import load_contract
+from cip.paths import data_dir
+
+HELP = "Load the raw files into a server database (--target postgres) for dbt to read."
+
+SOURCE_FILE_COLUMN = "_cip_source_file"
+
+# DuckDB type (as read from the files) -> Postgres type of the raw column
+_PG_TYPES = {
+    "VARCHAR": "text",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "TINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "UTINYINT": "smallint",
+    "INTEGER": "integer",
+    "USMALLINT": "integer",
+    "BIGINT": "bigint",
+    "UINTEGER": "bigint",
+    "UBIGINT": "numeric(20, 0)",
+    "HUGEINT": "numeric(39, 0)",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIME": "time",
+}
+
+
+def pg_type(duckdb_type: str) -> str:
+    kind = duckdb_type.upper()
+    if kind.startswith("DECIMAL"):
+        return kind.replace("DECIMAL", "numeric").lower()
+    return _PG_TYPES.get(kind, "text")
+
+
+def raw_files(folder: Path, table: str) -> list[Path]:
+    """The files of one raw table, as the DuckDB reader finds them (sorted)."""
+    found = [folder / f"{table}.parquet", *sorted((folder / table).glob("*.parquet")), folder / f"{table}.csv"]
+    return sorted(path for path in found if path.is_file())
+
+
+def pg_connect():
+    import psycopg2
+
+    return psycopg2.connect(
+        host=os.environ.get("CIP_PG_HOST", "localhost"),
+        port=int(os.environ.get("CIP_PG_PORT", "55432")),
+        user=os.environ.get("CIP_PG_USER", "cip"),
+        password=os.environ.get("CIP_PG_PASSWORD", ""),
+        dbname=os.environ.get("CIP_PG_DATABASE", "customs_cip"),
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _reader(files: list[Path]) -> str:
+    listed = "[" + ", ".join(_sql_string(str(f)) for f in files) + "]"
+    if files[0].suffix == ".parquet":
+        return f"read_parquet({listed}, union_by_name = true, filename = '_cip_raw_file')"
+    return f"read_csv({listed}, header = true, all_varchar = true, union_by_name = true, filename = '_cip_raw_file')"
+
+
+def _check_duplicate_columns(con, label: str, files: list[Path]) -> None:
+    problems = []
+    for file in files:
+        if file.suffix == ".parquet":
+            names = [r[0] for r in con.execute(
+                "select name from parquet_schema(?) where num_children is null", [str(file)]).fetchall()]
+        else:
+            names = [r[0] for r in con.execute(
+                f"describe select * from read_csv({_sql_string(str(file))}, header = true, all_varchar = true)").fetchall()]
+        lowered = [n.lower() for n in names]
+        for name in sorted(set(lowered)):
+            if lowered.count(name) > 1:
+                problems.append(f"{file} has the column {name} twice (names differ only in case): keep one")
+    if problems:
+        raise SystemExit(f"cip load: Source {label}: " + "; ".join(problems)
+                         + ". Add the column(s) to the export (see docs/source_contract.md) or remove the file.")
+
+
+def load_postgres(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
+    """Replace every raw table in Postgres with the files of `folder`; rows per table (None: no files)."""
+    contract = load_contract()
+    loaded: dict[str, int | None] = {}
+    duck = duckdb.connect()
+    pg = pg_connect()
+    prefix = len(str(folder)) + 1
+    with tempfile.TemporaryDirectory(prefix="cip-load-") as tmp:
+        for table in contract.values():
+            label = f"{table.source}.{table.name}"
+            target = f"{_quote(table.source)}.{_quote(table.name)}"
+            files = raw_files(folder, table.name)
+            formats = {f.suffix for f in files}
+            if len(formats) > 1:
+                raise SystemExit(f"cip load: Source {label} has both Parquet and CSV files in {folder}: "
+                                 + ", ".join(map(str, files)) + ". Keep one format.")
+            with pg, pg.cursor() as cur:
+                cur.execute(f"create schema if not exists {_quote(table.source)}")
+                cur.execute(f"drop table if exists {target} cascade")
+            if not files:
+                loaded[label] = None
+                if not quiet:
+                    print(f"  {label:<34} no file ({'optional: the build disables it' if table.optional else 'REQUIRED: the build will stop'})")
+                continue
+            _check_duplicate_columns(duck, label, files)
+            reader = _reader(files)
+            described = duck.execute(f"describe select * from {reader}").fetchall()
+            columns = [(name, kind) for name, kind, *_ in described if name != "_cip_raw_file"]
+            ddl = ", ".join(f"{_quote(name)} {pg_type(kind)}" for name, kind in columns)
+            ddl += f", {SOURCE_FILE_COLUMN} text"
+            csv_path = Path(tmp) / f"{table.source}.{table.name}.csv"
+            selected = ", ".join(
+                # text as written; doubles with every digit (DuckDB's shortest round-trip form)
+                _quote(name) for name, _ in columns)
+            duck.execute(
+                f"copy (select {selected}, substr(_cip_raw_file, {prefix + 1}) from {reader}) "
+                f"to {_sql_string(str(csv_path))} (header false, delimiter ',', quote '\"', null '\\N')")
+            with pg, pg.cursor() as cur:
+                cur.execute(f"create table {target} ({ddl})")
+                with open(csv_path, encoding="utf-8") as handle:
+                    cur.copy_expert(
+                        f"copy {target} from stdin with (format csv, null '\\N')", handle)
+                cur.execute(f"analyze {target}")
+                cur.execute(f"select count(*) from {target}")
+                loaded[label] = cur.fetchone()[0]
+            if not quiet:
+                print(f"  {label:<34} {loaded[label]:>10,} rows from {len(files)} file(s)")
+    pg.close()
+    return loaded
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", choices=["postgres"], default="postgres",
+                        help="the engine to load into (default postgres; DuckDB reads the files directly)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="the raw files' folder (default CIP_DATA_DIR, else data/demo)")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = (args.data or data_dir()).resolve()
+    if not folder.is_dir():
+        print(f"cip load: no data folder {folder}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    if not args.quiet:
+        print(f"cip load: {folder} -> postgres")
+    try:
+        load_postgres(folder, quiet=args.quiet)
+    except Exception as error:  # connection refused and the like: one line, not a traceback
+        if isinstance(error, SystemExit):
+            raise
+        print(f"cip load: {type(error).__name__}: {str(error).strip().splitlines()[0]}"
+              " (is Postgres running? `make postgres`)", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(f"cip load: done in {time.monotonic() - started:.1f} s")
+    return 0
