@@ -38,13 +38,16 @@
     isnan({{ expr }})
 {%- endmacro %}
 
-{#- round(x, digits) of a double, as a double (Postgres rounds numeric only). -#}
+{#- round(x, digits) of a double, as a double. Postgres rounds numeric only, and its
+    double -> numeric cast keeps 15 digits (0.1346155 rounds up there, down on DuckDB):
+    DuckDB's own arithmetic instead, x * 10^digits rounded half away from zero. -#}
 {% macro round_double(expr, digits) -%}
     {{ return(adapter.dispatch('round_double', 'customs_cip')(expr, digits)) }}
 {%- endmacro %}
 
 {% macro default__round_double(expr, digits) -%}
-    cast(round(cast({{ expr }} as numeric), {{ digits }}) as {{ type_double() }})
+    (sign({{ expr }}) * floor(abs({{ expr }}) * power(cast(10 as {{ type_double() }}), {{ digits }}) + 0.5)
+        / power(cast(10 as {{ type_double() }}), {{ digits }}))
 {%- endmacro %}
 
 {% macro duckdb__round_double(expr, digits) -%}

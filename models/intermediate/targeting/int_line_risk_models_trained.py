@@ -16,9 +16,20 @@ def model(dbt, session):
     labels = examinations.filter(f"control_date <= DATE '{as_of}'").select(
         "declaration_id as label_declaration_id, item_no as label_item_no, is_irregular")
     feature_columns = [c for c in features.columns if c.startswith("f_")]
-    settings = settings_from({key: dbt.config.get(key) for key in (
-        "validation_months", "min_training_lines", "max_training_lines", "max_trees", "leaves", "learning_rate",
-        "min_child_lines", "l2_inverse", "seed", "threads")})
+    # one literal dbt.config.get() per key: dbt fills a Python model's config only for the
+    # calls it sees when parsing (a loop over the keys left every var at its default)
+    settings = settings_from({
+        "validation_months": dbt.config.get("validation_months"),
+        "min_training_lines": dbt.config.get("min_training_lines"),
+        "max_training_lines": dbt.config.get("max_training_lines"),
+        "max_trees": dbt.config.get("max_trees"),
+        "leaves": dbt.config.get("leaves"),
+        "learning_rate": dbt.config.get("learning_rate"),
+        "min_child_lines": dbt.config.get("min_child_lines"),
+        "l2_inverse": dbt.config.get("l2_inverse"),
+        "seed": dbt.config.get("seed"),
+        "threads": dbt.config.get("threads"),
+    })
     # the most recent examined lines only, chosen in the database: at 10M lines that keeps
     # 1.8M examined lines out of pandas; then in date order, as the trainer expects
     latest = features.join(
