@@ -12,7 +12,7 @@ TEST_DECLARATIONS ?= 40000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install chromium demo test lint test-data test-build test-check test-python test-bench docs clean
+.PHONY: install chromium demo test lint test-data test-build test-check test-python test-bench docs clean postgres postgres-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/cip demo
 
-## Lint, build a small generated data set with every dbt test, check it independently, run pytest.
-test: install lint test-build test-check test-python test-bench
+## Lint, build a small generated data set with every dbt test, check it independently, run pytest
+## (tests/python/test_engines.py builds a small set on DuckDB and on the Postgres started here).
+test: install lint postgres test-build test-check test-python test-bench
 
 lint: install
 	$(BIN)/sqlfluff lint models analyses tests/dbt
@@ -55,6 +56,13 @@ docs: install
 # the benchmark at a small size, so it cannot rot (the real runs: cip bench, docs/benchmarks.md)
 test-bench: install
 	$(BIN)/cip bench --declarations 100000 --no-docs --quiet
+
+# a local PostgreSQL under .pg/ for the postgres target (docs/engines.md); CI starts from a bare machine
+postgres:
+	bash scripts/postgres.sh start
+
+postgres-stop:
+	bash scripts/postgres.sh stop
 
 clean:
 	rm -rf target target-* logs warehouse data reports publish

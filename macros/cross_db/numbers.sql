@@ -39,15 +39,15 @@
 {%- endmacro %}
 
 {#- round(x, digits) of a double, as a double. Postgres rounds numeric only, and its
-    double -> numeric cast keeps 15 digits (0.1346155 rounds up there, down on DuckDB):
-    DuckDB's own arithmetic instead, x * 10^digits rounded half away from zero. -#}
+    double -> numeric cast keeps 15 digits (0.1346155, stored as 0.134615499999...,
+    rounds up there and down on DuckDB): cip_round() rounds the exact value as DuckDB
+    does (postgres__cip_engine_setup). -#}
 {% macro round_double(expr, digits) -%}
     {{ return(adapter.dispatch('round_double', 'customs_cip')(expr, digits)) }}
 {%- endmacro %}
 
 {% macro default__round_double(expr, digits) -%}
-    (sign({{ expr }}) * floor(abs({{ expr }}) * power(cast(10 as {{ type_double() }}), {{ digits }}) + 0.5)
-        / power(cast(10 as {{ type_double() }}), {{ digits }}))
+    {{ target.schema }}.cip_round({{ expr }}, {{ digits }})
 {%- endmacro %}
 
 {% macro duckdb__round_double(expr, digits) -%}

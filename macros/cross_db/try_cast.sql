@@ -64,6 +64,37 @@
         begin
             raise exception '%', message;
         end $cip$;
+    {#- round(x, n) of a double as DuckDB does it: the exact binary value correctly rounded,
+        half away from zero. x * 10^n in doubles can land on .5 when the exact product is
+        just below or above it: the product's rounding error (Dekker's TwoProduct with
+        Veltkamp splitting) decides such ties. -#}
+    create or replace function {{ s }}.cip_round(x double precision, n integer) returns double precision
+        language plpgsql immutable parallel safe as $cip$
+        declare
+            p double precision; a double precision; y double precision; f double precision;
+            c double precision; ah double precision; al double precision; ph double precision;
+            pl double precision; err double precision; r double precision;
+        begin
+            if x is null or n is null or x = 0 or x in ('NaN', 'Infinity', '-Infinity') then return x; end if;
+            a := abs(x);
+            if n < 0 then
+                p := power(10::double precision, -n);
+                return sign(x) * floor(a / p + 0.5) * p;
+            end if;
+            p := power(10::double precision, n);
+            y := a * p;
+            if y >= 4503599627370496 then return x; end if;
+            f := floor(y);
+            if y - f > 0.5 then r := f + 1;
+            elsif y - f < 0.5 then r := f;
+            else
+                c := 134217729 * a; ah := c - (c - a); al := a - ah;
+                c := 134217729 * p; ph := c - (c - p); pl := p - ph;
+                err := ((ah * ph - y) + ah * pl + al * ph) + al * pl;
+                r := case when err < 0 then f else f + 1 end;
+            end if;
+            return sign(x) * r / p;
+        end $cip$;
     {% for name, arg, result, body in functions -%}
     create or replace function {{ s }}.cip_try_cast_{{ name }}(x {{ arg }}) returns {{ result }}
         language plpgsql immutable parallel safe as $cip$

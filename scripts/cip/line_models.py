@@ -243,9 +243,17 @@ ARTIFACT_COLUMNS = {"scorer": "object", "part": "object", "name": "object", "pos
                     "feature_group": "object", "text": "object"}
 
 
+def _typed(frame: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    # an empty object column reaches DuckDB as type NULL and breaks the mart contracts
+    # (too few lines to learn from): text columns of an empty frame are typed as strings
+    if frame.empty:
+        columns = {name: ("string" if kind == "object" else kind) for name, kind in columns.items()}
+    return frame.astype(columns)
+
+
 def artifacts_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(ARTIFACT_COLUMNS))
-    return frame.astype(ARTIFACT_COLUMNS)
+    return _typed(frame, ARTIFACT_COLUMNS)
 
 
 def settings_from(config: dict) -> Settings:
@@ -292,7 +300,7 @@ def explain_lines(artifacts: pd.DataFrame, frame: pd.DataFrame | None, top: int)
     `frame` (declaration_id, item_no, score_gbm, score_sql and the features), for each
     scorer: LightGBM's own pred_contrib (SHAP values) for the boosted model, and for the
     logistic score its terms coefficient x z + curvature x (z^2 - 1)."""
-    parts = [pd.DataFrame(columns=list(EXPLANATION_COLUMNS)).astype(EXPLANATION_COLUMNS)]
+    parts = [_typed(pd.DataFrame(columns=list(EXPLANATION_COLUMNS)), EXPLANATION_COLUMNS)]
     if frame is None or frame.empty or artifacts.empty:
         return parts[0]
     booster = artifacts.loc[(artifacts.scorer == "gbm") & (artifacts.part == "booster"), "text"]
@@ -313,4 +321,4 @@ def explain_lines(artifacts: pd.DataFrame, frame: pd.DataFrame | None, top: int)
         contributions = z * weights["coefficient"].to_numpy() + (z * z - 1.0) * weights["curvature"].to_numpy()
         parts.append(_top_contributions("sql", frame, names, contributions,
                                         frame["score_sql"].to_numpy(dtype=float), groups, top))
-    return pd.concat(parts, ignore_index=True).astype(EXPLANATION_COLUMNS)
+    return _typed(pd.concat(parts, ignore_index=True), EXPLANATION_COLUMNS)
