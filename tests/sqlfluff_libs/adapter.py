@@ -15,6 +15,13 @@ def _duckdb(name):
         "type_double": lambda: "double",
         "hash_key": lambda columns: f"hash({', '.join(columns)})",
         "raise_error_sql": lambda message: "error('" + message.replace("'", "''") + "')",
+        "round_double": lambda expr, digits: f"round({expr}, {digits})",
+        "is_finite": lambda expr: f"isfinite({expr})",
+        "stable_float": lambda expr, digits, max_decimals: f"round({expr}, {max_decimals})",
+        "day_series": lambda start, end: (f"select cast(range as date) as date_day\n"
+                                          f"    from range(date '{start}', date '{end}', interval 1 day)"),
+        "analyze_relation": lambda: "",
+        "cip_engine_setup": lambda: "select 1",
     }
     if name not in renderings:
         raise KeyError(f"tests/sqlfluff_libs/adapter.py has no lint rendering for macro {name!r}")

@@ -212,13 +212,15 @@ final as (
         {%- for norm, keys in norms.items() %}
         -- rounded: the norms are float sums whose last bits depend on the order of parallel addition
         cast({{ round_double('coalesce(uv_log_ratio_' ~ norm ~ ', 0)', 9) }} as {{ type_double() }}) as f_uv_log_ratio_{{ norm }},
-        cast({{ round_double('coalesce(uv_log_ratio_' ~ norm ~ ' / greatest(uv_log_sd_' ~ norm ~ ', 0.05), 0)', 9) }} as {{ type_double() }})
-            as f_uv_z_{{ norm }},
+        cast({{ round_double('coalesce(uv_log_ratio_' ~ norm ~ ' / greatest(uv_log_sd_' ~ norm ~ ', 0.05), 0)', 9) }}
+            as {{ type_double() }}) as f_uv_z_{{ norm }},
         {%- endfor %}
         {%- for party in pricing_parties %}
         -- rounded: sums of doubles whose last bits depend on the order of parallel addition
-        cast({{ round_double('coalesce(' ~ party ~ '_mean_log_ratio, 0)', 9) }} as {{ type_double() }}) as f_{{ party }}_mean_uv_log_ratio,
-        cast({{ round_double('coalesce(' ~ party ~ '_below_share, 0)', 9) }} as {{ type_double() }}) as f_{{ party }}_below_norm_share,
+        cast({{ round_double('coalesce(' ~ party ~ '_mean_log_ratio, 0)', 9) }} as {{ type_double() }})
+            as f_{{ party }}_mean_uv_log_ratio,
+        cast({{ round_double('coalesce(' ~ party ~ '_below_share, 0)', 9) }} as {{ type_double() }})
+            as f_{{ party }}_below_norm_share,
         cast(ln(1 + {{ party }}_priced_lines) as {{ type_double() }}) as f_{{ party }}_priced_support,
         {%- endfor %}
         cast(coalesce(log_unit_value, 0) as {{ type_double() }}) as f_log_unit_value,

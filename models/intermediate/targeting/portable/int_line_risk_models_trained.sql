@@ -6,12 +6,12 @@
 select
     cast(null as varchar) as scorer,
     cast(null as varchar) as part,
-    cast(null as varchar) as name,
-    cast(null as bigint) as position,
+    cast(null as varchar) as name,  -- noqa: RF04
+    cast(null as bigint) as position,  -- noqa: RF04
     cast(null as {{ type_double() }}) as coefficient,
     cast(null as {{ type_double() }}) as curvature,
     cast(null as {{ type_double() }}) as centre,
     cast(null as {{ type_double() }}) as scale,
     cast(null as varchar) as feature_group,
-    cast(null as varchar) as text
+    cast(null as varchar) as text  -- noqa: RF04
 where 1 = 0
