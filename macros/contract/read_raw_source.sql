@@ -268,7 +268,8 @@
     {%- if problems -%}
         {{ exceptions.raise_compiler_error("Source " ~ label ~ ": " ~ problems | join('; ')
             ~ ". Add the column(s) to the export (see docs/source_contract.md) or remove the file from "
-            ~ raw_data_dir() ~ ".") }}
+            ~ (raw_data_dir() if target.type == 'duckdb' else "the data folder, then load it again (cip load --target " ~ target.type ~ ")")
+            ~ ".") }}
     {%- endif -%}
     {%- if total.rows == 0 -%}
         {%- if contract_meta(node).get('optional', false) -%}

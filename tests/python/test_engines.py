@@ -33,6 +33,7 @@ PG_DATABASE = "cip_engines_test"
 PORT = os.environ.get("CIP_PG_PORT", "55432")
 VARS = "{line_risk_min_training_lines: 1000000000}"
 RTOL = 1e-9
+GENERATED: dict[str, Path] = {}
 
 pytestmark = pytest.mark.warehouse
 
@@ -75,6 +76,7 @@ def engines(tmp_path_factory):
     pg = psycopg2.connect(host="localhost", port=int(PORT), user=os.environ.get("CIP_PG_USER", "cip"),
                           dbname=PG_DATABASE)
     duck = duckdb.connect(str(duck_db), read_only=True)
+    GENERATED["data"] = data
     yield duck, pg
     duck.close()
     pg.close()
@@ -159,3 +161,26 @@ def test_postgres_reader_quarantines_the_same_rows(engines):
         expected = [tuple(r) for r in duck.execute(query).fetchall()]
         assert len(got) == len(expected) and got == expected, query
     assert expected, "the generated set should have rejected rows"
+
+
+def test_postgres_reader_stops_and_disables_as_duckdb_does(engines, tmp_path):
+    """A required column missing stops the build naming the source, table and column; a
+    missing optional source is disabled with a warning (docs/engines.md)."""
+    import shutil
+
+    env = _env(CIP_PG_DATABASE="cip_engines_bad")
+    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+    data = tmp_path / "data"
+    shutil.copytree(GENERATED["data"], data, ignore=shutil.ignore_patterns("_truth", "tax_audits.parquet",
+                                                                            "declarations.parquet"))
+    duckdb.execute(f"copy (select * exclude (hs_code) from '{GENERATED['data']}/declarations.parquet') "
+                   f"to '{data}/declarations.parquet'")
+    _run([str(BIN / "cip"), "load", "--target", "postgres", "--data", str(data), "--quiet"], env, "cip load")
+    done = subprocess.run(
+        [str(BIN / "dbt"), "run", "--select", "base_tax__tax_audits", "base_customs__declarations",
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=ROOT, env={**env, "CIP_TARGET": "postgres", "CIP_DATA_DIR": str(data)}, capture_output=True, text=True)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Source customs.declarations:" in out and "lacks the required column(s) hs_code" in out, out[-3000:]
+    assert "WARNING: optional source tax.tax_audits not found" in out, out[-3000:]
