@@ -8,7 +8,8 @@
         smoothed toward the overall rate of that day by an m-estimate
         (var line_risk_smoothing_m pseudo-lines), as a log-odds lift over the overall
         rate (0 = no evidence), and its support (log of 1 + examined lines);
-      - unit value against the norm of its tariff line, and of its tariff line x origin:
+      - unit value against the norm of its tariff line, of its tariff line x origin and
+        of its HS6 subheading:
         log ratio to the geometric mean of the lines declared in earlier months, and
         that ratio in standard deviations (0 without a norm of var unit_value_min_lines lines);
       - how the importer, the broker and the supplier priced their import lines in
@@ -23,9 +24,12 @@
 {%- set entities = line_entity_keys().keys() | list -%}
 {%- set m = var('line_risk_smoothing_m') -%}
 {%- set min_lines = var('unit_value_min_lines') -%}
+{#- norms of the tariff line, of the tariff line x origin, and of the HS6 subheading (which
+    still has a norm where a 10-digit line has too few lines) -#}
 {%- set norms = {
     'line': ['flow', 'hs_code', 'value_unit'],
     'line_origin': ['flow', 'hs_code', 'origin_country', 'value_unit'],
+    'hs6': ['flow', 'hs_subheading', 'value_unit'],
 } -%}
 {%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} -%}
 {%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' %}
