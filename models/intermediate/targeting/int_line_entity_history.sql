@@ -18,7 +18,8 @@ lines as (
         item_no,
         declaration_date,
         {{ line_entity_key_columns() | indent(8) }}
-    from {{ ref('int_declaration_lines_flagged') }}
+    -- the valued lines, not the flagged view: the keys need none of the flags' joins
+    from {{ ref('int_declaration_lines_valued') }}
 ),
 
 evaluation_window as (

@@ -48,13 +48,6 @@ unit_value_norms as (
     select * from {{ ref('int_unit_value_norms_monthly') }}
 ),
 
-tariff_lines as (
-    select
-        hs_code,
-        duty_rate
-    from {{ ref('stg_reference__hs_nomenclature') }}
-),
-
 first_declarations as (
     select
         tin,
@@ -94,8 +87,7 @@ final as (
         declarations.net_mass_kg,
         declarations.value_unit,
         declarations.unit_value_usd,
-        -- the declared rate, else the tariff line's (M10 learned features)
-        coalesce(declarations.declared_duty_rate, tariff_lines.duty_rate) as duty_rate,
+        declarations.duty_rate,
         declarations.duty_paid_usd + declarations.vat_paid_usd + declarations.excise_paid_usd as taxes_paid_usd,
         -- point-in-time flags
         risky_brokers.declarant_id is not null as is_risky_broker,
@@ -113,8 +105,6 @@ final as (
         on declarations.declaration_month = months.month_start
     inner join first_declarations
         on declarations.tin = first_declarations.tin
-    left join tariff_lines
-        on declarations.hs_code = tariff_lines.hs_code
     left join risky_brokers
         on declarations.declaration_month = risky_brokers.month_start
             and declarations.declarant_id = risky_brokers.declarant_id
