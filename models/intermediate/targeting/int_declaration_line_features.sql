@@ -49,10 +49,12 @@ history as (
 ),
 
 overall as (
-    -- the prior: overall hit rate of the examinations closed before the day (0.1 with none)
+    -- the prior: overall hit rate of the examinations closed before the day, itself
+    -- smoothed toward var line_risk_prior_rate (the rate before any examination)
     select
         as_of_day,
-        (irregular_before + 1.0) / (examined_before + 10.0) as prior_rate
+        (irregular_before + {{ var('line_risk_prior_rate') }} * {{ m }})
+        / (examined_before + {{ m }}) as prior_rate
     from history
     where entity = 'all'
 ),
