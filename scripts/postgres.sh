@@ -21,6 +21,15 @@ find_bin() {
   exit 2
 }
 BIN=$(find_bin)
+# As root, the server runs as user postgres, which must reach the data folder. A project
+# cloned under a private folder (mktemp -d makes it 0700) keeps its data folder in /tmp,
+# named after the project path, instead of .pg/ (CIP_PG_DIR still wins).
+if [ "$(id -u)" = 0 ] && [ -z "${CIP_PG_DIR:-}" ]; then
+  id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  if ! su postgres -s /bin/sh -c "test -x '$PWD'" 2>/dev/null; then
+    PG_DIR=/tmp/cip-pg-$(printf '%s' "$PWD" | cksum | cut -d' ' -f1)
+  fi
+fi
 PGDATA=$PG_DIR/data
 SOCK=$PG_DIR/socket
 LOG=$PG_DIR/postgres.log
@@ -30,7 +39,7 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then
     id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
     chown -R postgres "$PG_DIR"
-    su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+    (cd / && su postgres -s /bin/sh -c "$(printf '%q ' "$@")")
   else
     "$@"
   fi
