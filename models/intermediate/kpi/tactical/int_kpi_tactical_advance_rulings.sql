@@ -1,5 +1,6 @@
 {#- M18 (tactical): advance rulings issued per period and ruling type ('all' = every
-    type), and per declaration of the period. -#}
+    type), and per declaration of the period (the declarations_count KPI of
+    int_kpi_tactical_channels). -#}
 {%- set grains = ['month', 'quarter', 'year'] -%}
 
 with
@@ -8,18 +9,14 @@ advance_rulings as (
     select * from {{ ref('stg_customs__advance_rulings') }}
 ),
 
-declaration_counts as (
-    select * from {{ ref('int_kpi_declarations_summarised') }}
-    where breakdown = 'flow_channel'
-),
-
+-- the period's declarations: the declarations_count KPI over all channels
 period_declarations as (
     select
         period_grain,
         period_start,
-        sum(declarations) as declarations
-    from declaration_counts
-    group by period_grain, period_start
+        kpi_value as declarations
+    from {{ ref('int_kpi_tactical_channels') }}
+    where kpi_code = 'declarations_count' and dimension_value = 'all'
 ),
 
 rulings_periodised as (
