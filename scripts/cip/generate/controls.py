@@ -9,16 +9,16 @@ import numpy as np
 import pyarrow as pa
 
 from .helpers import State, dates, day_number, ids, take_strings
-from .params import CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF, OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION
+from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
+                     OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION)
 from .reference import RELEASE_BASE, RELEASE_CH, TRANSPORT
 
 
 def select_for_examination(state: State, rng: np.random.Generator) -> None:
     """Final channel per declaration: rule upgrades on known routes, officers' picks, the random stream."""
     (D, combos_a, h_channel, h_exp, h_mode, h_tfrac, hidx, l_a, random_inspection_rate, scheme_line) = (
-        state.D, state.combos_a, state.h_channel, state.h_exp, state.h_mode, state.h_tfrac, state.hidx, state.l_a, state.random_inspection_rate,
-        state.scheme_line)
-    # ------------------------------------------------------------------ selection for examination
+        state.D, state.combos_a, state.h_channel, state.h_exp, state.h_mode, state.h_tfrac, state.hidx,
+        state.l_a, state.random_inspection_rate, state.scheme_line)
     # The rule channel (operator propensities) was drawn with the headers. Selection bias as in
     # real life: rules already know half the risky routes, officers' own picks lean towards
     # declarations in the schemes' visible scope, and only the random stream is blind. Selection
@@ -46,9 +46,8 @@ def select_for_examination(state: State, rng: np.random.Generator) -> None:
 def examine(state: State, rng: np.random.Generator) -> None:
     """Examinations of red and yellow lines: found or not, offence type, amounts, seriousness, date."""
     (evaded, h_channel, h_date, h_sel, hidx, irr, irr_o, irr_s, irr_x, misclassified, undervalued, v_lcu) = (
-        state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.irr, state.irr_o, state.irr_s, state.irr_x, state.misclassified,
-        state.undervalued, state.v_lcu)
-    # ------------------------------------------------------------------ controls (examinations)
+        state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.irr, state.irr_o,
+        state.irr_s, state.irr_x, state.misclassified, state.undervalued, state.v_lcu)
     l_channel = h_channel[hidx]
     examined = l_channel <= 1
     ex = np.flatnonzero(examined)
@@ -84,8 +83,8 @@ def examine(state: State, rng: np.random.Generator) -> None:
 def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
     """Post-clearance audits: ~3% of operators a year, partly targeted."""
     (M, R, customs_nc, h_date, hidx, imp, month_bounds, ms, n_ex, op, v_decl_usd, v_lcu) = (
-        state.M, state.R, state.customs_nc, state.h_date, state.hidx, state.imp, state.month_bounds, state.ms, state.n_ex, state.op, state.v_decl_usd,
-        state.v_lcu)
+        state.M, state.R, state.customs_nc, state.h_date, state.hidx, state.imp, state.month_bounds, state.ms,
+        state.n_ex, state.op, state.v_decl_usd, state.v_lcu)
     years = sorted({int(str(np.datetime64(int(d), "D"))[:4]) for d in ms})
     imp_lcu_op_year = {}
     l_year = (np.datetime64("1970", "Y") + (h_date[hidx].astype("datetime64[D]").astype("datetime64[Y]")
@@ -134,8 +133,8 @@ def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
 def control_results(state: State) -> None:
     """control_results columns (examinations and PCAs) ordered by control date."""
     (P, amt, collected, ex, ex_date, found, n_ctrl, n_ex, n_pca, off_t, op, scope_names, sel_ex, serious, tins) = (
-        state.P, state.amt, state.collected, state.ex, state.ex_date, state.found, state.n_ctrl, state.n_ex, state.n_pca, state.off_t, state.op,
-        state.scope_names, state.sel_ex, state.serious, state.tins)
+        state.P, state.amt, state.collected, state.ex, state.ex_date, state.found, state.n_ctrl, state.n_ex,
+        state.n_pca, state.off_t, state.op, state.scope_names, state.sel_ex, state.serious, state.tins)
     c_type = take_strings(["examination", "pca"], np.r_[np.zeros(n_ex, np.int64), np.ones(n_pca, np.int64)])
     c_scope = pa.concat_arrays([pa.nulls(n_ex, pa.string()),
                                 take_strings(list(scope_names), P["scope"].astype(np.int64))]) if n_pca else pa.nulls(n_ex, pa.string())

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .helpers import State, ids
-from .params import ANNUAL_GROWTH, OTHER_OFFENCE_RATE, PREFERENCE, PREFERENCE_USE, SCHEME_BROKERS, SCHEME_ROUTE, SEASON, TREATMENT_REDUCTION
-from .reference import CURRENCIES, EXEMPTION_CODES, HOME_COUNTRY, HUBS, IMPORT_REGIME_P, OFFICES, TRANSPORT, TRANSPORT_P
+from .params import (ANNUAL_GROWTH, OTHER_OFFENCE_RATE, PREFERENCE, PREFERENCE_USE, SCHEME_BROKERS,
+                     SCHEME_ROUTE, SEASON, TREATMENT_REDUCTION)
+from .reference import (CURRENCIES, EXEMPTION_CODES, HOME_COUNTRY, HUBS, IMPORT_REGIME_P, OFFICES, TRANSPORT,
+                        TRANSPORT_P)
 
 
 def draw_headers(state: State, rng: np.random.Generator) -> None:
@@ -16,9 +18,11 @@ def draw_headers(state: State, rng: np.random.Generator) -> None:
     (M, N, T, aeo_since, brok_ids, compl, is_aeo_any, lp, month_bounds, ms, n_compl, n_sup_op, normal_b,
         op_broker, op_cur, op_mode, p_compl, p_red_op, p_yel_op, pe, ref, scheme_ids, self_decl, size_exp,
         start, sup_off, sup_perm_base, w_act) = (
-        state.M, state.N, state.T, state.aeo_since, state.brok_ids, state.compl, state.is_aeo_any, state.lp, state.month_bounds, state.ms, state.n_compl,
-        state.n_sup_op, state.normal_b, state.op_broker, state.op_cur, state.op_mode, state.p_compl, state.p_red_op, state.p_yel_op, state.pe,
-        state.ref, state.scheme_ids, state.self_decl, state.size_exp, state.start, state.sup_off, state.sup_perm_base, state.w_act)
+        state.M, state.N, state.T, state.aeo_since, state.brok_ids, state.compl, state.is_aeo_any, state.lp,
+        state.month_bounds, state.ms, state.n_compl, state.n_sup_op, state.normal_b, state.op_broker,
+        state.op_cur, state.op_mode, state.p_compl, state.p_red_op, state.p_yel_op, state.pe, state.ref,
+        state.scheme_ids, state.self_decl, state.size_exp, state.start, state.sup_off, state.sup_perm_base,
+        state.w_act)
     items_mean = 2.2
     D_est = int(N / items_mean * 1.15) + 64
     items = np.minimum(rng.geometric(1.0 / items_mean, D_est), 40)
@@ -109,8 +113,9 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     (undervaluation on valuation-sensitive lines, misclassification to the low-duty residual line)."""
     (D, N, R, h_date, h_exp, h_month, h_op, h_regime, h_start, h_tfrac, hs, isic_off, items, off_cls,
         op_isic, op_line_seed, ref, treat_day, treated) = (
-        state.D, state.N, state.R, state.h_date, state.h_exp, state.h_month, state.h_op, state.h_regime, state.h_start, state.h_tfrac, state.hs,
-        state.isic_off, state.items, state.off_cls, state.op_isic, state.op_line_seed, state.ref, state.treat_day, state.treated)
+        state.D, state.N, state.R, state.h_date, state.h_exp, state.h_month, state.h_op, state.h_regime,
+        state.h_start, state.h_tfrac, state.hs, state.isic_off, state.items, state.off_cls, state.op_isic,
+        state.op_line_seed, state.ref, state.treat_day, state.treated)
     hidx = np.repeat(np.arange(D, dtype=np.int32), items)
     item_no = (np.arange(N, dtype=np.int64) - h_start[hidx] + 1).astype(np.int32)
     op = h_op[hidx]
@@ -209,8 +214,9 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
     """Values, quantities, mass, taxes as declared, duty treatment and the evaded amount per line."""
     (N, exempt, h_cur, hidx, hs, imp, irr, irr_d, irr_o, irr_s, irr_x, l_month, line_decl, line_true,
         misclassified, op, op_line_mean, pays, pf, pref, ref, regime, undervalued) = (
-        state.N, state.exempt, state.h_cur, state.hidx, state.hs, state.imp, state.irr, state.irr_d, state.irr_o, state.irr_s, state.irr_x, state.l_month,
-        state.line_decl, state.line_true, state.misclassified, state.op, state.op_line_mean, state.pays, state.pf, state.pref, state.ref,
+        state.N, state.exempt, state.h_cur, state.hidx, state.hs, state.imp, state.irr, state.irr_d,
+        state.irr_o, state.irr_s, state.irr_x, state.l_month, state.line_decl, state.line_true,
+        state.misclassified, state.op, state.op_line_mean, state.pays, state.pf, state.pref, state.ref,
         state.regime, state.undervalued)
     # values (the declared unit value is the true one times the undervaluation factor)
     uv_true = hs["base_price"][line_true] * rng.lognormal(-0.06, 0.35, N) * (1.02 ** (l_month / 12.0))

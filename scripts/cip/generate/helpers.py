@@ -24,6 +24,7 @@ class State(SimpleNamespace):
         for name in names:
             self.__dict__.pop(name, None)
 
+
 class Progress:
     """Per-stage progress lines on stderr with an ETA from stage weights."""
 

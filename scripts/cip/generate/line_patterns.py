@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .helpers import State, pick_combos
-from .params import MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, PRICE_COMBOS, PRICE_P, ROUTE_COMBOS, ROUTE_P, SCHEME_P
+from .params import (MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, PRICE_COMBOS, PRICE_P, ROUTE_COMBOS, ROUTE_P,
+                     SCHEME_P)
 
 
 def misclass_p(hs: dict) -> np.ndarray:
@@ -20,9 +21,10 @@ def plant_line_patterns(state: State, rng: np.random.Generator) -> None:
     """The line-level patterns (see the package docstring), on duty-paying import lines only."""
     (M, N, departure, h_scheme, hidx, hs, hub_idx, irr_m, irr_o, irr_s, irr_u, irr_x, line_decl,
         line_patterns, line_true, lines_exp, lp, n_ctry, n_pays, nc, op, origin, p_any, pays, size_exp) = (
-        state.M, state.N, state.departure, state.h_scheme, state.hidx, state.hs, state.hub_idx, state.irr_m, state.irr_o, state.irr_s, state.irr_u,
-        state.irr_x, state.line_decl, state.line_patterns, state.line_true, state.lines_exp, state.lp, state.n_ctry, state.n_pays, state.nc,
-        state.op, state.origin, state.p_any, state.pays, state.size_exp)
+        state.M, state.N, state.departure, state.h_scheme, state.hidx, state.hs, state.hub_idx, state.irr_m,
+        state.irr_o, state.irr_s, state.irr_u, state.irr_x, state.line_decl, state.line_patterns,
+        state.line_true, state.lines_exp, state.lp, state.n_ctry, state.n_pays, state.nc, state.op,
+        state.origin, state.p_any, state.pays, state.size_exp)
     # line-level patterns (duty-paying imports only), independent of the operator's own risk
     # busy importers join line-level schemes on a smaller share of their lines, so that no single
     # trader makes a pattern (the busiest 2% come down towards the 98th-percentile trader's rate)

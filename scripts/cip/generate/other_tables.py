@@ -13,8 +13,8 @@ from .reference import SURVEY_QUESTIONS
 def draw_other_customs_tables(state: State, rng: np.random.Generator) -> None:
     """advance_rulings, treatments_applied and trader_survey."""
     (M, T, hs, month_bounds, ms, op_isic, ref, size_hint, tin_nums, tins, treat_day, treated) = (
-        state.M, state.T, state.hs, state.month_bounds, state.ms, state.op_isic, state.ref, state.size_hint, state.tin_nums, state.tins, state.treat_day,
-        state.treated)
+        state.M, state.T, state.hs, state.month_bounds, state.ms, state.op_isic, state.ref, state.size_hint,
+        state.tin_nums, state.tins, state.treat_day, state.treated)
     n_ar_ops = max(1, round(0.02 * M))
     w = np.where(size_hint == 2, 20.0, np.where(size_hint == 1, 3.0, 0.3))
     ar_ops = np.sort(rng.choice(M, n_ar_ops, replace=False, p=w / w.sum()))

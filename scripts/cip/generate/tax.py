@@ -13,7 +13,8 @@ from .helpers import State, dates, day_number, ids, take_strings
 def register_taxpayers(state: State, rng: np.random.Generator) -> None:
     """taxpayers: registered operators plus non-trading taxpayers."""
     (M, R, ms, n_cls, n_extra_tp, op_isic, ref, tin_nums, tins_all) = (
-        state.M, state.R, state.ms, state.n_cls, state.n_extra_tp, state.op_isic, state.ref, state.tin_nums, state.tins_all)
+        state.M, state.R, state.ms, state.n_cls, state.n_extra_tp, state.op_isic, state.ref, state.tin_nums,
+        state.tins_all)
     registered = rng.random(M) < 0.95
     n_tp = int(registered.sum()) + n_extra_tp
     tp_ops = np.flatnonzero(registered)
@@ -37,8 +38,8 @@ def register_taxpayers(state: State, rng: np.random.Generator) -> None:
 def draw_tax_returns(state: State, rng: np.random.Generator) -> None:
     """Monthly tax returns of registered trading operators (planted mismatches and non-filing)."""
     (M, R, T, excise, imp, l_month, line_fac, ms, op, tin_nums, tins, tp_ops, v_lcu, vat) = (
-        state.M, state.R, state.T, state.excise, state.imp, state.l_month, state.line_fac, state.ms, state.op, state.tin_nums, state.tins, state.tp_ops,
-        state.v_lcu, state.vat)
+        state.M, state.R, state.T, state.excise, state.imp, state.l_month, state.line_fac, state.ms, state.op,
+        state.tin_nums, state.tins, state.tp_ops, state.v_lcu, state.vat)
     key = op.astype(np.int64) * T + l_month
     agg = lambda w: np.bincount(key, weights=w * line_fac, minlength=M * T).reshape(M, T)
     vat_m = agg(np.where(imp, vat, 0.0))
@@ -74,7 +75,8 @@ def draw_tax_returns(state: State, rng: np.random.Generator) -> None:
 def draw_tax_audits(state: State, rng: np.random.Generator) -> None:
     """Tax audits: ~4% of operators a year, more for the tax risk types."""
     (M, R, imp_lcu_op_year, month_bounds, ms, nc, size_hint, tins, years) = (
-        state.M, state.R, state.imp_lcu_op_year, state.month_bounds, state.ms, state.nc, state.size_hint, state.tins, state.years)
+        state.M, state.R, state.imp_lcu_op_year, state.month_bounds, state.ms, state.nc, state.size_hint,
+        state.tins, state.years)
     # tax audits: ~4% of operators a year, more for tax-risk types
     tax_nc = R["tax_mismatch"] | R["non_filer"] | R["transfer_pricing"]
     a_ops, a_dates, a_irr, a_tp, a_amt = [], [], [], [], []

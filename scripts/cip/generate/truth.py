@@ -13,14 +13,17 @@ import pyarrow.parquet as pq
 
 from .helpers import State, jsonable, safe_mean
 from .line_patterns import misclass_p
-from .params import CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, LINE_PATTERNS, MEDIUM_USD, MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, OTHER_OFFENCE_RATE, PRICE_P, RISK_TYPES, ROUTE_P, SCHEME_P, SELECTION, TAX_TYPES, TREATMENT_CODE, TREATMENT_REDUCTION
+from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, LINE_PATTERNS, MEDIUM_USD,
+                     MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, OTHER_OFFENCE_RATE, PRICE_P, RISK_TYPES,
+                     ROUTE_P, SCHEME_P, SELECTION, TAX_TYPES, TREATMENT_CODE, TREATMENT_REDUCTION)
 from .writing import write_chunked
 
 
 def treatment_effect_truth(state: State) -> None:
     """Expected and realised difference in differences of the planted treatment (truth.json)."""
     (after, comparison, det_p, ex, found, op, p_any, treat_date, treated) = (
-        state.after, state.comparison, state.det_p, state.ex, state.found, state.op, state.p_any, state.treat_date, state.treated)
+        state.after, state.comparison, state.det_p, state.ex, state.found, state.op, state.p_any,
+        state.treat_date, state.treated)
     # treatment effect (DiD of observed irregularity rate among examined lines)
     grp = np.where(treated[op[ex]], 0, np.where(comparison[op[ex]], 1, -1))
     aft = after[ex]
@@ -75,8 +78,9 @@ def write_operator_truth(state: State) -> None:
     """_truth/operators.parquet: per operator its planted risk types, group, size and irregular lines."""
     (M, comparison, irr, is_aeo_any, isic_off, nc, op, op_isic, out_dir, ref, registered, risk, size_hint,
         size_val_usd, tin_nums, tins, treated) = (
-        state.M, state.comparison, state.irr, state.is_aeo_any, state.isic_off, state.nc, state.op, state.op_isic, state.out_dir, state.ref,
-        state.registered, state.risk, state.size_hint, state.size_val_usd, state.tin_nums, state.tins, state.treated)
+        state.M, state.comparison, state.irr, state.is_aeo_any, state.isic_off, state.nc, state.op,
+        state.op_isic, state.out_dir, state.ref, state.registered, state.risk, state.size_hint,
+        state.size_val_usd, state.tin_nums, state.tins, state.treated)
     risk_str = risk_strings(risk)
     size_names = np.array(["small", "medium", "large"], dtype=object)
     ops_truth = pa.table({
@@ -103,10 +107,12 @@ def write_line_truth(state: State) -> None:
         hs_codes_arr, imp, irr, irr_o, irr_s, irr_x, item_no, l_a, l_c, l_d, line_decl, line_true, lp,
         misclassified, n_ctry, nc, op, op_damp, out_dir, pattern, pays, ref, scheme_ids, sel_ex, size_exp,
         undervalued) = (
-        state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys, state.decl_ids_h, state.evaded, state.ex,
-        state.found, state.h_broker, state.hidx, state.hs_codes_arr, state.imp, state.irr, state.irr_o, state.irr_s, state.irr_x, state.item_no,
-        state.l_a, state.l_c, state.l_d, state.line_decl, state.line_true, state.lp, state.misclassified, state.n_ctry, state.nc, state.op,
-        state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids, state.sel_ex, state.size_exp, state.undervalued)
+        state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys,
+        state.decl_ids_h, state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
+        state.imp, state.irr, state.irr_o, state.irr_s, state.irr_x, state.item_no, state.l_a, state.l_c,
+        state.l_d, state.line_decl, state.line_true, state.lp, state.misclassified, state.n_ctry, state.nc,
+        state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
+        state.sel_ex, state.size_exp, state.undervalued)
     rt_code = np.where(undervalued, 1, np.where(misclassified, 2, np.where(irr_o, 3, np.where(
         irr_s, 4, np.where(irr_x, 5, 0))))).astype(np.int8)
     rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
@@ -141,12 +147,14 @@ def write_truth_json(state: State) -> None:
         line_decl, line_patterns, line_truth, n_brok, n_ex, n_pca, n_v2, nc, op, origin, out_dir, r_op,
         random_inspection_rate, rate_null, ref, registered, risk, seed, size_hint, size_val_usd, start,
         tax_code, treated, treatment_truth) = (
-        state.M, state.N, state.R, state.T, state.after, state.brok_ids, state.compl, state.corr_keys, state.corrupt_rate, state.corruption,
-        state.counts, state.ex, state.exempt, state.filed, state.fmt, state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp,
-        state.irr, state.irr_u, state.is_aeo_any, state.isic_off, state.l_channel, state.l_month, state.line_decl, state.line_patterns,
-        state.line_truth, state.n_brok, state.n_ex, state.n_pca, state.n_v2, state.nc, state.op, state.origin, state.out_dir, state.r_op,
-        state.random_inspection_rate, state.rate_null, state.ref, state.registered, state.risk, state.seed, state.size_hint,
-        state.size_val_usd, state.start, state.tax_code, state.treated, state.treatment_truth)
+        state.M, state.N, state.R, state.T, state.after, state.brok_ids, state.compl, state.corr_keys,
+        state.corrupt_rate, state.corruption, state.counts, state.ex, state.exempt, state.filed, state.fmt,
+        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp, state.irr,
+        state.irr_u, state.is_aeo_any, state.isic_off, state.l_channel, state.l_month, state.line_decl,
+        state.line_patterns, state.line_truth, state.n_brok, state.n_ex, state.n_pca, state.n_v2, state.nc,
+        state.op, state.origin, state.out_dir, state.r_op, state.random_inspection_rate, state.rate_null,
+        state.ref, state.registered, state.risk, state.seed, state.size_hint, state.size_val_usd, state.start,
+        state.tax_code, state.treated, state.treatment_truth)
     # complicit broker shares (realised)
     compl_ids = set(brok_ids[compl].tolist())
     l_compl = np.isin(h_broker, brok_ids[compl]) & ~h_broker_null

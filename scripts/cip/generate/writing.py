@@ -53,8 +53,9 @@ def write_small_tables(state: State) -> None:
     """Writes every source table but declarations."""
     (advance_rulings, conc_tbl, country_tbl, ctrl_cols_final, fmt, fx_tbl, hs_tbl, out_dir, sens_tbl,
         tax_audits, tax_returns, taxpayers, trader_survey, treatments_applied) = (
-        state.advance_rulings, state.conc_tbl, state.country_tbl, state.ctrl_cols_final, state.fmt, state.fx_tbl, state.hs_tbl,
-        state.out_dir, state.sens_tbl, state.tax_audits, state.tax_returns, state.taxpayers, state.trader_survey, state.treatments_applied)
+        state.advance_rulings, state.conc_tbl, state.country_tbl, state.ctrl_cols_final, state.fmt,
+        state.fx_tbl, state.hs_tbl, state.out_dir, state.sens_tbl, state.tax_audits, state.tax_returns,
+        state.taxpayers, state.trader_survey, state.treatments_applied)
     tables = {
         "control_results": ctrl_cols_final,
         "advance_rulings": advance_rulings, "treatments_applied": treatments_applied,
@@ -80,11 +81,13 @@ def write_declarations(state: State) -> None:
         excise, exempt, exempt_code, fac, fmt, h_aeo, h_broker, h_broker_null, h_date, h_evd, h_man, h_mode,
         h_office, h_regime, h_release, h_supplier, hidx, hs, imp, is_v2, item_no, l_channel, line_decl, mass,
         n_rows, op, origin, out_dir, qty, rate_null, ref, src, tax_code, tins, vat) = (
-        state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.cur, state.customs_value, state.d_rate, state.decl_ids_h,
-        state.departure, state.duty, state.excise, state.exempt, state.exempt_code, state.fac, state.fmt, state.h_aeo, state.h_broker,
-        state.h_broker_null, state.h_date, state.h_evd, state.h_man, state.h_mode, state.h_office, state.h_regime, state.h_release,
-        state.h_supplier, state.hidx, state.hs, state.imp, state.is_v2, state.item_no, state.l_channel, state.line_decl, state.mass, state.n_rows,
-        state.op, state.origin, state.out_dir, state.qty, state.rate_null, state.ref, state.src, state.tax_code, state.tins, state.vat)
+        state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.cur, state.customs_value,
+        state.d_rate, state.decl_ids_h, state.departure, state.duty, state.excise, state.exempt,
+        state.exempt_code, state.fac, state.fmt, state.h_aeo, state.h_broker, state.h_broker_null, state.h_date,
+        state.h_evd, state.h_man, state.h_mode, state.h_office, state.h_regime, state.h_release,
+        state.h_supplier, state.hidx, state.hs, state.imp, state.is_v2, state.item_no, state.l_channel,
+        state.line_decl, state.mass, state.n_rows, state.op, state.origin, state.out_dir, state.qty,
+        state.rate_null, state.ref, state.src, state.tax_code, state.tins, state.vat)
     # declarations: built and written in fixed chunks of rows (bounded memory, same bytes every run)
     hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
     unit_arr = pa.array(list(hs["supplementary_unit"]), type=pa.string())
