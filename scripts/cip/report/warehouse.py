@@ -78,8 +78,8 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
 
 def as_of_facts(warehouse: Warehouse) -> dict[str, Any]:
     facts: dict[str, Any] = {}
-    if warehouse.has("intermediate.int_evaluation_window"):
-        rows = warehouse.rows("select * from intermediate.int_evaluation_window")
+    if warehouse.has("marts.evaluation_window"):
+        rows = warehouse.rows("select * from marts.evaluation_window")
         if rows:
             facts.update(rows[0])
     if "as_of_date" not in facts and warehouse.has("marts.operator_gri"):
