@@ -58,7 +58,7 @@ DAILY_LAYER_STAGE = "daily load: incremental layer only"
 INCREMENTAL_LAYER = ["base_customs__declarations", "stg_customs__declarations", "int_operator_monthly_activity",
                      "stg_quarantine__rejected_rows", "stg_source_inventory"]
 GRI_STAGE = "GRI path (dbt build +operator_gri, no tests)"
-LAYERS = ["seeds", "staging", "intermediate", "marts", "tests"]
+LAYERS = ["seeds", "staging", "utilities", "intermediate", "marts", "tests"]
 TARGETS = {"build_10m_s": 60.0, "peak_gb": 6.0, "gri_over_floor": 4.0, "daily_s": 15.0}
 
 FLOOR_TABLE4 = """
