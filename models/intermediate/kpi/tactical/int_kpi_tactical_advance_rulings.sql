@@ -1,22 +1,12 @@
 {#- M18 (tactical): advance rulings issued per period and ruling type ('all' = every
-    type), and per declaration of the period (the declarations_count KPI of
-    int_kpi_tactical_channels). -#}
+    type). Their share of the period's declarations is formed in int_kpi_tactical_values,
+    which holds both counts. -#}
 {%- set grains = ['month', 'quarter', 'year'] -%}
 
 with
 
 advance_rulings as (
     select * from {{ ref('stg_customs__advance_rulings') }}
-),
-
--- the period's declarations: the declarations_count KPI over all channels
-period_declarations as (
-    select
-        period_grain,
-        period_start,
-        kpi_value as declarations
-    from {{ ref('int_kpi_tactical_channels') }}
-    where kpi_code = 'declarations_count' and dimension_value = 'all'
 ),
 
 rulings_periodised as (
@@ -50,25 +40,13 @@ rulings as (
 
 final as (
     select
-        rulings.period_grain,
-        rulings.period_start,
+        period_grain,
+        period_start,
         'advance_rulings_issued' as kpi_code,
         'ruling_type' as dimension_name,
-        rulings.ruling_type as dimension_value,
-        cast(rulings.rulings as {{ type_double() }}) as kpi_value
+        ruling_type as dimension_value,
+        cast(rulings as {{ type_double() }}) as kpi_value
     from rulings
-    union all
-    select
-        rulings.period_grain,
-        rulings.period_start,
-        'advance_rulings_share_of_declarations' as kpi_code,
-        'ruling_type' as dimension_name,
-        rulings.ruling_type as dimension_value,
-        {{ safe_divide('rulings.rulings', 'period_declarations.declarations') }} as kpi_value
-    from rulings
-    inner join period_declarations
-        on rulings.period_grain = period_declarations.period_grain
-            and rulings.period_start = period_declarations.period_start
 )
 
 select * from final
