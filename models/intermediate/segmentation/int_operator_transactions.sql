@@ -83,14 +83,8 @@ operator_declarations as (
 
 final as (
     select
-        line_totals.tin,
-        operator_declarations.declarations,
-        line_totals.first_declaration_date,
-        line_totals.last_declaration_date,
-        line_totals.is_aeo,
-        {%- for name in operator_line_count_names() %}
-        line_totals.{{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        line_totals.*,
+        operator_declarations.declarations
     from line_totals
     inner join operator_declarations
         on line_totals.tin = operator_declarations.tin
