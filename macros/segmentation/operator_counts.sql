@@ -14,6 +14,35 @@
         as date)
 {%- endmacro %}
 
+{#- The static lookups indicator_lines_select joins, as CTEs for the caller's WITH list:
+    nomenclature (residual tariff lines), taxpayers (ISIC class) and the ISIC-HS concordance. -#}
+{% macro indicator_lookup_ctes() -%}
+nomenclature as (
+    select
+        hs_code,
+        is_residual
+    from {{ ref('stg_reference__hs_nomenclature') }}
+),
+
+taxpayers as (
+    select
+        tin,
+        isic_code
+    from {{ ref('stg_tax__taxpayers') }}
+),
+
+concordance as (
+    select
+        isic_code,
+        hs_chapter
+    from {{ ref('stg_reference__isic_hs_concordance') }}
+),
+
+isic_with_concordance as (
+    select distinct isic_code from concordance
+)
+{%- endmacro %}
+
 {#- The per-line attributes the transaction and customs-record counts need: the
     select list and joins over `declarations` (window lines with is_recent_half and
     the unit value) and the caller's CTEs risky_brokers, risky_hs_codes,
@@ -164,4 +193,19 @@
         sum(case when has_transfer_pricing_adjustment then 1 else 0 end) as tax_audits_transfer_pricing,
         count(distinct case when has_irregularity then {{ dbt.date_trunc('year', 'audit_date') }} end)
             as years_with_tax_irregularity
+{%- endmacro %}
+
+{#- A registered operator's tax figures from its returns and audits of the window
+    (left-joined): counts 0 without records, amounts null. -#}
+{% macro operator_tax_record_columns(returns, audits) -%}
+        coalesce({{ returns }}.returns_due, 0) as returns_due,
+        coalesce({{ returns }}.returns_filed, 0) as returns_filed,
+        {{ returns }}.vat_on_imports_claimed_lcu,
+        {{ returns }}.imports_declared_lcu,
+        {{ returns }}.exports_declared_lcu,
+        {{ returns }}.excise_declared_lcu,
+        coalesce({{ audits }}.tax_audits, 0) as tax_audits,
+        coalesce({{ audits }}.tax_audits_irregular, 0) as tax_audits_irregular,
+        coalesce({{ audits }}.tax_audits_transfer_pricing, 0) as tax_audits_transfer_pricing,
+        coalesce({{ audits }}.years_with_tax_irregularity, 0) as years_with_tax_irregularity
 {%- endmacro %}

@@ -47,16 +47,7 @@ final as (
         taxpayers.tin,
         taxpayers.isic_code,
         taxpayers.taxpayer_status,
-        coalesce(returns_by_operator.returns_due, 0) as returns_due,
-        coalesce(returns_by_operator.returns_filed, 0) as returns_filed,
-        returns_by_operator.vat_on_imports_claimed_lcu,
-        returns_by_operator.imports_declared_lcu,
-        returns_by_operator.exports_declared_lcu,
-        returns_by_operator.excise_declared_lcu,
-        coalesce(audits_by_operator.tax_audits, 0) as tax_audits,
-        coalesce(audits_by_operator.tax_audits_irregular, 0) as tax_audits_irregular,
-        coalesce(audits_by_operator.tax_audits_transfer_pricing, 0) as tax_audits_transfer_pricing,
-        coalesce(audits_by_operator.years_with_tax_irregularity, 0) as years_with_tax_irregularity
+        {{- operator_tax_record_columns('returns_by_operator', 'audits_by_operator') }}
     from taxpayers
     left join returns_by_operator
         on taxpayers.tin = returns_by_operator.tin

@@ -29,30 +29,7 @@ unit_value_norms as (
     where has_norm
 ),
 
-nomenclature as (
-    select
-        hs_code,
-        is_residual
-    from {{ ref('stg_reference__hs_nomenclature') }}
-),
-
-taxpayers as (
-    select
-        tin,
-        isic_code
-    from {{ ref('stg_tax__taxpayers') }}
-),
-
-concordance as (
-    select
-        isic_code,
-        hs_chapter
-    from {{ ref('stg_reference__isic_hs_concordance') }}
-),
-
-isic_with_concordance as (
-    select distinct isic_code from concordance
-),
+{{ indicator_lookup_ctes() }},
 
 lines as (
     {{ indicator_lines_select() | indent(4) }}

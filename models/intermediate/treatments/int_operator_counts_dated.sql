@@ -35,30 +35,7 @@ norms_monthly as (
     select * from {{ ref('int_unit_value_norms_monthly') }}
 ),
 
-nomenclature as (
-    select
-        hs_code,
-        is_residual
-    from {{ ref('stg_reference__hs_nomenclature') }}
-),
-
-taxpayers as (
-    select
-        tin,
-        isic_code
-    from {{ ref('stg_tax__taxpayers') }}
-),
-
-concordance as (
-    select
-        isic_code,
-        hs_chapter
-    from {{ ref('stg_reference__isic_hs_concordance') }}
-),
-
-isic_with_concordance as (
-    select distinct isic_code from concordance
-),
+{{ indicator_lookup_ctes() }},
 
 declarations as (
     -- each line once per evaluation date whose window holds it
@@ -239,15 +216,7 @@ operator_tax_records as (
     select
         line_totals.as_of_date,
         taxpayers.tin,
-        coalesce(returns_by_operator.returns_due, 0) as returns_due,
-        coalesce(returns_by_operator.returns_filed, 0) as returns_filed,
-        returns_by_operator.vat_on_imports_claimed_lcu,
-        returns_by_operator.imports_declared_lcu,
-        returns_by_operator.exports_declared_lcu,
-        returns_by_operator.excise_declared_lcu,
-        coalesce(audits_by_operator.tax_audits_irregular, 0) as tax_audits_irregular,
-        coalesce(audits_by_operator.tax_audits_transfer_pricing, 0) as tax_audits_transfer_pricing,
-        coalesce(audits_by_operator.years_with_tax_irregularity, 0) as years_with_tax_irregularity
+        {{- operator_tax_record_columns('returns_by_operator', 'audits_by_operator') }}
     from line_totals
     inner join taxpayers
         on line_totals.tin = taxpayers.tin
