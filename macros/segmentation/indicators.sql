@@ -69,6 +69,26 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- The flag of every active indicator (macro indicator_flag with the catalogue's
+    comparison and threshold), over the caller's CTEs raw_values (from
+    indicator_raw_values), catalogue and indicator_status. -#}
+{% macro indicator_flags_select(key_columns) -%}
+    select
+        {%- for key in key_columns %}
+        raw_values.{{ key }},
+        {%- endfor %}
+        raw_values.indicator_code,
+        catalogue.category,
+        raw_values.raw_value,
+        {{ indicator_flag('raw_values.raw_value', 'catalogue.comparison', 'catalogue.threshold') }} as flag
+    from raw_values
+    inner join catalogue
+        on raw_values.indicator_code = catalogue.indicator_code
+    inner join indicator_status
+        on raw_values.indicator_code = indicator_status.indicator_code
+    where indicator_status.is_active
+{%- endmacro %}
+
 {#- The counts as doubles, from the per-operator count relations `transactions`,
     `controls` and `tax_records` joined on `key_columns` (controls default to 0 for an
     operator without any; tax figures stay null outside the tax register). -#}

@@ -22,18 +22,7 @@ raw_values as (
 ),
 
 final as (
-    select
-        raw_values.as_of_date,
-        raw_values.tin,
-        raw_values.indicator_code,
-        raw_values.raw_value,
-        {{ indicator_flag('raw_values.raw_value', 'catalogue.comparison', 'catalogue.threshold') }} as flag
-    from raw_values
-    inner join catalogue
-        on raw_values.indicator_code = catalogue.indicator_code
-    inner join indicator_status
-        on raw_values.indicator_code = indicator_status.indicator_code
-    where indicator_status.is_active
+    {{- indicator_flags_select(['as_of_date', 'tin']) }}
 )
 
 select * from final
