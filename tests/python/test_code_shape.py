@@ -20,11 +20,7 @@ MAX_LINES = 150
 
 # Functions still over the limit, each with its reason and a date. Remove an entry when the
 # function is split; the test fails on an entry that no longer matches (so the list cannot rot).
-LONG_FUNCTION_EXCEPTIONS: dict[str, str] = {
-    # 2026-12-06: check.py belongs to the indicators engineer (issue 15 item 1 rewrites it to read
-    # the catalogue's rule parameters); split it there, not in parallel.
-    "check.py:compute": "rewritten by issue 15 item 1 (indicators defined once)",
-}
+LONG_FUNCTION_EXCEPTIONS: dict[str, str] = {}
 
 
 # The commands that read the built warehouse: they read marts (schema marts) only.
