@@ -63,18 +63,19 @@ class LintReport:
         lines = [f"lint-project: {self.macros} macros, {self.shared_blocks} shared column blocks "
                  f"({self.shared_columns_checked} model columns checked)"]
 
-        def block(title: str, items: list[str]) -> None:
-            lines.append(f"{title}: {len(items)}")
+        def block(title: str, items: list[str], severity: str = "FAIL") -> None:
+            # a rule with no finding reads "ok", so a clean run has no FAIL in it
+            lines.append(f"{severity if items else 'ok'} {title}: {len(items)}")
             lines.extend(f"  - {item}" for item in items)
 
-        block("FAIL macros without a description", self.undocumented_macros)
-        block("FAIL macro arguments without a description",
+        block("macros without a description", self.undocumented_macros)
+        block("macro arguments without a description",
               [f"{name}: {', '.join(args)}" for name, args in sorted(self.undocumented_arguments.items())])
-        block("FAIL documented arguments not in the macro's signature",
+        block("documented arguments not in the macro's signature",
               [f"{name}: {', '.join(args)}" for name, args in sorted(self.unknown_arguments.items())])
-        block("FAIL model columns not using their shared docs block", self.columns_not_using_block)
-        block("FAIL exposures on non-public models", self.exposures_on_non_public)
-        block("WARN exceptions that match nothing (remove them)", self.stale_exceptions)
+        block("model columns not using their shared docs block", self.columns_not_using_block)
+        block("exposures on non-public models", self.exposures_on_non_public)
+        block("exceptions that match nothing (remove them)", self.stale_exceptions, "WARN")
         lines.append("lint-project: " + ("OK" if self.ok else f"FAILED ({self.failures} problems)"))
         return "\n".join(lines)
 
