@@ -30,8 +30,15 @@ demo: install
 ## (tests/python/test_engines.py builds a small set on DuckDB and on the Postgres started here).
 test: install lint postgres test-build test-check test-python test-bench
 
+# sqlfluff on the SQL; then, on the manifest of `dbt parse` (no warehouse needed): dbt-score
+# (project score >= 9.0, [tool.dbt-score] in pyproject.toml), dbt-bouncer (structure rules,
+# dbt-bouncer.yml) and cip lint-project (macro arguments, shared column docs, exposures).
 lint: install
 	$(BIN)/sqlfluff lint models analyses tests/dbt
+	$(BIN)/dbt parse --quiet --target-path target-lint
+	$(BIN)/dbt-score lint --manifest target-lint/manifest.json --show failing-items
+	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
+	$(BIN)/cip lint-project --manifest target-lint/manifest.json
 
 test-data: install
 	$(BIN)/cip generate --declarations $(TEST_DECLARATIONS) --seed 7 --corrupt-rate 0.002 --out $(TEST_DATA) --quiet
