@@ -164,9 +164,10 @@ isic_with_concordance as (
         sum(case when is_serious then 1 else 0 end) as serious_examined_lines
 {%- endmacro %}
 
-{#- Controls of the window per operator: the distinct quarters with an irregularity. -#}
+{#- Controls of the window per operator: the distinct quarters with an irregularity
+    (the recurrence count of macro offence_quarters). -#}
 {% macro operator_irregular_quarters() -%}
-    count(distinct case when is_irregular then {{ dbt.date_trunc('quarter', 'control_date') }} end)
+    {{ offence_quarters('control_date', 'is_irregular') }}
 {%- endmacro %}
 
 {#- The tax returns and audits of the window ending at `window`.as_of_date. -#}

@@ -58,7 +58,7 @@ DAILY_LAYER_STAGE = "daily load: incremental layer only"
 INCREMENTAL_LAYER = ["base_customs__declarations", "stg_customs__declarations", "int_operator_monthly_activity",
                      "stg_quarantine__rejected_rows", "stg_source_inventory"]
 GRI_STAGE = "GRI path (dbt build +operator_gri, no tests)"
-LAYERS = ["seeds", "staging", "intermediate", "marts", "tests"]
+LAYERS = ["seeds", "staging", "utilities", "intermediate", "marts", "tests"]
 PEERS = {"peer (pandas)": "peer", "peer (polars)": "polars"}
 # issue 13: full build <= 45 s on 10M lines, GRI path <= 1.5x the floor and >= 1.5x faster than
 # the fastest peer, a daily whole-project rebuild <= 20 s, peak memory <= 6 GB

@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "bench": "cip.bench",
     "contract": "cip.contract",
     "load": "cip.load",
+    "compare-warehouses": "cip.compare",
 }
 
 
