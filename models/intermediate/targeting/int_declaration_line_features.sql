@@ -39,15 +39,24 @@ with
 lines as (
     select
         *,
-        {{ line_entity_key_columns() | indent(8) }},
         case when unit_value_usd > 0 then ln(unit_value_usd) end as log_unit_value
     from {{ ref('int_declaration_lines_flagged') }}
 ),
 
-history as (
-    select * from {{ ref('int_line_entity_history') }}
-),
+-- one import per entity: each is read once, so the filter reaches the table scan
+-- (one shared CTE would be materialised whole and scanned 19 times)
+{% for entity in entities %}
+    history_{{ entity }} as (
+        select
+            entity_key,
+            as_of_day,
+            examined_before,
+            irregular_before
+        from {{ ref('int_line_entity_history') }}
+        where entity = '{{ entity }}'
+    ),
 
+{% endfor %}
 overall as (
     -- the prior: overall hit rate of the examinations closed before the day, itself
     -- smoothed toward var line_risk_prior_rate (the rate before any examination)
@@ -55,9 +64,38 @@ overall as (
         as_of_day,
         (irregular_before + {{ var('line_risk_prior_rate') }} * {{ m }})
         / (examined_before + {{ m }}) as prior_rate
-    from history
+    from {{ ref('int_line_entity_history') }}
     where entity = 'all'
 ),
+
+-- the 18 history look-ups run on a narrow frame (line id, date, entity keys), not on
+-- the wide line: the counts are joined back to it once, below
+line_entity_keys as (
+    select
+        declaration_id,
+        item_no,
+        declaration_date,
+        {{ line_entity_key_columns() | indent(8) }}
+    from lines
+),
+
+-- noqa: disable=LT02
+entity_counts as (
+    select
+        line_entity_keys.declaration_id,
+        line_entity_keys.item_no,
+        {%- for entity in entities %}
+        coalesce(history_{{ entity }}.examined_before, 0) as {{ entity }}_examined,
+        coalesce(history_{{ entity }}.irregular_before, 0) as {{ entity }}_irregular{{ ',' if not loop.last }}
+        {%- endfor %}
+    from line_entity_keys
+    {%- for entity in entities %}
+    left join history_{{ entity }}
+        on line_entity_keys.entity_key_{{ entity }} = history_{{ entity }}.entity_key
+            and line_entity_keys.declaration_date = history_{{ entity }}.as_of_day
+    {%- endfor %}
+),
+-- noqa: enable=LT02
 
 {% for norm, keys in norms.items() %}
     unit_value_months_{{ norm }} as (
@@ -97,10 +135,6 @@ joined as (
     select
         lines.*,
         overall.prior_rate,
-        {%- for entity in entities %}
-        coalesce(history_{{ entity }}.examined_before, 0) as {{ entity }}_examined,
-        coalesce(history_{{ entity }}.irregular_before, 0) as {{ entity }}_irregular,
-        {%- endfor %}
         {%- for norm, keys in norms.items() %}
         case
             when lines.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
@@ -119,12 +153,6 @@ joined as (
     from lines
     inner join overall
         on lines.declaration_date = overall.as_of_day
-    {%- for entity in entities %}
-    left join history as history_{{ entity }}
-        on history_{{ entity }}.entity = '{{ entity }}'
-            and lines.entity_key_{{ entity }} = history_{{ entity }}.entity_key
-            and lines.declaration_date = history_{{ entity }}.as_of_day
-    {%- endfor %}
     {%- for norm, keys in norms.items() %}
     left join unit_value_norms_{{ norm }} as norms_{{ norm }}
         on lines.declaration_month = norms_{{ norm }}.declaration_month
@@ -167,6 +195,10 @@ joined as (
 priced as (
     select
         joined.*,
+        {%- for entity in entities %}
+        entity_counts.{{ entity }}_examined,
+        entity_counts.{{ entity }}_irregular,
+        {%- endfor %}
         {%- for party in pricing_parties %}
         coalesce({{ party }}_pricing.priced_lines, 0) as {{ party }}_priced_lines,
         {{ party }}_pricing.sum_log_ratio / {{ party }}_pricing.priced_lines as {{ party }}_mean_log_ratio,
@@ -174,6 +206,9 @@ priced as (
             as {{ party }}_below_share{{ ',' if not loop.last }}
         {%- endfor %}
     from joined
+    inner join entity_counts
+        on joined.declaration_id = entity_counts.declaration_id
+            and joined.item_no = entity_counts.item_no
     {%- for party, column in pricing_parties.items() %}
     left join {{ party }}_pricing
         on joined.{{ column }} = {{ party }}_pricing.party_id
