@@ -43,9 +43,10 @@ lint: install
 test-data: install
 	$(BIN)/cip generate --declarations $(TEST_DECLARATIONS) --seed 7 --corrupt-rate 0.002 --out $(TEST_DATA) --quiet
 
+# with the unit tests, which a production `cip build` leaves out (they test the SQL, not the data)
 test-build: test-data
 	rm -f $(TEST_DB)
-	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/cip build
+	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/cip build --with-unit-tests
 
 test-check: install
 	$(BIN)/cip check --data $(TEST_DATA) --db $(TEST_DB)

@@ -48,17 +48,29 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--select", default=None, help="dbt selection (default: everything)")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     parser.add_argument("--vars", default=None, help="dbt vars as YAML, e.g. \"{as_of_date: '2025-06-30'}\"")
+    parser.add_argument("--with-unit-tests", action="store_true",
+                        help="also run dbt's unit tests (they test the SQL, not the data: `make test-build` and CI "
+                             "run them; a production build leaves them out)")
 
 
-def run_build(args: argparse.Namespace) -> int:
+def build_command(args: argparse.Namespace) -> list[str]:
+    """The dbt arguments of `cip build`. Unit tests check the models' SQL on fixed rows, so their
+    result does not depend on the data: CI runs them, and a production build (where they cost
+    1-2.5 s each) leaves them out unless --with-unit-tests. Data tests always run."""
     dbt_args = ["build"]
+    if not args.with_unit_tests:
+        dbt_args += ["--exclude-resource-type", "unit_test"]
     if args.select:
         dbt_args += ["--select", args.select]
     if args.full_refresh:
         dbt_args.append("--full-refresh")
     if args.vars:
         dbt_args += ["--vars", args.vars]
-    return build_warehouse(dbt_args, data=args.data, db=args.db)
+    return dbt_args
+
+
+def run_build(args: argparse.Namespace) -> int:
+    return build_warehouse(build_command(args), data=args.data, db=args.db)
 
 
 # --------------------------------------------------------------------------- blue/green build

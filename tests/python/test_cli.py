@@ -40,3 +40,17 @@ def test_build_help_says_it_swaps_in_a_tested_copy():
     assert help_text == "cip.build"
     from cip.build import HELP_BUILD
     assert "swap it in when every test passed" in HELP_BUILD
+
+
+def test_build_leaves_unit_tests_out_unless_asked():
+    """A production `cip build` runs the data tests but not dbt's unit tests (CI runs them:
+    `make test-build` passes --with-unit-tests)."""
+    from cip.build import build_command
+
+    default = build_command(build_parser().parse_args(["build", "--select", "marts"]))
+    assert default[:3] == ["build", "--exclude-resource-type", "unit_test"]
+    assert default[3:] == ["--select", "marts"]
+    with_unit = build_command(build_parser().parse_args(["build", "--with-unit-tests"]))
+    assert with_unit == ["build"]
+    makefile = (project_root() / "Makefile").read_text()
+    assert "cip build --with-unit-tests" in makefile
