@@ -54,8 +54,31 @@
     round({{ expr }}, {{ digits }})
 {%- endmacro %}
 
+{#- Spark rounds a double through its shortest decimal text (0.145, stored as
+    0.14499999..., rounds up to 0.15; DuckDB gives 0.14): the exact value is rounded here as
+    cip_round does on Postgres (postgres__cip_engine_setup), in one expression. -#}
 {% macro spark__round_double(expr, digits) -%}
-    round({{ expr }}, {{ digits }})
+    {%- set x = 'cast(' ~ expr ~ ' as double)' -%}
+    {%- set n = '(' ~ digits ~ ')' -%}
+    {%- set a = 'abs(' ~ x ~ ')' -%}
+    {%- set p = 'power(10.0D, ' ~ n ~ ')' -%}
+    {%- set y = '(' ~ a ~ ' * ' ~ p ~ ')' -%}
+    {%- set f = 'cast(floor(' ~ y ~ ') as double)' -%}
+    {#- the product's rounding error (Dekker's TwoProduct, Veltkamp splitting) decides a tie -#}
+    {%- set a_hi = '(134217729.0D * ' ~ a ~ ' - (134217729.0D * ' ~ a ~ ' - ' ~ a ~ '))' -%}
+    {%- set p_hi = '(134217729.0D * ' ~ p ~ ' - (134217729.0D * ' ~ p ~ ' - ' ~ p ~ '))' -%}
+    {%- set a_lo = '(' ~ a ~ ' - ' ~ a_hi ~ ')' -%}
+    {%- set p_lo = '(' ~ p ~ ' - ' ~ p_hi ~ ')' -%}
+    {%- set err = '(((' ~ a_hi ~ ' * ' ~ p_hi ~ ' - ' ~ y ~ ') + ' ~ a_hi ~ ' * ' ~ p_lo ~ ' + ' ~ a_lo ~ ' * ' ~ p_hi
+        ~ ') + ' ~ a_lo ~ ' * ' ~ p_lo ~ ')' -%}
+    case
+        when {{ x }} is null or {{ n }} is null or {{ x }} = 0 or isnan({{ x }}) or {{ a }} = double('Infinity') then {{ x }}
+        when {{ n }} < 0 then signum({{ x }}) * floor({{ a }} / power(10.0D, -{{ n }}) + 0.5D) * power(10.0D, -{{ n }})
+        when {{ y }} >= 4503599627370496.0D then {{ x }}
+        when {{ y }} - {{ f }} > 0.5D or ({{ y }} - {{ f }} = 0.5D and {{ err }} >= 0)
+            then signum({{ x }}) * ({{ f }} + 1) / {{ p }}
+        else signum({{ x }}) * {{ f }} / {{ p }}
+    end
 {%- endmacro %}
 
 {#- True when the double is neither NaN nor infinite (null stays null). -#}
@@ -69,4 +92,19 @@
 
 {% macro duckdb__is_finite(expr) -%}
     isfinite({{ expr }})
+{%- endmacro %}
+
+{#- Spark: NaN equals NaN (so x <> x never holds), and `double precision` is no type name. -#}
+{% macro spark__is_nan(expr) -%}
+    isnan({{ expr }})
+{%- endmacro %}
+
+{% macro spark__number_out_of_range_reason(expr, column_name, max_abs) -%}
+    case
+        when abs({{ expr }}) <= {{ max_abs }} then null
+        when {{ expr }} is null then null
+        when isnan({{ expr }}) then '{{ column_name }} is NaN'
+        when abs({{ expr }}) = double('Infinity') then '{{ column_name }} is infinite'
+        else '{{ column_name }} out of range (absolute value above {{ max_abs }})'
+    end
 {%- endmacro %}
