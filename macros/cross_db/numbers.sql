@@ -56,13 +56,14 @@
 
 {#- Spark rounds a double through its shortest decimal text (0.145, stored as
     0.14499999..., rounds up to 0.15; DuckDB gives 0.14): the exact value is rounded here as
-    cip_round does on Postgres (postgres__cip_engine_setup), in one expression. -#}
+    cip_round does on Postgres (postgres__cip_engine_setup). The value and the digits are
+    bound once, as a lambda's argument: written out, the formula repeats its argument some 40
+    times, and Spark inlines a rounded column into the next rounding (stable_select), which
+    multiplied the plan until the driver ran out of memory. -#}
 {% macro spark__round_double(expr, digits) -%}
-    {%- set x = 'cast(' ~ expr ~ ' as double)' -%}
-    {%- set n = '(' ~ digits ~ ')' -%}
-    {%- set a = 'abs(' ~ x ~ ')' -%}
-    {%- set p = 'power(10.0D, ' ~ n ~ ')' -%}
-    {%- set y = '(' ~ a ~ ' * ' ~ p ~ ')' -%}
+    {%- set a = 'abs(v.x)' -%}
+    {%- set p = 'power(10.0D, v.n)' -%}
+    {%- set y = '(abs(v.x) * power(10.0D, v.n))' -%}
     {%- set f = 'cast(floor(' ~ y ~ ') as double)' -%}
     {#- the product's rounding error (Dekker's TwoProduct, Veltkamp splitting) decides a tie -#}
     {%- set a_hi = '(134217729.0D * ' ~ a ~ ' - (134217729.0D * ' ~ a ~ ' - ' ~ a ~ '))' -%}
@@ -71,14 +72,15 @@
     {%- set p_lo = '(' ~ p ~ ' - ' ~ p_hi ~ ')' -%}
     {%- set err = '(((' ~ a_hi ~ ' * ' ~ p_hi ~ ' - ' ~ y ~ ') + ' ~ a_hi ~ ' * ' ~ p_lo ~ ' + ' ~ a_lo ~ ' * ' ~ p_hi
         ~ ') + ' ~ a_lo ~ ' * ' ~ p_lo ~ ')' -%}
-    case
-        when {{ x }} is null or {{ n }} is null or {{ x }} = 0 or isnan({{ x }}) or {{ a }} = double('Infinity') then {{ x }}
-        when {{ n }} < 0 then signum({{ x }}) * floor({{ a }} / power(10.0D, -{{ n }}) + 0.5D) * power(10.0D, -{{ n }})
-        when {{ y }} >= 4503599627370496.0D then {{ x }}
-        when {{ y }} - {{ f }} > 0.5D or ({{ y }} - {{ f }} = 0.5D and {{ err }} >= 0)
-            then signum({{ x }}) * ({{ f }} + 1) / {{ p }}
-        else signum({{ x }}) * {{ f }} / {{ p }}
-    end
+    element_at(transform(array(named_struct('x', cast({{ expr }} as double), 'n', cast({{ digits }} as int))), v ->
+        case
+            when v.x is null or v.n is null or v.x = 0 or isnan(v.x) or abs(v.x) = double('Infinity') then v.x
+            when v.n < 0 then signum(v.x) * floor(abs(v.x) / power(10.0D, -v.n) + 0.5D) * power(10.0D, -v.n)
+            when {{ y }} >= 4503599627370496.0D then v.x
+            when {{ y }} - {{ f }} > 0.5D or ({{ y }} - {{ f }} = 0.5D and {{ err }} >= 0)
+                then signum(v.x) * ({{ f }} + 1) / {{ p }}
+            else signum(v.x) * {{ f }} / {{ p }}
+        end), 1)
 {%- endmacro %}
 
 {#- True when the double is neither NaN nor infinite (null stays null). -#}

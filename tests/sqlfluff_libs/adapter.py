@@ -14,6 +14,7 @@ def _duckdb(name):
         "source_is_available": lambda *args: True,
         "type_double": lambda: "double",
         "type_text": lambda: "varchar",
+        "ordered_sum": lambda expr, key: f"sum({expr} order by {key})",
         "hash_key": lambda columns: f"hash({', '.join(columns)})",
         "raise_error_sql": lambda message: "error('" + message.replace("'", "''") + "')",
         "round_double": lambda expr, digits: f"round({expr}, {digits})",
