@@ -31,8 +31,15 @@ demo: install
 ## local Spark, which dbt-spark starts in its own process: nothing to start for it, Java 17 is needed).
 test: install lint postgres test-build test-check test-python test-bench
 
+# sqlfluff on the SQL; then, on the manifest of `dbt parse` (no warehouse needed): dbt-score
+# (project score >= 9.0, [tool.dbt-score] in pyproject.toml), dbt-bouncer (structure rules,
+# dbt-bouncer.yml) and cip lint-project (macro arguments, shared column docs, exposures).
 lint: install
 	$(BIN)/sqlfluff lint models analyses tests/dbt
+	$(BIN)/dbt parse --quiet --target-path target-lint
+	$(BIN)/dbt-score lint --manifest target-lint/manifest.json --show failing-items
+	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
+	$(BIN)/cip lint-project --manifest target-lint/manifest.json
 
 test-data: install
 	$(BIN)/cip generate --declarations $(TEST_DECLARATIONS) --seed 7 --corrupt-rate 0.002 --out $(TEST_DATA) --quiet

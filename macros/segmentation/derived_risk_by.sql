@@ -1,7 +1,6 @@
 {#- M2 risky brokers / HS codes / countries 'derived from detected irregularities':
     per value of `dimension`, the hit rate of examinations in the window; a value is
-    risky when it has the minimum support (var risky_min_examined_lines) and a hit rate
-    at least var risky_min_lift times the overall hit rate. Returns a select. -#}
+    risky by the rule of macro is_risky_by_lift. Returns a select. -#}
 {% macro derived_risk_by(dimension) -%}
 with
 
@@ -31,12 +30,8 @@ derived as (
         by_value.irregular_lines,
         {{ safe_divide('by_value.irregular_lines', 'by_value.examined_lines') }} as hit_rate,
         overall.overall_hit_rate,
-        coalesce(
-            by_value.examined_lines >= {{ var('risky_min_examined_lines') }}
-            and {{ safe_divide('by_value.irregular_lines', 'by_value.examined_lines') }}
-                >= {{ var('risky_min_lift') }} * overall.overall_hit_rate,
-            false
-        ) as is_derived_risky
+        {{ is_risky_by_lift('by_value.irregular_lines', 'by_value.examined_lines', 'overall.overall_hit_rate') }}
+            as is_derived_risky
     from by_value
     cross join overall
 )

@@ -1,7 +1,7 @@
 {#- The rule that says which declaration lines an examination covers, in one place for
     int_examined_lines (the window) and int_examinations_dated (all history): an
     examination naming an item covers that line; one without item_no covers every line
-    of its declaration. Renders four CTEs for the caller's WITH list, ending with
+    of its declaration (as macro control_covers_line says for a join of pairs). Renders four CTEs for the caller's WITH list, ending with
     `examined_lines_matched`: one row per covered line of `lines_relation` with its line
     columns and the findings of the examinations of `examinations_relation` that cover
     it (latest control_date, irregular, serious, valuation or classification finding,

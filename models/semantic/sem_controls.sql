@@ -1,55 +1,29 @@
 {#- M18, M19: one row per control result for the semantic layer (docs/semantic_layer.md):
-    the channel of the controlled declaration (max over its lines, 'none' for a PCA or a
-    declaration not staged), the amounts in LCU and in USD at the rate of the control's
-    month (var national_currency), as in int_kpi_controls_summarised. -#}
+    the channel of the controlled declaration and the amounts in LCU and in USD, as
+    int_control_results_channelled sets them; audit_scope 'unknown' when not given. -#}
 
 with
 
-control_results as (
-    select * from {{ ref('stg_customs__control_results') }}
-),
-
-exchange_rates as (
-    select * from {{ ref('stg_reference__exchange_rates') }}
-    where currency = '{{ var("national_currency") }}'
-),
-
-controlled_declarations as (
-    select distinct declaration_id
-    from control_results
-    where declaration_id is not null
-),
-
-declaration_channels as (
-    select
-        lines.declaration_id,
-        max(lines.channel) as channel
-    from {{ ref('stg_customs__declarations') }} as lines
-    inner join controlled_declarations
-        on lines.declaration_id = controlled_declarations.declaration_id
-    group by lines.declaration_id
+controls as (
+    select * from {{ ref('int_control_results_channelled') }}
 ),
 
 final as (
     select
-        control_results.control_id,
-        control_results.tin,
-        control_results.declaration_id,
-        control_results.control_date,
-        control_results.control_type,
-        coalesce(declaration_channels.channel, 'none') as channel,
-        coalesce(control_results.audit_scope, 'unknown') as audit_scope,
-        control_results.offence_type,
-        control_results.is_irregular,
-        control_results.amount_reassessed_lcu,
-        control_results.amount_collected_lcu,
-        control_results.amount_reassessed_lcu * exchange_rates.usd_per_unit as amount_reassessed_usd,
-        control_results.amount_collected_lcu * exchange_rates.usd_per_unit as amount_collected_usd
-    from control_results
-    left join declaration_channels
-        on control_results.declaration_id = declaration_channels.declaration_id
-    left join exchange_rates
-        on cast({{ dbt.date_trunc('month', 'control_results.control_date') }} as date) = exchange_rates.month_start
+        control_id,
+        tin,
+        declaration_id,
+        control_date,
+        control_type,
+        channel,
+        coalesce(audit_scope, 'unknown') as audit_scope,
+        offence_type,
+        is_irregular,
+        amount_reassessed_lcu,
+        amount_collected_lcu,
+        amount_reassessed_usd,
+        amount_collected_usd
+    from controls
 )
 
 select * from final

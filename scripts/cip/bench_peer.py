@@ -211,3 +211,211 @@ def table4(operators: pd.DataFrame, params: dict) -> pd.DataFrame:
                  excise_paid_usd=("excise_paid_usd", "sum"), repeat_offenders=("is_repeat_offender", "sum"),
                  operators_without_control=("is_without_control", "sum"))
             .reset_index().sort_values(["size_segment", "risk_level"]).reset_index(drop=True))
+
+
+# ----------------------------------------------------------------------------- Polars peer
+def _scan(data_dir: Path, table: str, columns: list[str] | None = None):
+    import polars as pl
+
+    frame = pl.scan_parquet([str(path) for path in _files(data_dir, table)], missing_columns="insert")
+    return frame.select(columns) if columns else frame
+
+
+def _to_date(frame, column: str):
+    """The column as a date: parsed when the files store text (unparseable -> null, as pandas'
+    errors="coerce"), cast otherwise."""
+    import polars as pl
+
+    if frame.collect_schema()[column] == pl.String:
+        return frame.with_columns(pl.col(column).str.to_date("%Y-%m-%d", strict=False))
+    return frame.with_columns(pl.col(column).cast(pl.Date))
+
+
+def polars_operators(data_dir: Path, params: dict) -> pd.DataFrame:
+    """The same computation as peer_operators in Polars' lazy API (issue 13): one plan per step,
+    collected where a scalar (the as-of date, the risky countries, the weights) is needed.
+    Follows pandas' rules where the libraries differ: null group keys are dropped, a null
+    comparison is false."""
+    import polars as pl
+
+    data_dir = Path(data_dir)
+    col = pl.col
+    lines = (
+        _to_date(_scan(data_dir, "declarations", DECLARATION_COLUMNS), "declaration_date")
+        .with_columns(col("version").fill_null(1))
+        .filter(col("declaration_date").is_not_null())
+        # latest version of every line
+        .sort("version")
+        .unique(["declaration_id", "item_no"], keep="last")
+        .collect()
+    )
+
+    # evaluation window (M1): the same calendar arithmetic as the pandas peer
+    as_of = pd.Timestamp(lines["declaration_date"].max())
+    window_start = (as_of - pd.DateOffset(months=params["window_months"]) + pd.Timedelta(days=1)).date()
+    recent_half_start = (as_of - pd.DateOffset(months=params["half_months"]) + pd.Timedelta(days=1)).date()
+    month_of_window = window_start.replace(day=1)
+    as_of = as_of.date()
+
+    rates = _to_date(_scan(data_dir, "exchange_rates"), "month_start")
+    lcu = (rates.filter(col("currency") == params["national_currency"])
+           .select("month_start", col("usd_per_unit").alias("lcu_rate")))
+    has_quantity = (col("quantity") > 0).fill_null(False)
+    lines = (
+        lines.lazy()
+        .filter(col("declaration_date").is_between(window_start, as_of))
+        .with_columns(is_recent_half=col("declaration_date") >= recent_half_start,
+                      month_start=col("declaration_date").dt.truncate("1mo"))
+        .join(rates.rename({"usd_per_unit": "invoice_rate"}), on=["currency", "month_start"])
+        .join(lcu, on="month_start")
+        .with_columns(
+            excise_paid=col("excise_paid").fill_null(0),
+            customs_value_usd=col("customs_value") * col("invoice_rate"),
+            duty_paid_usd=col("duty_paid") * col("lcu_rate"),
+            vat_paid_usd=col("vat_paid") * col("lcu_rate"),
+            is_exempt=col("exemption_code").is_not_null(),
+            is_import=(col("flow") == "I").fill_null(False),
+            value_unit=pl.when(has_quantity).then(col("quantity_unit").fill_null("U")).otherwise(pl.lit("KG")),
+            divisor=pl.when(has_quantity).then(col("quantity"))
+            .when(col("net_mass_kg") > 0).then(col("net_mass_kg")),
+        )
+        .with_columns(excise_paid_usd=col("excise_paid") * col("lcu_rate"),
+                      unit_value_usd=col("customs_value_usd") / col("divisor"))
+        .collect()
+    ).lazy()
+
+    # controls in the window
+    controls = (
+        _to_date(_scan(data_dir, "control_results", ["declaration_id", "item_no", "tin", "control_type", "outcome",
+                                                     "control_date"]), "control_date")
+        .filter(col("control_date").is_between(window_start, as_of))
+        .with_columns(is_irregular=(col("outcome") == "irregularity").fill_null(False))
+    )
+
+    # examined lines: an examination without item_no covers every line of its declaration
+    examinations = controls.filter(col("control_type") == "examination")
+    line_keys = lines.select("declaration_id", "item_no", "origin_country")
+    item_type = lines.collect_schema()["item_no"]
+    by_item = (examinations.filter(col("item_no").is_not_null())
+               .with_columns(col("item_no").cast(item_type))
+               .join(line_keys, on=["declaration_id", "item_no"]))
+    whole = examinations.filter(col("item_no").is_null()).drop("item_no").join(line_keys, on="declaration_id")
+    examined = (
+        pl.concat([by_item.select("declaration_id", "item_no", "origin_country", "is_irregular"),
+                   whole.select("declaration_id", "item_no", "origin_country", "is_irregular")])
+        .group_by("declaration_id", "item_no")
+        .agg(col("origin_country").first(), col("is_irregular").max())
+        .filter(col("origin_country").is_not_null())
+        .collect()
+    )
+
+    # risky countries: listed high risk, or a hit rate well above the overall one
+    overall_hit_rate = examined["is_irregular"].mean()
+    by_country = examined.group_by("origin_country").agg(
+        count=pl.len(), rate=col("is_irregular").cast(pl.Float64).mean())
+    derived = by_country.filter((col("count") >= params["risky_min_examined_lines"])
+                                & (col("rate") >= params["risky_min_lift"] * overall_hit_rate))["origin_country"]
+    listed = (_scan(data_dir, "country_risk").filter(col("risk_rating") == "high")
+              .select("country_code").collect()["country_code"])
+    risky_countries = set(listed.to_list()) | set(derived.to_list())
+
+    # unit-value norms of import lines
+    norms = (
+        lines.filter(col("is_import") & col("unit_value_usd").is_not_null() & col("unit_value_usd").is_not_nan()
+                     & col("hs_code").is_not_null())
+        .group_by("hs_code", "value_unit")
+        .agg(count=pl.len(), median=col("unit_value_usd").median())
+        .filter(col("count") >= params["unit_value_min_lines"])
+        .select("hs_code", "value_unit", lower_bound=params["unit_value_lower_bound_ratio"] * col("median"))
+    )
+    is_import = col("is_import")
+    is_recent = col("is_recent_half")
+    operators = (
+        lines.join(norms, on=["hs_code", "value_unit"], how="left")
+        .filter(col("tin").is_not_null())
+        .group_by("tin")
+        .agg(
+            trade_value_usd=col("customs_value_usd").sum(),
+            duty_paid_usd=col("duty_paid_usd").sum(),
+            vat_paid_usd=col("vat_paid_usd").sum(),
+            excise_paid_usd=col("excise_paid_usd").sum(),
+            vat_paid_lcu=col("vat_paid").sum(),
+            import_lines=is_import.sum(),
+            import_lines_risky_origin=(is_import & col("origin_country").is_in(list(risky_countries))
+                                       .fill_null(False)).sum(),
+            import_lines_with_norm=(is_import & col("lower_bound").is_not_null()).sum(),
+            import_lines_below_norm=(is_import & (col("unit_value_usd") < col("lower_bound")).fill_null(False)).sum(),
+            import_lines_recent=(is_import & is_recent).sum(),
+            exempt_lines_recent=(is_import & is_recent & col("is_exempt")).sum(),
+            import_lines_earlier=(is_import & ~is_recent).sum(),
+            exempt_lines_earlier=(is_import & ~is_recent & col("is_exempt")).sum(),
+        )
+    )
+
+    # controls, returns and audits per operator
+    controls = controls.filter(col("tin").is_not_null())
+    per_control = controls.group_by("tin").agg(controls=pl.len(), has_customs_irregularity=col("is_irregular").max())
+    quarters = (controls.filter(col("is_irregular"))
+                .group_by("tin")
+                .agg(quarters_with_irregularity=(col("control_date").dt.year() * 10
+                                                 + col("control_date").dt.quarter()).n_unique()))
+    per_return = (
+        _to_date(_scan(data_dir, "tax_returns"), "period_start")
+        .filter(col("period_start").is_between(month_of_window, as_of) & col("filed").fill_null(False)
+                & col("tin").is_not_null())
+        .group_by("tin")
+        .agg(returns_filed=pl.len(), vat_on_imports_claimed=col("vat_on_imports_claimed").sum())
+    )
+    audited = (
+        _to_date(_scan(data_dir, "tax_audits"), "audit_date")
+        .filter(col("audit_date").is_between(window_start, as_of) & col("irregularity_found").fill_null(False))
+        .select("tin").unique().with_columns(is_audited=pl.lit(True))
+    )
+
+    def share(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+        return numerator / pl.when(denominator != 0).then(denominator)
+
+    def flag(values: pl.Expr, code: str) -> pl.Expr:
+        threshold = params[f"thr_{code}"]
+        hit = values >= threshold if params[f"cmp_{code}"] == ">=" else values > threshold
+        # NaN (0/0 in float arithmetic) never flags, as in pandas
+        return (hit & values.is_not_nan()).fill_null(False).cast(pl.Int64)
+
+    operators = (
+        operators.join(per_control, on="tin", how="left")
+        .join(quarters, on="tin", how="left")
+        .join(per_return, on="tin", how="left")
+        .join(audited, on="tin", how="left")
+        .with_columns(
+            controls=col("controls").fill_null(0),
+            quarters_with_irregularity=col("quarters_with_irregularity").fill_null(0),
+            has_detected_irregularity=col("has_customs_irregularity").fill_null(False)
+            | col("is_audited").fill_null(False),
+            risky_origin_share=share(col("import_lines_risky_origin"), col("import_lines")),
+            below_norm_share=share(col("import_lines_below_norm"), col("import_lines_with_norm")),
+            exempt_growth=share(col("exempt_lines_recent"), col("import_lines_recent"))
+            - share(col("exempt_lines_earlier"), col("import_lines_earlier")),
+            vat_mismatch=pl.when(col("returns_filed").fill_null(0) > 0).then(
+                share(col("vat_on_imports_claimed") - col("vat_paid_lcu"), col("vat_paid_lcu"))),
+            size_segment=pl.when(col("trade_value_usd") >= params["size_large_min_usd"]).then(pl.lit("large"))
+            .when(col("trade_value_usd") >= params["size_medium_min_usd"]).then(pl.lit("medium"))
+            .otherwise(pl.lit("small")),
+        )
+        .with_columns(**{name: flag(col(raw), code) for name, (raw, code) in FLAG_INDICATORS.items()})
+        .collect()
+    )
+
+    # frequency weights: flags among operators with a detected irregularity
+    ones = operators.filter(col("has_detected_irregularity")).select(
+        [col(name).sum().cast(pl.Float64) for name in FLAG_INDICATORS]).row(0, named=True)
+    total = sum(ones.values())
+    shares = {name: (value / total if total else float("nan")) for name, value in ones.items()}
+    significant = {name: value for name, value in shares.items() if value > params["weight_tolerance"]}
+    weights = {name: (shares[name] / sum(significant.values()) if name in significant else 0.0)
+               for name in FLAG_INDICATORS}
+
+    gri = pl.sum_horizontal([col(name) * weights[name] for name in FLAG_INDICATORS]).round(6)
+    operators = operators.with_columns(gri=gri, is_without_control=col("controls") == 0)
+    columns = ["tin", "size_segment", "trade_value_usd", "duty_paid_usd", "vat_paid_usd", "excise_paid_usd",
+               *FLAG_INDICATORS, "is_without_control", "gri", "quarters_with_irregularity"]
+    return operators.select(columns).to_pandas()

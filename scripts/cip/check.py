@@ -7,9 +7,12 @@ window, the size segments, every indicator's raw value and flag, the weights of 
 four techniques and the global GRI with its risk level. It then compares that with the
 warehouse (read-only) and exits non-zero on any difference.
 
-Nothing here reads the dbt intermediate models or runs the project's SQL: the only
+Nothing here reads the dbt intermediate models or runs the project's models: the only
 warehouse tables read are the marts being checked and, for the reconciliation of
-totals, staging.stg_customs__declarations.
+totals, staging.stg_customs__declarations. Like the thresholds, each indicator's rule
+is read from the catalogue (raw_value_sql, evaluated by an in-memory DuckDB over the
+per-operator counts recomputed here); an indicator whose expression names a count the
+check does not recompute stops it (indicator_flags).
 """
 
 from __future__ import annotations
@@ -506,12 +509,6 @@ def evaluation_window(declarations: pd.DataFrame, config: dict) -> Window:
     return Window(as_of.normalize(), start.normalize(), recent.normalize())
 
 
-def safe_divide(numerator, denominator) -> pd.Series:
-    numerator = pd.Series(numerator, dtype=float)
-    denominator = pd.Series(denominator, dtype=float)
-    return numerator / denominator.where(denominator != 0)
-
-
 def derived_risky(examined: pd.DataFrame, dimension: str, config: dict) -> pd.DataFrame:
     """derived_risk_by: hit rate per value; risky with support and lift over the overall rate."""
     rows = examined[examined[dimension].notna()]
@@ -545,10 +542,8 @@ class Result:
     active: list[str]
 
 
-def compute(data: Path, config: dict) -> Result:
-    staged = stage(data, config)
-    declarations = staged.declarations
-    window = evaluation_window(declarations, config)
+def _window_lines(declarations: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """int_declarations_in_window: the window's lines with their half and unit value."""
     in_window = declarations["declaration_date"].between(window.start, window.as_of)
     lines = declarations[in_window].copy().reset_index(drop=True)
     lines["is_recent_half"] = lines["declaration_date"] >= window.recent_half_start
@@ -556,11 +551,11 @@ def compute(data: Path, config: dict) -> Result:
     lines["value_unit"] = np.where(has_quantity, lines["quantity_unit"].fillna("U"), "KG")
     divisor = lines["quantity"].where(has_quantity, lines["net_mass_kg"].where(lines["net_mass_kg"] > 0))
     lines["unit_value_usd"] = lines["customs_value_usd"] / divisor
+    return lines
 
-    controls = staged.controls
-    controls = controls[controls["control_date"].between(window.start, window.as_of)].copy()
 
-    # examined lines (an examination without item_no covers every line of its declaration)
+def _examined_lines(controls: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """int_examined_lines: an examination without item_no covers every line of its declaration."""
     examinations = controls[controls["control_type"] == "examination"]
     line_keys = lines[["declaration_id", "item_no", "tin", "declarant_id", "hs_code", "origin_country"]]
     joined = examinations[["declaration_id", "item_no", "is_irregular", "is_serious"]].merge(
@@ -572,7 +567,11 @@ def compute(data: Path, config: dict) -> Result:
         is_serious=("is_serious", "max")).reset_index()
     examined["is_irregular"] = examined["is_irregular"].astype(bool)
     examined["is_serious"] = examined["is_serious"].astype(bool)
+    return examined
 
+
+def _risk_lists(staged: Staged, examined: pd.DataFrame, config: dict) -> tuple[set, set, set]:
+    """int_risky_brokers, int_risky_hs_codes, int_risky_countries: the risky values."""
     mode = config["risky_reference_mode"]
     brokers = derived_risky(examined, "declarant_id", config)
     risky_brokers = set(brokers.loc[brokers["is_derived_risky"], "declarant_id"])
@@ -592,6 +591,12 @@ def compute(data: Path, config: dict) -> Result:
     countries["is_risky"] = _combine(mode, countries["is_derived_risky"].fillna(False).astype(bool),
                                      countries["risk_rating"] == "high")
     risky_countries = set(countries.loc[countries["is_risky"], "country_code"])
+    return risky_brokers, risky_hs, risky_countries
+
+
+def _line_counts(lines: pd.DataFrame, staged: Staged, examined: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """int_operator_transactions: per tin, the line counts and sums (macro operator_line_counts)."""
+    risky_brokers, risky_hs, risky_countries = _risk_lists(staged, examined, config)
 
     # unit-value norms of import lines per tariff line and unit
     imports_with_value = lines[(lines["flow"] == "I") & lines["unit_value_usd"].notna()]
@@ -623,14 +628,15 @@ def compute(data: Path, config: dict) -> Result:
         "tin": lines["tin"],
         "lines": 1,
         "import_lines": is_import.astype(int),
+        "export_lines": is_export.astype(int),
         "import_value_usd": np.where(is_import, value_usd, 0.0),
         "export_value_usd": np.where(is_export, value_usd, 0.0),
         "trade_value_usd": value_usd,
         "import_value_lcu": np.where(is_import, value_lcu, 0.0),
         "export_value_lcu": np.where(is_export, value_lcu, 0.0),
         "duty_paid_usd": lines["duty_paid_usd"], "vat_paid_usd": lines["vat_paid_usd"],
-        "excise_paid_usd": lines["excise_paid_usd"], "vat_paid_lcu": lines["vat_paid_lcu"],
-        "excise_paid_lcu": lines["excise_paid_lcu"],
+        "excise_paid_usd": lines["excise_paid_usd"], "duty_paid_lcu": lines["duty_paid_lcu"],
+        "vat_paid_lcu": lines["vat_paid_lcu"], "excise_paid_lcu": lines["excise_paid_lcu"],
         "lines_high_risk_broker": lines["declarant_id"].isin(risky_brokers).astype(int),
         "lines_risky_hs": lines["hs_code"].isin(risky_hs).astype(int),
         "import_lines_risky_origin": (is_import & lines["origin_country"].isin(risky_countries).to_numpy(bool)).astype(int),
@@ -647,9 +653,11 @@ def compute(data: Path, config: dict) -> Result:
         "import_value_isic_known_usd": np.where(is_import & isic_known, value_usd, 0.0),
         "import_value_isic_inconsistent_usd": np.where(is_import & isic_known & ~consistent, value_usd, 0.0),
     })
-    ops = parts.groupby("tin", sort=True).sum()
+    return parts.groupby("tin", sort=True).sum()
 
-    # controls per operator
+
+def _add_control_counts(ops: pd.DataFrame, controls: pd.DataFrame, examined: pd.DataFrame) -> pd.DataFrame:
+    """int_operator_controls: examined and serious lines, quarters with an irregularity."""
     examined_by = examined.groupby("tin").agg(examined_lines=("is_serious", "size"),
                                               serious_examined_lines=("is_serious", "sum"))
     irregular = controls[controls["is_irregular"]]
@@ -658,8 +666,12 @@ def compute(data: Path, config: dict) -> Result:
     ops = ops.join(examined_by, how="left").fillna({"examined_lines": 0, "serious_examined_lines": 0})
     ops["quarters_with_irregularity"] = quarters.reindex(ops.index).fillna(0)
     ops["controls"] = controls_by.reindex(ops.index).fillna(0)
+    return ops
 
-    # tax records (registered operators only)
+
+def _tax_counts(staged: Staged, window: Window) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """int_operator_tax_records: per registered tin, returns and audits of the window
+    (and the audits per tin whether registered or not, for the outcomes)."""
     month_start = window.start.to_period("M").start_time
     returns = staged.tax_returns
     returns = returns[returns["period_start"].between(month_start, window.as_of)]
@@ -678,55 +690,48 @@ def compute(data: Path, config: dict) -> Result:
     audits["tp"] = audits["transfer_pricing_adjustment"].fillna(False).astype(bool)
     audits["year_irregular"] = audits["audit_date"].dt.year.where(audits["irregular"])
     audits_by = audits.groupby("tin").agg(tax_audits=("irregular", "size"), tax_audits_irregular=("irregular", "sum"),
-                                          tax_audits_tp=("tp", "sum"), years_irregular=("year_irregular", "nunique"))
+                                          tax_audits_transfer_pricing=("tp", "sum"),
+                                          years_with_tax_irregularity=("year_irregular", "nunique"))
     registered = pd.Index(staged.taxpayers["tin"].dropna().unique())
     tax = pd.DataFrame(index=registered).join(returns_by).join(audits_by)
     tax = tax.fillna({"returns_due": 0, "returns_filed": 0, "tax_audits": 0, "tax_audits_irregular": 0,
-                      "tax_audits_tp": 0, "years_irregular": 0})
-    ops = ops.join(tax, how="left")
-    ops["is_registered"] = ops.index.isin(registered)
+                      "tax_audits_transfer_pricing": 0, "years_with_tax_irregularity": 0})
+    return tax, audits_by
 
-    raw = {
-        "TX_HIGH_RISK_BROKER": safe_divide(ops["lines_high_risk_broker"], ops["lines"]),
-        "TX_RISKY_HS": safe_divide(ops["lines_risky_hs"], ops["lines"]),
-        "TX_RISKY_ORIGIN": safe_divide(ops["import_lines_risky_origin"], ops["import_lines"]),
-        "TX_UNIT_PRICE_DEVIATION": safe_divide(ops["import_lines_below_norm"], ops["import_lines_with_norm"]),
-        "CR_SERIOUS_VIOLATIONS": safe_divide(ops["serious_examined_lines"], ops["examined_lines"]),
-        "CR_EXEMPT_GROWTH": safe_divide(ops["exempt_lines_recent"], ops["import_lines_recent"])
-        - safe_divide(ops["exempt_lines_earlier"], ops["import_lines_earlier"]),
-        "CR_RESIDUAL_GROWTH": safe_divide(ops["residual_lines_recent"], ops["lines_recent"])
-        - safe_divide(ops["residual_lines_earlier"], ops["lines_earlier"]),
-        "CR_REPEAT_OFFENDER": ops["quarters_with_irregularity"].astype(float),
-        "TAX_NON_FILER": safe_divide(ops["returns_due"] - ops["returns_filed"], ops["returns_due"]),
-        "TAX_AUDIT_IRREGULARITIES": ops["tax_audits_irregular"].astype(float),
-        "TAX_TRANSFER_PRICING": ops["tax_audits_tp"].astype(float),
-        "TAX_REPEAT_OFFENDER": ops["years_irregular"].astype(float),
-        "XC_VAT_MISMATCH": safe_divide(ops["vat_on_imports_claimed_lcu"] - ops["vat_paid_lcu"], ops["vat_paid_lcu"])
-        .where(ops["returns_filed"] > 0),
-        "XC_VALUE_MISMATCH": safe_divide((ops["imports_declared_lcu"] + ops["exports_declared_lcu"]
-                                          - ops["import_value_lcu"] - ops["export_value_lcu"]).abs(),
-                                         ops["import_value_lcu"] + ops["export_value_lcu"]).where(ops["returns_filed"] > 0),
-        "XC_EXCISE_MISMATCH": safe_divide((ops["excise_declared_lcu"] - ops["excise_paid_lcu"]).abs(),
-                                          ops["excise_paid_lcu"]).where(ops["returns_filed"] > 0),
-        "XC_ISIC_HS_MISMATCH": safe_divide(ops["import_value_isic_inconsistent_usd"], ops["import_value_isic_known_usd"]),
-    }
-    for code in ("TAX_AUDIT_IRREGULARITIES", "TAX_TRANSFER_PRICING", "TAX_REPEAT_OFFENDER"):
-        raw[code] = raw[code].where(ops["is_registered"].to_numpy(bool))
 
+def load_catalogue(staged: Staged) -> pd.DataFrame:
+    """seeds/config/indicator_catalogue.csv with each indicator's active state."""
     catalogue = load_seed("indicator_catalogue")
     catalogue["is_enabled"] = catalogue["is_enabled"].str.lower() == "true"
     catalogue["threshold"] = catalogue["threshold"].astype(float)
     catalogue["expert_weight"] = catalogue["expert_weight"].astype(float)
     catalogue["is_active"] = catalogue["is_enabled"] & catalogue["required_sources"].apply(
         lambda text: all(staged.available.get(s, False) for s in str(text).split("|") if s))
-    unknown = set(catalogue["indicator_code"]) - set(raw)
-    if unknown:
-        raise SystemExit(f"cip check: no Python definition for indicator(s) {sorted(unknown)}; extend cip.check")
-    active = catalogue[catalogue["is_active"]]
+    return catalogue
 
+
+def indicator_flags(ops: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """M2/M3: raw value and flag of every active indicator of the catalogue. The raw value is
+    the catalogue's raw_value_sql (configuration, like the threshold) evaluated by DuckDB
+    over the counts recomputed here; an expression naming a count this check does not
+    compute, or a comparison it does not know, stops the check."""
+    import duckdb
+
+    counts = ops.drop(columns=["is_registered"], errors="ignore").astype(float).reset_index()
+    connection = duckdb.connect()
+    connection.register("operator_counts", counts)
     frames = []
-    for row in active.itertuples():
-        values = pd.Series(raw[row.indicator_code].to_numpy(float), index=ops.index)
+    for row in catalogue[catalogue["is_active"]].itertuples():
+        expression = str(row.raw_value_sql or "").strip()
+        if not expression or expression == "nan":
+            raise SystemExit(f"cip check: indicator {row.indicator_code} has no raw_value_sql in the catalogue")
+        try:
+            values = connection.execute(
+                f"select tin, cast(({expression}) as double) as raw_value from operator_counts").df()
+        except duckdb.Error as error:
+            raise SystemExit(f"cip check: cannot evaluate indicator {row.indicator_code} ({expression}) over the "
+                             f"counts cip check recomputes ({sorted(counts.columns)}): {error}; extend cip.check") from None
+        values = values.set_index("tin")["raw_value"].astype(float).reindex(ops.index)
         if row.comparison == ">=":
             flag = values >= row.threshold
         elif row.comparison == ">":
@@ -735,10 +740,13 @@ def compute(data: Path, config: dict) -> Result:
             raise SystemExit(f"cip check: comparison {row.comparison!r} of {row.indicator_code} not understood")
         frames.append(pd.DataFrame({"tin": ops.index, "indicator_code": row.indicator_code,
                                     "raw_value": values.to_numpy(), "flag": flag.fillna(False).astype(int).to_numpy()}))
-    flags = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["tin", "indicator_code", "raw_value", "flag"])
+    connection.close()
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["tin", "indicator_code", "raw_value", "flag"])
 
-    # outcomes and weights
-    # (tax audits count here whether or not the operator is in the taxpayer register)
+
+def _outcomes(ops: pd.DataFrame, controls: pd.DataFrame, audits_by: pd.DataFrame, risk_types: pd.DataFrame) -> dict:
+    """int_operator_outcomes: (detected, observed) per GRI type.
+    Tax audits count here whether or not the operator is in the taxpayer register."""
     offence = controls[controls["is_irregular"]].groupby(["tin", "offence_type"]).size().unstack(fill_value=0)
     observed_customs = pd.Series(ops.index.isin(set(controls["tin"])), index=ops.index)
     all_audits = audits_by.reindex(ops.index).fillna(0)
@@ -746,19 +754,39 @@ def compute(data: Path, config: dict) -> Result:
     global_detected = (ops.index.isin(set(controls.loc[controls["is_irregular"], "tin"]))
                        | (all_audits["tax_audits_irregular"] > 0))
     outcomes = {"global": (pd.Series(global_detected, index=ops.index), observed_customs | tax_audited)}
-    risk_types = load_seed("compliance_risk_types")
     for row in risk_types.itertuples():
         if row.outcome_source == "customs_offence":
             counts = offence[row.outcome_code].reindex(ops.index).fillna(0) if row.outcome_code in offence else \
                 pd.Series(0, index=ops.index)
             outcomes[row.risk_type] = (counts > 0, observed_customs)
         elif row.outcome_code == "transfer_pricing":
-            outcomes[row.risk_type] = (all_audits["tax_audits_tp"] > 0, tax_audited)
+            outcomes[row.risk_type] = (all_audits["tax_audits_transfer_pricing"] > 0, tax_audited)
         else:
             outcomes[row.risk_type] = (all_audits["tax_audits_irregular"] > 0, tax_audited)
+    return outcomes
 
-    flag_matrix = flags.pivot(index="tin", columns="indicator_code", values="flag").reindex(ops.index) \
-        if len(flags) else pd.DataFrame(index=ops.index)
+
+def _technique_scores(technique: str, members: list[str], stats: dict, expert: pd.Series, min_flagged: float) -> dict:
+    scores = {}
+    for code in members:
+        st = stats[code]
+        if technique == "equal":
+            scores[code] = 1.0
+        elif technique == "expert":
+            scores[code] = float(expert[code])
+        elif technique == "frequency":
+            scores[code] = float(st["ones_count"])
+        elif st["fd"] + st["fn"] >= min_flagged:
+            scores[code] = max(math.log((st["fd"] + 0.5) * (st["un"] + 0.5)
+                                        / ((st["fn"] + 0.5) * (st["ud"] + 0.5))), 0.0)
+        else:
+            scores[code] = 0.0
+    return scores
+
+
+def indicator_weights(flag_matrix: pd.DataFrame, active: pd.DataFrame, outcomes: dict,
+                      risk_types: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """M4 (int_indicator_weights): the weights of the four techniques per GRI type."""
     weight_rows = []
     tolerance = float(config["weight_tolerance"])
     min_flagged = float(config["learned_min_flagged"])
@@ -781,21 +809,7 @@ def compute(data: Path, config: dict) -> Result:
                 "ud": int((observed & ~flag & detected).sum()), "un": int((observed & ~flag & ~detected).sum()),
             }
         for technique in ("equal", "expert", "frequency", "learned"):
-            scores = {}
-            for code in members:
-                st = stats[code]
-                if technique == "equal":
-                    scores[code] = 1.0
-                elif technique == "expert":
-                    scores[code] = float(expert[code])
-                elif technique == "frequency":
-                    scores[code] = float(st["ones_count"])
-                else:
-                    if st["fd"] + st["fn"] >= min_flagged:
-                        scores[code] = max(math.log((st["fd"] + 0.5) * (st["un"] + 0.5)
-                                                    / ((st["fn"] + 0.5) * (st["ud"] + 0.5))), 0.0)
-                    else:
-                        scores[code] = 0.0
+            scores = _technique_scores(technique, members, stats, expert, min_flagged)
             total = sum(scores.values())
             shares = {c: (s / total if total != 0 else None) for c, s in scores.items()}
             significant = {c: (s is not None and s > tolerance) for c, s in shares.items()}
@@ -806,10 +820,14 @@ def compute(data: Path, config: dict) -> Result:
                     "ones_count": stats[code]["ones_count"], "score": scores[code], "share": shares[code],
                     "is_significant": significant[code],
                     "final_weight": shares[code] / sig_total if significant[code] else 0.0})
-    weights = pd.DataFrame(weight_rows)
+    return pd.DataFrame(weight_rows)
 
-    selected = weights[(weights["technique"] == config["weighting_technique"]) & (weights["gri_type"] == "global")]
-    selected_weights = selected.set_index("indicator_code")["final_weight"]
+
+def _score_operators(ops: pd.DataFrame, flag_matrix: pd.DataFrame, weights: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """M5/M6 and M1 segments: global GRI under the selected technique, risk level, size segment."""
+    selected = weights[(weights["technique"] == config["weighting_technique"]) & (weights["gri_type"] == "global")] \
+        if len(weights) else weights
+    selected_weights = selected.set_index("indicator_code")["final_weight"] if len(selected) else pd.Series(dtype=float)
     if len(selected_weights):
         matrix = flag_matrix[list(selected_weights.index)].to_numpy(float)
         gri_exact = matrix @ selected_weights.to_numpy(float)
@@ -821,6 +839,33 @@ def compute(data: Path, config: dict) -> Result:
                                  np.where(ops["gri"] >= float(config["risk_cutoff_medium"]), "medium", "low"))
     ops["size_segment"] = np.where(ops["trade_value_usd"] >= float(config["size_large_min_usd"]), "large",
                                    np.where(ops["trade_value_usd"] >= float(config["size_medium_min_usd"]), "medium", "small"))
+    return ops
+
+
+def compute(data: Path, config: dict) -> Result:
+    staged = stage(data, config)
+    window = evaluation_window(staged.declarations, config)
+    lines = _window_lines(staged.declarations, window)
+    controls = staged.controls
+    controls = controls[controls["control_date"].between(window.start, window.as_of)].copy()
+    examined = _examined_lines(controls, lines)
+
+    ops = _line_counts(lines, staged, examined, config)
+    ops = _add_control_counts(ops, controls, examined)
+    tax, audits_by = _tax_counts(staged, window)
+    ops = ops.join(tax, how="left")
+    ops["is_registered"] = ops.index.isin(tax.index)
+
+    catalogue = load_catalogue(staged)
+    active = catalogue[catalogue["is_active"]]
+    flags = indicator_flags(ops.drop(columns=["controls", "tax_audits"]), catalogue)
+
+    risk_types = load_seed("compliance_risk_types")
+    outcomes = _outcomes(ops, controls, audits_by, risk_types)
+    flag_matrix = flags.pivot(index="tin", columns="indicator_code", values="flag").reindex(ops.index) \
+        if len(flags) else pd.DataFrame(index=ops.index)
+    weights = indicator_weights(flag_matrix, active, outcomes, risk_types, config)
+    ops = _score_operators(ops, flag_matrix, weights, config)
     return Result(window, staged, lines, ops.reset_index(), flags, weights, list(active["indicator_code"]))
 
 

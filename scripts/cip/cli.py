@@ -21,9 +21,11 @@ SUBCOMMANDS = {
     "publish": "cip.publish",
     "explain": "cip.explain",
     "docs-check": "cip.docs_check",
+    "lint-project": "cip.lint_project",
     "bench": "cip.bench",
     "contract": "cip.contract",
     "load": "cip.load",
+    "compare-warehouses": "cip.compare",
 }
 
 

@@ -139,10 +139,23 @@ def check(manifest: dict[str, Any], catalog: dict[str, Any] | None = None,
             report.marts_without_columns.append(name)
             continue
         undocumented = [column for column, text in declared.items() if not text]
-        undocumented += [column for column in built if column not in declared]
+        undocumented += [column for column in built if column not in declared | catalogue_columns(node)]
         if undocumented:
             report.mart_columns_without_description[name] = sorted(set(undocumented))
     return report
+
+
+def catalogue_columns(node: dict[str, Any]) -> dict[str, str]:
+    """Columns a mart declares documented by a seed's rows (config meta columns_documented_by:
+    indicator_catalogue): one per indicator_code in lowercase, described by its row."""
+    meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
+    if meta.get("columns_documented_by") != "indicator_catalogue":
+        return {}
+    import csv
+
+    path = project_root() / "seeds" / "config" / "indicator_catalogue.csv"
+    with path.open(newline="") as handle:
+        return {row["indicator_code"].lower(): row["indicator_name"] for row in csv.DictReader(handle)}
 
 
 def default_manifest() -> Path:

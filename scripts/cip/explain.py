@@ -5,8 +5,10 @@ read-only connection: the flags with their raw values (marts.operator_indicator_
 the weights of the selected technique (marts.indicator_weights), the sum that gives the
 GRI (recomputed here and compared with marts.operator_gri), the size segment and values
 (marts.dim_operators), and the declarations and controls behind it in the evaluation
-window (intermediate.int_evaluation_window, staging.stg_customs__declarations,
-staging.stg_customs__control_results).
+window (marts.evaluation_window, staging.stg_customs__declarations,
+staging.stg_customs__control_results). The staged rows are read on purpose: the trace ends
+at the evidence an auditor checks against the source files, one operator's rows, which no
+mart holds (tests/python/test_code_shape.py lists this exception).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def explain(connection: duckdb.DuckDBPyConnection, tin: str, top_lines: int = 10
     if not operators:
         raise UnknownOperator(f"operator {tin} is not in marts.dim_operators (no declaration in the window?)")
     operator = operators[0]
-    window = _rows(connection, "select * from intermediate.int_evaluation_window")[0]
+    window = _rows(connection, "select * from marts.evaluation_window")[0]
     published = _rows(connection, "select gri, risk_level, weighting_technique from marts.operator_gri "
                                   "where tin = ? and gri_type = 'global'", [tin])
     technique = published[0]["weighting_technique"] if published else _rows(

@@ -57,9 +57,29 @@ def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
     return docs
 
 
+DOCS_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.S)
+DOC_REFERENCE = re.compile(r"""{{\s*doc\(\s*['"](\w+)['"]\s*\)\s*}}""")
+
+
+def docs_blocks(models_dir: Path) -> dict[str, str]:
+    """Name -> text of the {% docs %} blocks in the .md files under models/ (shared column wordings)."""
+    blocks: dict[str, str] = {}
+    for path in sorted(Path(models_dir).rglob("*.md")):
+        for name, text in DOCS_BLOCK.findall(path.read_text()):
+            blocks[name] = text.strip()
+    return blocks
+
+
 def docs_from_yml(models_dir: Path) -> dict[str, TableDoc]:
-    """Model name -> descriptions, read straight from the yml files under models/."""
+    """Model name -> descriptions, read straight from the yml files under models/; a
+    description "{{ doc('name') }}" is replaced by its docs block, as dbt renders it."""
     docs: dict[str, TableDoc] = {}
+    blocks = docs_blocks(models_dir)
+
+    def text(value: Any) -> str:
+        rendered = DOC_REFERENCE.sub(lambda match: blocks.get(match.group(1), match.group(0)), str(value or ""))
+        return " ".join(rendered.split())
+
     for path in sorted(Path(models_dir).rglob("*.yml")):
         try:
             content = yaml.safe_load(path.read_text()) or {}
@@ -69,8 +89,8 @@ def docs_from_yml(models_dir: Path) -> dict[str, TableDoc]:
             if not isinstance(model, dict) or "name" not in model:
                 continue
             docs[model["name"]] = TableDoc(
-                description=" ".join(str(model.get("description") or "").split()),
-                columns={column["name"]: " ".join(str(column.get("description") or "").split())
+                description=text(model.get("description")),
+                columns={column["name"]: text(column.get("description"))
                          for column in model.get("columns", []) or [] if isinstance(column, dict) and "name" in column},
                 source=f"yml ({path.relative_to(models_dir.parent)})",
             )

@@ -192,12 +192,12 @@ def _fake_build(copy, db, as_of, work, select=None, quiet=False, tests=True):
     """What dbt would leave, read from the filtered copy, enough for both levels."""
     con = duckdb.connect(str(db))
     con.execute("create schema intermediate; create schema marts; create schema staging")
-    con.execute(f"create table intermediate.int_evaluation_window as select date '{pd.Timestamp(as_of).date()}' "
+    con.execute(f"create table marts.evaluation_window as select date '{pd.Timestamp(as_of).date()}' "
                 "as as_of_date")
     con.execute(f"create table staging.stg_customs__control_results as select control_id, "
                 f"try_cast(control_date as date) as control_date from '{copy}/control_results.parquet' "
                 "where try_cast(control_date as date) is not null")
-    con.execute("create table intermediate.int_operator_gri_by_technique as "
+    con.execute("create table marts.operator_gri_by_technique as "
                 "select * from (values ('T00000001', 'frequency', 'global', 0.8), ('T00000002', 'frequency', "
                 "'global', 0.1), ('T00000003', 'frequency', 'global', 0.0)) as t(tin, technique, gri_type, gri)")
     con.execute("create table marts.declaration_risk as select declaration_id, item_no, "
@@ -291,7 +291,7 @@ def test_backtest_warehouse_sees_nothing_after_the_as_of_date(tmp_path):
                           "--db", str(db), "--json", str(out), "--keep"]) == 0
 
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select as_of_date from intermediate.int_evaluation_window").fetchone()[0] == as_of.date()
+    assert con.execute("select as_of_date from marts.evaluation_window").fetchone()[0] == as_of.date()
     staged = con.execute("select count(*), max(control_date) from staging.stg_customs__control_results").fetchone()
     assert staged[0] > 0 and staged[1] <= as_of.date()
     tables = con.execute("select table_schema, table_name, column_name from information_schema.columns "

@@ -69,7 +69,7 @@ def _warehouse(path, columns: dict, n: int = 200, techniques=("frequency",), lin
     gri = pd.DataFrame([(f"T{k:09d}", t, "global", k / 10) for k in range(6) for t in techniques],
                        columns=["tin", "technique", "gri_type", "gri"])   # T000000006 not scored
     con.register("gri", gri)
-    con.execute("create table intermediate.int_operator_gri_by_technique as select * from gri")
+    con.execute("create table marts.operator_gri_by_technique as select * from gri")
     if line_risk:
         con.execute("create table marts.operator_line_risk as select * from (values ('T000000003', 5.0, 0.125, 40), "
                     "('T000000005', 1.0, 0.025, 40), ('T999999999', 9.0, 9.0, 1)) "

@@ -32,7 +32,7 @@ from cip.paths import project_root
 pytestmark = pytest.mark.warehouse
 
 ROOT = project_root()
-STAGING = ["build", "--select", "path:models/staging", "path:tests/dbt/staging", "int_evaluation_window"]
+STAGING = ["build", "--select", "path:models/staging", "path:models/utilities", "path:tests/dbt/staging", "int_evaluation_window"]
 
 
 _SHARED: dict[str, Path] = {}

@@ -56,6 +56,24 @@ def test_floor_and_peer_same_flags_and_segments(floor_and_peer):
         assert merged[f"{column}_floor"].sub(merged[f"{column}_peer"]).abs().max() < 1e-6 * merged[f"{column}_floor"].max()
 
 
+def test_polars_peer_equals_pandas_peer_and_floor(tiny_data, params, floor_and_peer):
+    """The Polars (lazy) peer computes the same GRI, flags, segments and Table 4 (issue 13)."""
+    (floor, floor_t4, _), (peer, _, _) = floor_and_peer
+    polars, polars_t4, _ = bench.run_peer(tiny_data, params, "polars")
+    assert bench.compare_gri(floor, polars) == {"operators_both": len(floor), "operators_only_one": 0,
+                                                "max_abs_gri_diff": pytest.approx(0, abs=1e-9)}
+    merged = peer.merge(polars, on="tin", suffixes=("_pandas", "_polars"))
+    assert len(merged) == len(peer) == len(polars)
+    for column in FLAGS + ["size_segment", "is_without_control", "quarters_with_irregularity"]:
+        assert (merged[f"{column}_pandas"] == merged[f"{column}_polars"]).all(), column
+    for column in ["trade_value_usd", "duty_paid_usd", "vat_paid_usd", "excise_paid_usd"]:
+        assert merged[f"{column}_pandas"].sub(merged[f"{column}_polars"]).abs().max() \
+            < 1e-6 * merged[f"{column}_pandas"].abs().max(), column
+    columns = ["size_segment", "risk_level", "operators", "repeat_offenders", "operators_without_control"]
+    pd.testing.assert_frame_equal(floor_t4[columns].astype({c: int for c in columns[2:]}).reset_index(drop=True),
+                                  polars_t4[columns].astype({c: int for c in columns[2:]}).reset_index(drop=True))
+
+
 def test_result_is_not_degenerate(floor_and_peer):
     """Every flag fires for someone, GRIs spread over levels: agreement is not agreement on zeros."""
     (floor, table4, _), _ = floor_and_peer
@@ -118,12 +136,15 @@ def test_markdown_block_states_targets():
     stage = {"wall_s": 10.0, "peak_rss_mb": 1000.0, "rc": 0, "note": ""}
     result = {"declarations": 10_000_000, "load_before": "0.1", "load_after": "0.2",
               "stages": {"dbt build (all)": dict(stage, wall_s=75.0), bench.GRI_STAGE: stage,
-                         "floor (DuckDB query)": dict(stage, wall_s=2.0), "peer (pandas)": dict(stage, wall_s=30.0)},
-              "ratios": {"gri_path_over_floor": 5.0, "peer_over_floor": 15.0}, "layers": {}}
+                         "floor (DuckDB query)": dict(stage, wall_s=2.0), "peer (pandas)": dict(stage, wall_s=30.0),
+                         "peer (polars)": dict(stage, wall_s=12.0)},
+              "ratios": {"gri_path_over_floor": 5.0, "peer_over_floor": 15.0, "polars_over_floor": 6.0,
+                         "fastest_peer_over_gri_path": 1.2}, "layers": {}}
     block = bench.markdown_block([result], "cip bench", bench.machine_info())
-    assert "10M full dbt build <= 60 s: MISSED (75.0 s)" in block
-    assert "GRI path <= 4x floor: MISSED (5.00x)" in block
-    assert "faster than pandas peer: met" in block
+    assert "10M full dbt build <= 45 s: MISSED (75.0 s)" in block
+    assert "GRI path <= 1.5x floor: MISSED (5.00x)" in block
+    assert "GRI path >= 1.5x faster than the fastest peer: MISSED (1.20x" in block
+    assert "| peer (polars) | 12.0 |" in block
 
 
 def test_dbt_node_progress_parses_finished_nodes_only():

@@ -101,6 +101,19 @@ def test_first_of_key_keeps_the_first_row_of_each_key():
     assert list(check.first_of_key(frame, ["k"])) == [True, True, False, True, False]
 
 
-def test_safe_divide_is_null_on_zero():
-    out = check.safe_divide([1, 2, 3], [2, 0, None])
-    assert out.iloc[0] == 0.5 and np.isnan(out.iloc[1]) and np.isnan(out.iloc[2])
+def test_indicator_rules_come_from_the_catalogue():
+    """cip check evaluates each catalogue row's raw_value_sql over its own counts and flags it
+    with the row's comparison and threshold; a count it does not recompute stops it loudly."""
+    ops = pd.DataFrame({"lines": [10.0, 4.0, 0.0], "export_lines": [6.0, 1.0, 0.0]},
+                       index=pd.Index(["T1", "T2", "T3"], name="tin"))
+    catalogue = pd.DataFrame([{"indicator_code": "TOY", "raw_value_sql": "export_lines / nullif(lines, 0)",
+                               "comparison": ">", "threshold": 0.25, "is_active": True}])
+    flags = check.indicator_flags(ops, catalogue).set_index("tin")
+    assert flags["flag"].to_dict() == {"T1": 1, "T2": 0, "T3": 0}
+    assert flags.loc["T2", "raw_value"] == 0.25 and pd.isna(flags.loc["T3", "raw_value"])
+    unknown = catalogue.assign(indicator_code="NEW", raw_value_sql="widgets / nullif(lines, 0)")
+    with pytest.raises(SystemExit, match="NEW"):
+        check.indicator_flags(ops, unknown)
+    odd = catalogue.assign(comparison="<")
+    with pytest.raises(SystemExit, match="comparison"):
+        check.indicator_flags(ops, odd)

@@ -82,6 +82,16 @@ def test_catalog_columns_missing_from_the_yml_are_undocumented():
     assert report.mart_columns_without_description["good_mart"] == ["extra_column"]
 
 
+def test_indicator_columns_are_documented_by_the_catalogue():
+    """A mart whose meta says its columns are documented by indicator_catalogue (the matrix):
+    a built column named after a catalogue code is documented by that row; others are not."""
+    manifest = hand_made_manifest()
+    manifest["nodes"]["model.proj.good_mart"]["config"] = {"meta": {"columns_documented_by": "indicator_catalogue"}}
+    catalog = {"nodes": {"model.proj.good_mart": {"columns": {"tin": {}, "tx_risky_hs": {}, "not_an_indicator": {}}}}}
+    report = docs_check.check(manifest, catalog)
+    assert report.mart_columns_without_description["good_mart"] == ["not_an_indicator"]
+
+
 def test_a_documented_project_passes():
     manifest = hand_made_manifest()
     manifest["nodes"] = {key: node for key, node in manifest["nodes"].items()

@@ -216,3 +216,14 @@ def test_demo_data_end_last_month_and_cli_wires_the_demo():
     noise = demo._Filter(stream)
     noise.write("15:00:01  12 of 400 OK created sql table model marts.x\n[cip] build  ..  10%\ncip: in place\n")
     assert kept == ["[cip] build  ..  10%\n", "cip: in place\n"]
+
+
+def test_yml_descriptions_render_shared_docs_blocks():
+    """Without a manifest, a column described by "{{ doc('tin') }}" reads as its docs block."""
+    models_dir = publish.project_root() / "models"
+    blocks = publish.docs_blocks(models_dir)
+    yml_docs = publish.docs_from_yml(models_dir)
+    assert blocks["tin"].startswith("Taxpayer identification number")
+    assert yml_docs["dim_operators"].columns["tin"] == blocks["tin"]
+    assert not [f"{name}.{column}" for name, doc in yml_docs.items()
+                for column, text in doc.columns.items() if "{{" in text]

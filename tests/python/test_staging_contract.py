@@ -13,7 +13,7 @@ pytestmark = pytest.mark.warehouse
 
 def test_rejects_and_reconciliation(small_data, tmp_path):
     data = copy_data(small_data, tmp_path / "data")
-    result = run_dbt_isolated(["build", "--select", "path:models/staging", "path:tests/dbt/staging"],
+    result = run_dbt_isolated(["build", "--select", "path:models/staging", "path:models/utilities", "path:tests/dbt/staging"],
                               data, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
@@ -70,7 +70,7 @@ def test_csv_exports_are_read(small_data, tmp_path):
         source = data / f"{name}.parquet"
         con.execute(f"copy (select * from read_parquet('{source}')) to '{data / (name + '.csv')}' (header)")
         source.unlink()
-    result = run_dbt_isolated(["build", "--select", "path:models/staging", "path:tests/dbt/staging"],
+    result = run_dbt_isolated(["build", "--select", "path:models/staging", "path:models/utilities", "path:tests/dbt/staging"],
                               data, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as wh:

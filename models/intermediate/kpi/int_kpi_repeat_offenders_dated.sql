@@ -1,11 +1,11 @@
 {#- M18 (repeat offenders, M21 recurrence): for every operator that became a repeat
     offender, the start of the quarter in which it did, read from the quarterly
-    recurrence indicator of marts.repeat_offenders (one definition of recurrence). -#}
+    recurrence indicator of int_operator_recurrence_quarterly (one definition of recurrence). -#}
 
 with
 
 repeat_offenders as (
-    select * from {{ ref('repeat_offenders') }}
+    select * from {{ ref('int_operator_recurrence_quarterly') }}
     where is_recurrent
 ),
 

@@ -2,7 +2,8 @@
     declaration lines (dated by the declaration date) and those where an irregularity was
     found, and its controls of any type (dated by the control date) with the irregular
     ones and the amount reassessed. An operator without activity in a window keeps a row
-    of zeros. Only the lines of the compared operators are read into the examined lines. -#}
+    of zeros. The examined lines are those of int_examinations_dated (one rule for which
+    lines an examination covers). -#}
 
 with
 
@@ -10,46 +11,30 @@ groups as (
     select * from {{ ref('int_treatment_effect_groups') }}
 ),
 
-declarations as (
-    select * from {{ ref('stg_customs__declarations') }}
-),
-
 control_results as (
     select * from {{ ref('stg_customs__control_results') }}
 ),
 
-examinations as (
-    select * from control_results
-    where control_type = 'examination'
+-- every examined line of the history (which lines an examination covers: macro
+-- examined_line_ctes, in int_examinations_dated)
+examinations_dated as (
+    select * from {{ ref('int_examinations_dated') }}
 ),
 
 compared_operators as (
     select distinct tin from groups
 ),
 
-compared_lines as (
-    select
-        declarations.tin,
-        declarations.declaration_id,
-        declarations.item_no,
-        declarations.declaration_date
-    from declarations
-    inner join compared_operators
-        on declarations.tin = compared_operators.tin
-),
-
 examined_lines as (
     select
-        compared_lines.tin,
-        compared_lines.declaration_id,
-        compared_lines.item_no,
-        compared_lines.declaration_date,
-        max(case when examinations.is_irregular then 1 else 0 end) as is_irregular
-    from examinations
-    inner join compared_lines
-        on examinations.declaration_id = compared_lines.declaration_id
-            and (examinations.item_no is null or examinations.item_no = compared_lines.item_no)
-    group by compared_lines.tin, compared_lines.declaration_id, compared_lines.item_no, compared_lines.declaration_date
+        examinations_dated.tin,
+        examinations_dated.declaration_id,
+        examinations_dated.item_no,
+        examinations_dated.declaration_date,
+        case when examinations_dated.is_irregular then 1 else 0 end as is_irregular
+    from examinations_dated
+    inner join compared_operators
+        on examinations_dated.tin = compared_operators.tin
 ),
 
 windows as (

@@ -1,8 +1,8 @@
 {#- M16 (note Annex 3, table 2): every importer of a linked tariff line with its size
     segment (M1), its risk level on the risk-specific GRI of the selected risk (M5/M6)
-    and whether it is a repeat offender for that risk: offences of the risk in at least
-    var repeat_offender_min_quarters distinct quarters of the last 12 months, and the
-    same over the 12 months before (for the variation). -#}
+    and whether it is a repeat offender for that risk (macro is_repeat_offender on the
+    quarters with an offence of the risk in the last 12 months), and the same over the
+    12 months before (for the variation). -#}
 
 with
 
@@ -11,11 +11,11 @@ importer_codes as (
 ),
 
 operators as (
-    select * from {{ ref('dim_operators') }}
+    select * from {{ ref('int_operators_profiled') }}
 ),
 
 risk_gri as (
-    select * from {{ ref('operator_gri') }}
+    select * from {{ ref('int_operator_gri_selected') }}
     where gri_type = '{{ var("risk_cip_risk_type") }}'
 ),
 
@@ -61,10 +61,8 @@ risk_offences as (
 offence_quarters as (
     select
         tin,
-        count(distinct case when is_current_year then {{ dbt.date_trunc('quarter', 'control_date') }} end)
-            as offence_quarters_current_year,
-        count(distinct case when not is_current_year then {{ dbt.date_trunc('quarter', 'control_date') }} end)
-            as offence_quarters_previous_year
+        {{ offence_quarters('control_date', 'is_current_year') }} as offence_quarters_current_year,
+        {{ offence_quarters('control_date', 'not is_current_year') }} as offence_quarters_previous_year
     from risk_offences
     group by tin
 ),
@@ -77,9 +75,9 @@ final as (
         coalesce(risk_gri.risk_level, 'low') as risk_level,
         coalesce(offence_quarters.offence_quarters_current_year, 0) as offence_quarters_current_year,
         coalesce(offence_quarters.offence_quarters_previous_year, 0) as offence_quarters_previous_year,
-        coalesce(offence_quarters.offence_quarters_current_year, 0) >= {{ var('repeat_offender_min_quarters') }}
+        {{ is_repeat_offender('coalesce(offence_quarters.offence_quarters_current_year, 0)') }}
             as is_repeat_offender,
-        coalesce(offence_quarters.offence_quarters_previous_year, 0) >= {{ var('repeat_offender_min_quarters') }}
+        {{ is_repeat_offender('coalesce(offence_quarters.offence_quarters_previous_year, 0)') }}
             as was_repeat_offender_previous_year
     from importers
     left join operators

@@ -1,6 +1,6 @@
 {#- M16: declaration lines on which a control closed in the window found an offence of
-    the selected risk (customs offences only: a tax-audit risk has none here). An
-    examination or PCA without item_no covers every line of its declaration. -#}
+    the selected risk (customs offences only: a tax-audit risk has none here). Which
+    lines a control covers: macro control_covers_line. -#}
 
 with
 
@@ -37,8 +37,7 @@ final as (
         risk_controls.control_date
     from risk_controls
     inner join declarations
-        on risk_controls.declaration_id = declarations.declaration_id
-            and (risk_controls.item_no is null or risk_controls.item_no = declarations.item_no)
+        on {{ control_covers_line('risk_controls', 'declarations') }}
 )
 
 select * from final

@@ -6,7 +6,6 @@
     say) never move it (issue 16, docs/source_contract.md). Nothing after it is read.
     No staged declaration at all stops the run with the reason. -#}
 {%- set window_months = cip_int_var('window_months', min_value=1) -%}
-{%- set half_months = window_months // 2 -%}
 {%- set as_of_var = cip_date_var('as_of_date') -%}
 {%- set min_share = cip_number_var('as_of_min_volume_share', low=0, high=1) -%}
 {%- set no_declarations = "No staged declaration: every raw declaration row was rejected (reasons in"
@@ -64,9 +63,8 @@ final as (
     select
         as_of_date,
         {{ window_months }} as window_months,
-        cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -1 * window_months, 'as_of_date')) }} as date)
-            as window_start,
-        cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -1 * half_months, 'as_of_date')) }} as date) as recent_half_start
+        {{ evaluation_window_start('as_of_date') }} as window_start,
+        {{ evaluation_recent_half_start('as_of_date') }} as recent_half_start
     from as_of
 )
 

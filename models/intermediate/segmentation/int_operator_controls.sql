@@ -15,9 +15,7 @@ controls as (
 examined_by_operator as (
     select
         tin,
-        count(*) as examined_lines,
-        sum(case when is_irregular then 1 else 0 end) as irregular_examined_lines,
-        sum(case when is_serious then 1 else 0 end) as serious_examined_lines
+        {{- operator_examined_count_columns() }}
     from examined_lines
     group by tin
 ),
@@ -29,8 +27,7 @@ controls_by_operator as (
         sum(case when control_type = 'pca' then 1 else 0 end) as pcas,
         max(case when control_type = 'pca' then control_date end) as last_pca_date,
         sum(case when is_irregular then 1 else 0 end) as irregular_controls,
-        count(distinct case when is_irregular then {{ dbt.date_trunc('quarter', 'control_date') }} end)
-            as quarters_with_irregularity,
+        {{ operator_irregular_quarters() }} as quarters_with_irregularity,
         sum(amount_reassessed_lcu) as amount_reassessed_lcu,
         sum(amount_collected_lcu) as amount_collected_lcu
     from controls

@@ -34,7 +34,7 @@ contributions as (
         flags.tin,
         weights.technique,
         weights.gri_type,
-        {{ ordered_sum("weights.final_weight * flags.flag", "weights.indicator_code") }} as gri
+        {{ gri_weighted_sum('weights.final_weight', 'flags.flag', 'weights.indicator_code') }} as gri
     from flags
     inner join weights
         on flags.indicator_code = weights.indicator_code

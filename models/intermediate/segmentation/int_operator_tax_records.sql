@@ -16,26 +16,20 @@ tax_returns as (
     select tax_returns.*
     from {{ ref('stg_tax__tax_returns') }} as tax_returns
     cross join evaluation_window
-    where tax_returns.period_start between cast({{ dbt.date_trunc('month', 'evaluation_window.window_start') }} as date)
-        and evaluation_window.as_of_date
+    where tax_returns.{{ tax_return_in_window('evaluation_window') }}
 ),
 
 tax_audits as (
     select tax_audits.*
     from {{ ref('stg_tax__tax_audits') }} as tax_audits
     cross join evaluation_window
-    where tax_audits.audit_date between evaluation_window.window_start and evaluation_window.as_of_date
+    where tax_audits.{{ tax_audit_in_window('evaluation_window') }}
 ),
 
 returns_by_operator as (
     select
         tin,
-        count(*) as returns_due,
-        sum(case when is_filed then 1 else 0 end) as returns_filed,
-        sum(case when is_filed then vat_on_imports_claimed_lcu else 0 end) as vat_on_imports_claimed_lcu,
-        sum(case when is_filed then imports_declared_lcu else 0 end) as imports_declared_lcu,
-        sum(case when is_filed then exports_declared_lcu else 0 end) as exports_declared_lcu,
-        sum(case when is_filed then excise_declared_lcu else 0 end) as excise_declared_lcu
+        {{- operator_return_count_columns() }}
     from tax_returns
     group by tin
 ),
@@ -43,11 +37,7 @@ returns_by_operator as (
 audits_by_operator as (
     select
         tin,
-        count(*) as tax_audits,
-        sum(case when has_irregularity then 1 else 0 end) as tax_audits_irregular,
-        sum(case when has_transfer_pricing_adjustment then 1 else 0 end) as tax_audits_transfer_pricing,
-        count(distinct case when has_irregularity then {{ dbt.date_trunc('year', 'audit_date') }} end)
-            as years_with_tax_irregularity
+        {{- operator_audit_count_columns() }}
     from tax_audits
     group by tin
 ),
@@ -57,16 +47,7 @@ final as (
         taxpayers.tin,
         taxpayers.isic_code,
         taxpayers.taxpayer_status,
-        coalesce(returns_by_operator.returns_due, 0) as returns_due,
-        coalesce(returns_by_operator.returns_filed, 0) as returns_filed,
-        returns_by_operator.vat_on_imports_claimed_lcu,
-        returns_by_operator.imports_declared_lcu,
-        returns_by_operator.exports_declared_lcu,
-        returns_by_operator.excise_declared_lcu,
-        coalesce(audits_by_operator.tax_audits, 0) as tax_audits,
-        coalesce(audits_by_operator.tax_audits_irregular, 0) as tax_audits_irregular,
-        coalesce(audits_by_operator.tax_audits_transfer_pricing, 0) as tax_audits_transfer_pricing,
-        coalesce(audits_by_operator.years_with_tax_irregularity, 0) as years_with_tax_irregularity
+        {{- operator_tax_record_columns('returns_by_operator', 'audits_by_operator') }}
     from taxpayers
     left join returns_by_operator
         on taxpayers.tin = returns_by_operator.tin

@@ -53,12 +53,9 @@ criteria as (
             >= {{ var('sensitive_min_exempt_share') }},
             false
         ) as is_frequently_exempt,
-        coalesce(
-            adjustments.examined_lines >= {{ var('risky_min_examined_lines') }}
-            and {{ safe_divide('adjustments.adjusted_lines', 'adjustments.examined_lines') }}
-            >= {{ var('risky_min_lift') }} * overall_adjustments.overall_adjustment_rate,
-            false
-        ) as is_frequently_adjusted,
+        {{ is_risky_by_lift(
+            'adjustments.adjusted_lines', 'adjustments.examined_lines', 'overall_adjustments.overall_adjustment_rate'
+        ) }} as is_frequently_adjusted,
         nomenclature.is_restricted
     from nomenclature
     inner join risky_hs_codes

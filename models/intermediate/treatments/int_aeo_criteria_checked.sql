@@ -1,10 +1,10 @@
 {#- M10 (note: the GRI as an AEO criterion): the configurable AEO criteria checked for
-    every operator of dim_operators, each as a pass/fail boolean. -#}
+    every operator of int_operators_profiled, each as a pass/fail boolean. -#}
 
 with
 
 operators as (
-    select * from {{ ref('dim_operators') }}
+    select * from {{ ref('int_operators_profiled') }}
 ),
 
 evaluation_window as (

@@ -1,5 +1,5 @@
 {#- M10 (note: the GRI as input to the annual PCA plan): every operator of
-    dim_operators with the inputs of its revenue at stake, the date of its
+    int_operators_profiled with the inputs of its revenue at stake, the date of its
     last PCA and the indicators behind its GRI. Ranking and capacity are applied in
     the pca_plan mart, which also sets the audit type. revenue_at_stake_usd = GRI x (duty + VAT + excise paid in the
     window, USD) + var pca_reassessment_blend x amount reassessed in the window (USD). -#}
@@ -7,7 +7,7 @@
 with
 
 operators as (
-    select * from {{ ref('dim_operators') }}
+    select * from {{ ref('int_operators_profiled') }}
 ),
 
 transactions as (

@@ -1,8 +1,8 @@
 {#- M10 (point in time): per month, the brokers, tariff lines and origin countries that
     were risky on the first day of the month, from examinations CLOSED before that day
-    over the preceding var window_months (same support and lift rule as M2:
-    risky_min_examined_lines, risky_min_lift), plus the static reference lists as
-    var risky_reference_mode says (reference lists are assumed known in advance).
+    over the preceding var window_months (the M2 rule of macro is_risky_by_lift), plus
+    the static reference lists as var risky_reference_mode says (reference lists are
+    assumed known in advance).
     One row per month, dimension and risky value. -#}
 {%- set mode = var('risky_reference_mode') -%}
 {%- set sources = {'derived': ["'derived'"], 'reference': ["'reference'"]}.get(mode, ["'derived'", "'reference'"]) -%}
@@ -67,10 +67,9 @@ derived as (
     inner join overall
         on trailing_window.month_start = overall.month_start
             and trailing_window.dimension = overall.dimension
-    where trailing_window.examined_lines >= {{ var('risky_min_examined_lines') }}
-        and {{ safe_divide('trailing_window.irregular_lines', 'trailing_window.examined_lines') }}
-        >= {{ var('risky_min_lift') }} * overall.overall_hit_rate
-        and trailing_window.irregular_lines > 0
+    where {{ is_risky_by_lift(
+        'trailing_window.irregular_lines', 'trailing_window.examined_lines', 'overall.overall_hit_rate'
+    ) }}
 ),
 
 listed as (

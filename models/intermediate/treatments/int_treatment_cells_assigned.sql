@@ -1,10 +1,10 @@
-{#- M11: every operator of dim_operators in exactly one cell of the treatment matrix,
+{#- M11: every operator of int_operators_profiled in exactly one cell of the treatment matrix,
     matched on its size segment and risk level. -#}
 
 with
 
 operators as (
-    select * from {{ ref('dim_operators') }}
+    select * from {{ ref('int_operators_profiled') }}
 ),
 
 treatment_matrix as (

@@ -72,7 +72,7 @@ valuation_irregularities as (
     select
         tin,
         cast(extract(year from control_date) as integer) as control_year,
-        count(distinct {{ dbt.date_trunc('quarter', 'control_date') }}) as quarters_with_irregularity
+        {{ offence_quarters('control_date') }} as quarters_with_irregularity
     from control_results
     where offence_type = 'valuation' and is_irregular
     group by tin, cast(extract(year from control_date) as integer)
@@ -82,7 +82,7 @@ valuation_repeat_offenders as (
     select
         'valuation_repeat_offenders' as computation_name,
         control_year as declaration_year,
-        count(distinct case when quarters_with_irregularity >= 2 then tin end) as numerator,
+        count(distinct case when {{ is_repeat_offender('quarters_with_irregularity') }} then tin end) as numerator,
         count(distinct tin) as denominator
     from valuation_irregularities
     group by control_year

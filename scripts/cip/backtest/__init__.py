@@ -43,8 +43,8 @@ HELP = ("Build the warehouse as of a past date from data where later controls do
         "every risk score (declaration lines or operators) against the controls closed afterwards.")
 
 # what each level reads, and everything upstream of it
-SELECT = {"operators": ("+int_operator_gri_by_technique", "+operator_line_risk"),
-          "declarations": ("+declaration_risk", "+int_operator_gri_by_technique")}
+SELECT = {"operators": ("+operator_gri_by_technique", "+operator_line_risk", "+evaluation_window"),
+          "declarations": ("+declaration_risk", "+operator_gri_by_technique", "+evaluation_window")}
 SELECT["both"] = tuple(dict.fromkeys(SELECT["declarations"] + SELECT["operators"]))
 
 

@@ -43,13 +43,13 @@ def read_lines(db: Path, as_of, end) -> tuple[pd.DataFrame, dict, list[str]]:
                    else f"cast({c} as double) as {c}" for c in found]
         techniques = []
         gri_join = ""
-        if table_exists(con, "intermediate", "int_operator_gri_by_technique"):
+        if table_exists(con, "marts", "operator_gri_by_technique"):
             techniques = [r[0] for r in con.execute(
-                "select distinct technique from intermediate.int_operator_gri_by_technique "
+                "select distinct technique from marts.operator_gri_by_technique "
                 "where gri_type = 'global' order by 1").fetchall()]
         if techniques:
             pivot = ", ".join(f"max(gri) filter (where technique = '{t}') as gri_{t}" for t in techniques)
-            gri_join = (f"left join (select tin, {pivot} from intermediate.int_operator_gri_by_technique "
+            gri_join = (f"left join (select tin, {pivot} from marts.operator_gri_by_technique "
                         "where gri_type = 'global' group by tin) as gri using (tin)")
             selects += [f"coalesce(gri.gri_{t}, 0) as gri_{t}" for t in techniques]
         lines = con.execute(

@@ -29,7 +29,7 @@ def read_operator_scores(db: Path) -> tuple[pd.DataFrame, list[str], dict]:
     operator it does not list)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        long = con.execute("select tin, technique, gri from intermediate.int_operator_gri_by_technique "
+        long = con.execute("select tin, technique, gri from marts.operator_gri_by_technique "
                            "where gri_type = 'global'").df()
         wide = long.pivot(index="tin", columns="technique", values="gri").reset_index()
         wide.columns.name = None

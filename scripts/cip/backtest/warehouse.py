@@ -27,7 +27,7 @@ from cip.check import _null_or, _pattern, checked_source, load_contract, raw_fil
 from cip.dbt import run_dbt
 
 # the models the backtest reads, and everything upstream of them
-SELECT = ("+declaration_risk", "+int_operator_gri_by_technique", "+operator_line_risk")
+SELECT = ("+declaration_risk", "+operator_gri_by_technique", "+operator_line_risk", "+evaluation_window")
 # raw table -> (date column, which bound applies)
 FILTERED = {"control_results": ("control_date", "as_of"), "declarations": ("declaration_date", "end")}
 
@@ -103,7 +103,7 @@ def build(copy: Path, db: Path, as_of: pd.Timestamp, work: Path, select=SELECT, 
 def warehouse_as_of(db: Path) -> pd.Timestamp:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return pd.Timestamp(con.execute("select as_of_date from intermediate.int_evaluation_window").fetchone()[0])
+        return pd.Timestamp(con.execute("select as_of_date from marts.evaluation_window").fetchone()[0])
     finally:
         con.close()
 
