@@ -35,7 +35,7 @@ test: install lint postgres test-build test-check test-python test-bench
 # (project score >= 9.0, [tool.dbt-score] in pyproject.toml), dbt-bouncer (structure rules,
 # dbt-bouncer.yml) and cip lint-project (macro arguments, shared column docs, exposures).
 lint: install
-	$(BIN)/sqlfluff lint models analyses tests/dbt
+	$(BIN)/sqlfluff lint --processes 2 models analyses tests/dbt
 	$(BIN)/dbt parse --quiet --target-path target-lint
 	$(BIN)/dbt-score lint --manifest target-lint/manifest.json --show failing-items
 	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
