@@ -12,7 +12,7 @@ TEST_DECLARATIONS ?= 40000
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install chromium demo test lint test-data test-build test-check test-python test-bench docs clean postgres postgres-stop
+.PHONY: install chromium java demo test lint test-data test-build test-check test-python test-bench docs clean postgres postgres-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,14 +27,15 @@ demo: install
 	$(BIN)/cip demo
 
 ## Lint, build a small generated data set with every dbt test, check it independently, run pytest
-## (tests/python/test_engines.py builds a small set on DuckDB and on the Postgres started here).
+## (tests/python/test_engines.py builds a small set on DuckDB, on the Postgres started here and on a
+## local Spark, which dbt-spark starts in its own process: nothing to start for it, Java 17 is needed).
 test: install lint postgres test-build test-check test-python test-bench
 
 # sqlfluff on the SQL; then, on the manifest of `dbt parse` (no warehouse needed): dbt-score
 # (project score >= 9.0, [tool.dbt-score] in pyproject.toml), dbt-bouncer (structure rules,
 # dbt-bouncer.yml) and cip lint-project (macro arguments, shared column docs, exposures).
 lint: install
-	$(BIN)/sqlfluff lint models analyses tests/dbt
+	$(BIN)/sqlfluff lint --processes 2 models analyses tests/dbt
 	$(BIN)/dbt parse --quiet --target-path target-lint
 	$(BIN)/dbt-score lint --manifest target-lint/manifest.json --show failing-items
 	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
@@ -55,8 +56,12 @@ test-check: install
 chromium:
 	bash scripts/install_chromium.sh
 
-test-python: install chromium
-	CIP_REQUIRE_BROWSER=1 CIP_TEST_DATA=$(TEST_DATA) CIP_TEST_DB=$(TEST_DB) $(BIN)/python -m pytest
+# Java 17 for the spark target (Debian's package, installed when missing)
+java:
+	bash scripts/install_java.sh
+
+test-python: install chromium java
+	CIP_REQUIRE_BROWSER=1 CIP_REQUIRE_SPARK=1 CIP_TEST_DATA=$(TEST_DATA) CIP_TEST_DB=$(TEST_DB) $(BIN)/python -m pytest
 
 docs: install
 	CIP_DATA_DIR=$(TEST_DATA) CIP_DB_PATH=$(TEST_DB) $(BIN)/dbt docs generate
@@ -73,4 +78,4 @@ postgres-stop:
 	bash scripts/postgres.sh stop
 
 clean:
-	rm -rf target target-* logs warehouse data reports publish
+	rm -rf target target-* logs warehouse data reports publish .spark

@@ -86,6 +86,7 @@
     double precision: type_double()). -#}
 {% macro contract_type(data_type) -%}
     {%- if data_type | lower == 'double' -%}{{ return(type_double()) }}{%- endif -%}
+    {%- if data_type | lower == 'varchar' -%}{{ return(type_text()) }}{%- endif -%}
     {{ return(data_type) }}
 {%- endmacro %}
 
@@ -350,9 +351,9 @@
         {%- elif found in ('DOUBLE', 'FLOAT', 'REAL') or found.startswith('DECIMAL') -%}
             {#- a code exported as a number: 4254010.0 reads as '4254010' -#}
             {%- set value = "case when " ~ raw ~ " = trunc(" ~ raw ~ ") and abs(" ~ raw ~ ") < 1e18 then cast(cast("
-                ~ raw ~ " as bigint) as varchar) else cast(" ~ raw ~ " as varchar) end" -%}
+                ~ raw ~ " as bigint) as " ~ type_text() ~ ") else cast(" ~ raw ~ " as " ~ type_text() ~ ") end" -%}
         {%- else -%}
-            {%- set value = "cast(" ~ raw ~ " as varchar)" -%}
+            {%- set value = "cast(" ~ raw ~ " as " ~ type_text() ~ ")" -%}
         {%- endif -%}
         {%- set allowed = meta.get('allowed') or [] -%}
         {%- set allowed_text = allowed | map('string') | list -%}
@@ -434,10 +435,10 @@
     {%- else -%}
         {%- do selects.append("'' as _cast_errors") -%}
     {%- endif -%}
-    {%- do inner.append("cast(" ~ source_file_expr ~ " as varchar) as _source_file") -%}
+    {%- do inner.append("cast(" ~ source_file_expr ~ " as " ~ type_text() ~ ") as _source_file") -%}
     {%- do selects.append("_source_file") -%}
     {%- if version_expr is not none -%}
-        {%- do inner.append("cast(" ~ version_expr ~ " as varchar) as _source_file_version") -%}
+        {%- do inner.append("cast(" ~ version_expr ~ " as " ~ type_text() ~ ") as _source_file_version") -%}
         {%- do selects.append("_source_file_version") -%}
     {%- endif -%}
     {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    from (\n    select\n        "
@@ -450,9 +451,9 @@
         {%- do selects.append("cast(null as " ~ contract_type(column.data_type) ~ ") as " ~ column.name | lower) -%}
     {%- endfor -%}
     {%- do selects.append("'' as _cast_errors") -%}
-    {%- do selects.append("cast(null as varchar) as _source_file") -%}
+    {%- do selects.append("cast(null as " ~ type_text() ~ ") as _source_file") -%}
     {%- if with_file_versions -%}
-        {%- do selects.append("cast(null as varchar) as _source_file_version") -%}
+        {%- do selects.append("cast(null as " ~ type_text() ~ ") as _source_file_version") -%}
     {%- endif -%}
     {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    where 1 = 0") }}
 {%- endmacro %}

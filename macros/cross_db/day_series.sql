@@ -12,3 +12,7 @@
     select cast(range as date) as date_day
     from range(date '{{ start }}', date '{{ end }}', interval 1 day)
 {%- endmacro %}
+
+{% macro spark__day_series(start, end) -%}
+    select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), interval 1 day)) as date_day
+{%- endmacro %}

@@ -54,8 +54,33 @@
     round({{ expr }}, {{ digits }})
 {%- endmacro %}
 
+{#- Spark rounds a double through its shortest decimal text (0.145, stored as
+    0.14499999..., rounds up to 0.15; DuckDB gives 0.14): the exact value is rounded here as
+    cip_round does on Postgres (postgres__cip_engine_setup). The value and the digits are
+    bound once, as a lambda's argument: written out, the formula repeats its argument some 40
+    times, and Spark inlines a rounded column into the next rounding (stable_select), which
+    multiplied the plan until the driver ran out of memory. -#}
 {% macro spark__round_double(expr, digits) -%}
-    round({{ expr }}, {{ digits }})
+    {%- set a = 'abs(v.x)' -%}
+    {%- set p = 'power(10.0D, v.n)' -%}
+    {%- set y = '(abs(v.x) * power(10.0D, v.n))' -%}
+    {%- set f = 'cast(floor(' ~ y ~ ') as double)' -%}
+    {#- the product's rounding error (Dekker's TwoProduct, Veltkamp splitting) decides a tie -#}
+    {%- set a_hi = '(134217729.0D * ' ~ a ~ ' - (134217729.0D * ' ~ a ~ ' - ' ~ a ~ '))' -%}
+    {%- set p_hi = '(134217729.0D * ' ~ p ~ ' - (134217729.0D * ' ~ p ~ ' - ' ~ p ~ '))' -%}
+    {%- set a_lo = '(' ~ a ~ ' - ' ~ a_hi ~ ')' -%}
+    {%- set p_lo = '(' ~ p ~ ' - ' ~ p_hi ~ ')' -%}
+    {%- set err = '(((' ~ a_hi ~ ' * ' ~ p_hi ~ ' - ' ~ y ~ ') + ' ~ a_hi ~ ' * ' ~ p_lo ~ ' + ' ~ a_lo ~ ' * ' ~ p_hi
+        ~ ') + ' ~ a_lo ~ ' * ' ~ p_lo ~ ')' -%}
+    element_at(transform(array(named_struct('x', cast({{ expr }} as double), 'n', cast({{ digits }} as int))), v ->
+        case
+            when v.x is null or v.n is null or v.x = 0 or isnan(v.x) or abs(v.x) = double('Infinity') then v.x
+            when v.n < 0 then signum(v.x) * floor(abs(v.x) / power(10.0D, -v.n) + 0.5D) * power(10.0D, -v.n)
+            when {{ y }} >= 4503599627370496.0D then v.x
+            when {{ y }} - {{ f }} > 0.5D or ({{ y }} - {{ f }} = 0.5D and {{ err }} >= 0)
+                then signum(v.x) * ({{ f }} + 1) / {{ p }}
+            else signum(v.x) * {{ f }} / {{ p }}
+        end), 1)
 {%- endmacro %}
 
 {#- True when the double is neither NaN nor infinite (null stays null). -#}
@@ -69,4 +94,19 @@
 
 {% macro duckdb__is_finite(expr) -%}
     isfinite({{ expr }})
+{%- endmacro %}
+
+{#- Spark: NaN equals NaN (so x <> x never holds), and `double precision` is no type name. -#}
+{% macro spark__is_nan(expr) -%}
+    isnan({{ expr }})
+{%- endmacro %}
+
+{% macro spark__number_out_of_range_reason(expr, column_name, max_abs) -%}
+    case
+        when abs({{ expr }}) <= {{ max_abs }} then null
+        when {{ expr }} is null then null
+        when isnan({{ expr }}) then '{{ column_name }} is NaN'
+        when abs({{ expr }}) = double('Infinity') then '{{ column_name }} is infinite'
+        else '{{ column_name }} out of range (absolute value above {{ max_abs }})'
+    end
 {%- endmacro %}

@@ -17,3 +17,8 @@
 {% macro duckdb__raise_error_sql(message) -%}
     error({{ sql_string(message) }})
 {%- endmacro %}
+
+{#- Spark: a cast of text to integer gives null (ANSI mode is off under dbt-spark). -#}
+{% macro spark__raise_error_sql(message) -%}
+    raise_error({{ sql_string(message) }})
+{%- endmacro %}

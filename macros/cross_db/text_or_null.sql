@@ -17,3 +17,7 @@
         else nullif(trim({{ expr }}, ' ' || chr(9) || chr(10) || chr(13) || chr(160)), '')
     end
 {%- endmacro %}
+
+{% macro spark__text_or_null(expr) -%}
+    nullif(trim(both ' \t\r\n\u00a0' from {{ expr }}), '')
+{%- endmacro %}

@@ -22,3 +22,20 @@
         end
     {%- endif -%}
 {%- endmacro %}
+
+{#- Spark: the session time zone is UTC (profiles.yml), so a timestamp's date is its UTC
+    date, and text with a zone suffix is read as that instant. -#}
+{% macro spark__to_utc_date(expr, source_type) -%}
+    {%- set kind = source_type | upper -%}
+    {%- if kind == 'DATE' -%}
+        {{ expr }}
+    {%- elif 'TIMESTAMP' in kind -%}
+        cast({{ expr }} as date)
+    {%- else -%}
+        case
+            when length({{ expr }}) > 10 and {{ regexp_like(expr, '.*[0-9](Z|[+-][0-9]{2}(:?[0-9]{2})?)') }}
+                then cast({{ try_cast(expr, 'timestamp') }} as date)
+            else {{ try_cast(expr, 'date') }}
+        end
+    {%- endif -%}
+{%- endmacro %}

@@ -12,8 +12,22 @@
     try_cast({{ expr }} as {{ data_type }})
 {%- endmacro %}
 
+{#- Spark: values are held to DuckDB's shapes first, as on Postgres (Spark's cast also
+    reads '1d' as a number and '2020' or '2020-01' as a date). -#}
 {% macro spark__try_cast(expr, data_type) -%}
-    try_cast({{ expr }} as {{ data_type }})
+    {%- set kind = data_type | lower | trim -%}
+    {%- set date_shape = '^[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}([ t].*)?$' -%}
+    {%- set shapes = {
+        'double': '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)(e[+-]?[0-9]+)?$|^[+-]?(nan|inf|infinity)$',
+        'date': date_shape, 'timestamp': date_shape} -%}
+    {%- if kind in shapes -%}
+        case
+            when lower(trim(cast({{ expr }} as string))) rlike {{ sql_string(shapes[kind]) }}
+                then try_cast({{ expr }} as {{ spark_type(data_type) }})
+        end
+    {%- else -%}
+        try_cast({{ expr }} as {{ spark_type(data_type) }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Postgres 15 has no try_cast: the functions of postgres__cip_engine_setup() (created

@@ -15,3 +15,17 @@
 {% macro spark__type_double() -%}
     double
 {%- endmacro %}
+
+{#- Text type for casts: `varchar` on DuckDB and Postgres, `string` on Spark (whose
+    varchar needs a length). -#}
+{% macro type_text() -%}
+    {{ return(adapter.dispatch('type_text', 'customs_cip')()) }}
+{%- endmacro %}
+
+{% macro default__type_text() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__type_text() -%}
+    string
+{%- endmacro %}

@@ -110,5 +110,5 @@
     indicator order, so a GRI half-way between two 6-decimal values rounds the same way
     in every build and in the current GRI and its history alike. -#}
 {% macro gri_weighted_sum(weight, flag, indicator_code) -%}
-    sum({{ weight }} * {{ flag }} order by {{ indicator_code }})
+    {{ ordered_sum(weight ~ ' * ' ~ flag, indicator_code) }}
 {%- endmacro %}

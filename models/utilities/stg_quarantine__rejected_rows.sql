@@ -9,9 +9,9 @@
         '{{ table_name }}' as table_name,
         _source_file as source_file,
         {% if key -%}
-            concat_ws('|', {% for column in key %}coalesce(cast({{ column }} as varchar), '<null>'){{ ", " if not loop.last }}{% endfor %})
+            concat_ws('|', {% for column in key %}coalesce(cast({{ column }} as {{ type_text() }}), '<null>'){{ ", " if not loop.last }}{% endfor %})
     {%- else -%}
-            cast(null as varchar)
+            cast(null as {{ type_text() }})
         {%- endif %} as row_key,
         _reject_reasons as reject_reasons
     from {{ ref('base_' ~ source_name ~ '__' ~ table_name) }}

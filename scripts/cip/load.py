@@ -1,4 +1,4 @@
-"""Load the raw files into a server database (`cip load --target postgres`).
+"""Load the raw files into a server database or Spark (`cip load --target postgres|spark`).
 
 DuckDB reads the raw files where they lie (var data_dir). Another engine reads tables:
 this command copies every source table of the contract (models/staging/*/_*__sources.yml)
@@ -15,9 +15,15 @@ without files leaves no table: an optional one is disabled with a warning by the
 a required one stops it. A file whose columns collide (names differing only in case)
 stops the load with the same message as the DuckDB reader.
 
-DuckDB reads the files and writes them as CSV; Postgres takes them by COPY (psycopg2).
-Connection: CIP_PG_HOST / CIP_PG_PORT / CIP_PG_USER / CIP_PG_PASSWORD / CIP_PG_DATABASE,
-defaults matching scripts/postgres.sh and the profile's `postgres` target.
+Postgres: DuckDB reads the files and writes them as CSV; Postgres takes them by COPY
+(psycopg2). Connection: CIP_PG_HOST / CIP_PG_PORT / CIP_PG_USER / CIP_PG_PASSWORD /
+CIP_PG_DATABASE, defaults matching scripts/postgres.sh and the profile's `postgres` target.
+
+Spark: a local Spark session with the settings of the profile's `spark` target
+(profiles.yml, rendered here with the same environment, so the tables land in the warehouse
+and metastore dbt reads) reads each file itself (Parquet as typed, CSV as text) and writes
+one Parquet table per source table. Files of one table are united by column name, as
+DuckDB's union_by_name does.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import duckdb
 from cip.contract import load_contract
 from cip.paths import data_dir
 
-HELP = "Load the raw files into a server database (--target postgres) for dbt to read."
+HELP = "Load the raw files into a server database or Spark (--target postgres|spark) for dbt to read."
 
 SOURCE_FILE_COLUMN = "_cip_source_file"
 
@@ -172,8 +178,87 @@ def load_postgres(folder: Path, *, quiet: bool = False) -> dict[str, int | None]
     return loaded
 
 
+def spark_settings() -> dict[str, str]:
+    """The Spark settings of the profile's `spark` output, rendered with this environment."""
+    import jinja2
+    import yaml
+
+    from cip.paths import project_root
+
+    profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR") or project_root())
+    profiles = yaml.safe_load((profiles_dir / "profiles.yml").read_text(encoding="utf-8"))
+    output = profiles["customs_cip"]["outputs"]["spark"]
+
+    def env_var(name, default=None):
+        value = os.environ.get(name, default)
+        if value is None:
+            raise SystemExit(f"cip load: profiles.yml needs the environment variable {name}")
+        return value
+
+    render = jinja2.Environment().from_string
+    return {key: render(str(value)).render(env_var=env_var)
+            for key, value in output.get("server_side_parameters", {}).items()}
+
+
+def spark_session():
+    from pyspark.sql import SparkSession
+
+    from cip.paths import project_root
+
+    os.chdir(project_root())  # the profile's folders (.spark/...) are relative to the project, as for dbt
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in spark_settings().items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
+    """Replace every raw table in Spark's warehouse with the files of `folder`."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    contract = load_contract()
+    loaded: dict[str, int | None] = {}
+    duck = duckdb.connect()
+    spark = spark_session()
+    prefix = len(str(folder)) + 1
+    try:
+        for table in contract.values():
+            label = f"{table.source}.{table.name}"
+            target = f"`{table.source}`.`{table.name}`"
+            files = raw_files(folder, table.name)
+            formats = {f.suffix for f in files}
+            if len(formats) > 1:
+                raise SystemExit(f"cip load: Source {label} has both Parquet and CSV files in {folder}: "
+                                 + ", ".join(map(str, files)) + ". Keep one format.")
+            spark.sql(f"create database if not exists `{table.source}`")
+            spark.sql(f"drop table if exists {target}")
+            if not files:
+                loaded[label] = None
+                if not quiet:
+                    print(f"  {label:<34} no file ({'optional: the build disables it' if table.optional else 'REQUIRED: the build will stop'})")
+                continue
+            _check_duplicate_columns(duck, label, files)
+            frames = []
+            for file in files:
+                if file.suffix == ".parquet":
+                    frame = spark.read.parquet(str(file))
+                else:  # every value as text, as DuckDB reads a CSV (all_varchar)
+                    frame = spark.read.option("header", "true").option("multiLine", "true").option("escape", '"').csv(str(file))
+                frames.append(frame.withColumn(SOURCE_FILE_COLUMN, F.lit(str(file)[prefix:])))
+            united = reduce(lambda left, right: left.unionByName(right, allowMissingColumns=True), frames)
+            united.write.format("parquet").mode("overwrite").saveAsTable(f"{table.source}.{table.name}")
+            loaded[label] = spark.table(f"{table.source}.{table.name}").count()
+            if not quiet:
+                print(f"  {label:<34} {loaded[label]:>10,} rows from {len(files)} file(s)")
+    finally:
+        spark.stop()
+    return loaded
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", choices=["postgres"], default="postgres",
+    parser.add_argument("--target", choices=["postgres", "spark"], default="postgres",
                         help="the engine to load into (default postgres; DuckDB reads the files directly)")
     parser.add_argument("--data", type=Path, default=None,
                         help="the raw files' folder (default CIP_DATA_DIR, else data/demo)")
@@ -187,14 +272,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     started = time.monotonic()
     if not args.quiet:
-        print(f"cip load: {folder} -> postgres")
+        print(f"cip load: {folder} -> {args.target}")
     try:
-        load_postgres(folder, quiet=args.quiet)
+        (load_spark if args.target == "spark" else load_postgres)(folder, quiet=args.quiet)
     except Exception as error:  # connection refused and the like: one line, not a traceback
         if isinstance(error, SystemExit):
             raise
         print(f"cip load: {type(error).__name__}: {str(error).strip().splitlines()[0]}"
-              " (is Postgres running? `make postgres`)", file=sys.stderr)
+              + (" (is Postgres running? `make postgres`)" if args.target == "postgres"
+                 else " (Spark needs Java 17: `java -version`; one process at a time on the metastore)"),
+              file=sys.stderr)
         return 1
     if not args.quiet:
         print(f"cip load: done in {time.monotonic() - started:.1f} s")

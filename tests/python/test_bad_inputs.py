@@ -32,7 +32,9 @@ from cip.paths import project_root
 pytestmark = pytest.mark.warehouse
 
 ROOT = project_root()
-STAGING = ["build", "--select", "path:models/staging", "path:models/utilities", "path:tests/dbt/staging", "int_evaluation_window"]
+# cautious: a test runs only when all its parents are built here (a test that also reads a mart is not a staging test)
+STAGING = ["build", "--indirect-selection", "cautious", "--select", "path:models/staging", "path:models/utilities",
+           "path:tests/dbt/staging", "int_evaluation_window"]
 
 
 _SHARED: dict[str, Path] = {}

@@ -1,16 +1,18 @@
-"""One warehouse, two engines (issue 12, docs/engines.md): the same generated set
-(cip generate --declarations 3000 --seed 5 --corrupt-rate 0.01,
-so the quarantine rules are exercised too) built on DuckDB and on Postgres gives the
-same marts - every mart, same row count, keys and non-float columns exactly, floats
-within 1e-9 relative.
+"""One warehouse, three engines (issue 12, docs/engines.md): the same generated set
+(cip generate --declarations 5000 --seed 5 --corrupt-rate 0.01,
+so the quarantine rules are exercised too) built with every dbt test on DuckDB, on Postgres
+and on Spark gives the same marts - every mart, same row count, keys and non-float columns
+exactly, floats within 1e-9 relative.
 
 Postgres is started by scripts/postgres.sh (a data folder under .pg/, `make postgres`);
-the test is skipped, saying why, when it cannot start. Both builds use a separate
-database / warehouse file, never the user's.
+its tests are skipped, saying why, when it cannot start. Spark runs in session mode inside
+dbt (pyspark, Java 17), with its warehouse and metastore in a temporary folder
+(CIP_SPARK_DIR); its tests are skipped when there is no `java`. Every build uses a separate
+database / warehouse, never the user's.
 
 The learned declaration scorers are trained by a dbt Python model that only DuckDB runs
 (docs/engines.md): both builds here set var line_risk_min_training_lines out of reach,
-so DuckDB takes the same no-learned-score path as Postgres (risk_score = the rule score)
+so DuckDB takes the same no-learned-score path as Postgres and Spark (risk_score = the rule score)
 and every mart, declaration_risk included, is comparable. The learned path itself is
 tested on DuckDB by test_targeting.py.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +36,7 @@ PG_DATABASE = "cip_engines_test"
 PORT = os.environ.get("CIP_PG_PORT", "55432")
 VARS = "{line_risk_min_training_lines: 1000000000}"
 RTOL = 1e-9
-GENERATED: dict[str, Path] = {}
+DECLARATIONS = "5000"
 
 pytestmark = pytest.mark.warehouse
 
@@ -45,14 +48,32 @@ def _env(**extra) -> dict:
     return env
 
 
-def _run(cmd: list[str], env: dict, what: str) -> None:
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+def _run(cmd: list[str], env: dict, what: str, timeout: float | None = 1800) -> None:
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise AssertionError(f"{what} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory):
+def duckdb_built(tmp_path_factory):
+    """The generated set and its DuckDB build (the reference)."""
+    work = tmp_path_factory.mktemp("engines")
+    data = work / "data"
+    _run([str(BIN / "cip"), "generate", "--declarations", DECLARATIONS, "--seed", "5", "--corrupt-rate", "0.01",
+          "--out", str(data), "--quiet"],
+         _env(), "cip generate")
+    duck_db = work / "engines.duckdb"
+    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-duckdb"), "--vars", VARS,
+          "--log-path", str(work / "logs")],
+         _env(CIP_DATA_DIR=str(data), CIP_DB_PATH=str(duck_db), CIP_TARGET="duckdb"), "dbt build on DuckDB")
+    duck = duckdb.connect(str(duck_db), read_only=True)
+    yield {"data": data, "work": work, "duck": duck}
+    duck.close()
+
+
+@pytest.fixture(scope="module")
+def engines(duckdb_built):
+    """DuckDB and Postgres, both built (every dbt test passing) from the same files."""
     started = subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=_env(),
                              capture_output=True, text=True)
     if started.returncode != 0:
@@ -60,26 +81,54 @@ def engines(tmp_path_factory):
                     + (started.stderr.strip().splitlines() or ["no output"])[-1] + ")")
     import psycopg2
 
-    work = tmp_path_factory.mktemp("engines")
-    data = work / "data"
-    _run([str(BIN / "cip"), "generate", "--declarations", "3000", "--seed", "5", "--corrupt-rate", "0.01",
-          "--out", str(data), "--quiet"],
-         _env(), "cip generate")
-    duck_db = work / "engines.duckdb"
-    common = ["--vars", VARS, "--log-path", str(work / "logs")]
-    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-duckdb"), *common],
-         _env(CIP_DATA_DIR=str(data), CIP_DB_PATH=str(duck_db), CIP_TARGET="duckdb"), "dbt build on DuckDB")
+    data, work = duckdb_built["data"], duckdb_built["work"]
     _run([str(BIN / "cip"), "load", "--target", "postgres", "--data", str(data), "--quiet"],
          _env(), "cip load --target postgres")
-    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-postgres"), *common],
+    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-postgres"), "--vars", VARS,
+          "--log-path", str(work / "logs")],
          _env(CIP_DATA_DIR=str(data), CIP_TARGET="postgres"), "dbt build on Postgres")
     pg = psycopg2.connect(host="localhost", port=int(PORT), user=os.environ.get("CIP_PG_USER", "cip"),
                           dbname=PG_DATABASE)
-    duck = duckdb.connect(str(duck_db), read_only=True)
-    GENERATED["data"] = data
-    yield duck, pg
-    duck.close()
+    yield duckdb_built["duck"], pg
     pg.close()
+
+
+def _spark_env(spark_dir: Path, **extra) -> dict:
+    return _env(CIP_TARGET="spark", CIP_SPARK_DIR=str(spark_dir), **extra)
+
+
+@pytest.fixture(scope="module")
+def spark_built(duckdb_built):
+    """The same files loaded into a local Spark (its own warehouse and metastore) and
+    built with every dbt test; then read back by a Spark session of the same settings."""
+    if os.environ.get("CIP_TEST_SPARK") != "1":
+        # not in make test yet: on this 2-core machine the session's heap filled near the end of
+        # the build (docs/engines.md, "What is left"); a hung JVM must not stall CI
+        pytest.skip("the Spark build runs with CIP_TEST_SPARK=1 (docs/engines.md)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CIP_REQUIRE_SPARK") == "1":  # make test: Java is installed by `make java`
+            pytest.fail("Spark needs Java 17 and there is no `java` (make java)")
+        pytest.skip("Spark needs Java 17 (no `java` here)")
+    data, work = duckdb_built["data"], duckdb_built["work"]
+    env = _spark_env(work / "spark")
+    _run([str(BIN / "cip"), "load", "--target", "spark", "--data", str(data), "--quiet"], env,
+         "cip load --target spark")
+    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-spark"), "--vars", VARS,
+          "--log-path", str(work / "logs")], {**env, "CIP_DATA_DIR": str(data)}, "dbt build on Spark")
+    from cip.load import spark_session
+
+    previous = {k: os.environ.get(k) for k in ("CIP_SPARK_DIR",)}
+    os.environ["CIP_SPARK_DIR"] = str(work / "spark")
+    cwd = os.getcwd()
+    spark = spark_session()
+    yield duckdb_built["duck"], spark
+    spark.stop()
+    os.chdir(cwd)
+    for key, value in previous.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _marts(duck) -> list[str]:
@@ -118,8 +167,8 @@ def _same(a, b, is_float: bool) -> bool:
     return a == b
 
 
-def test_every_mart_is_equal_on_duckdb_and_postgres(engines):
-    duck, pg = engines
+def _compare_marts(duck, read_other, engine: str) -> None:
+    """Every DuckDB mart against the other engine's (read_other(mart, names) -> rows)."""
     marts = _marts(duck)
     assert len(marts) > 40, marts
     problems = []
@@ -127,11 +176,9 @@ def test_every_mart_is_equal_on_duckdb_and_postgres(engines):
         duck_result = duck.execute(f"select * from marts.{mart}")
         names = [d[0] for d in duck_result.description]
         left = _frame(duck_result.fetchall(), names)
-        with pg.cursor() as cur:
-            cur.execute(f"select {', '.join(chr(34) + n + chr(34) for n in names)} from marts.{mart}")
-            right = _frame(cur.fetchall(), names)
+        right = _frame(read_other(mart, names), names)
         if len(left) != len(right):
-            problems.append(f"{mart}: {len(left)} rows on DuckDB, {len(right)} on Postgres")
+            problems.append(f"{mart}: {len(left)} rows on DuckDB, {len(right)} on {engine}")
             continue
         floats = {c for c in names if _is_float_column(left[c]) or _is_float_column(right[c])}
         # numeric (Decimal) on one side only: compare as numbers
@@ -144,17 +191,42 @@ def test_every_mart_is_equal_on_duckdb_and_postgres(engines):
             if bad:
                 i = bad[0]
                 problems.append(f"{mart}.{c}: {len(bad)} of {len(left)} rows differ, e.g. "
-                                f"DuckDB {left[c][i]!r} vs Postgres {right[c][i]!r}")
-    assert not problems, "marts differ between DuckDB and Postgres:\n" + "\n".join(problems)
+                                f"DuckDB {left[c][i]!r} vs {engine} {right[c][i]!r}")
+    assert not problems, f"marts differ between DuckDB and {engine}:\n" + "\n".join(problems)
+
+
+def test_every_mart_is_equal_on_duckdb_and_postgres(engines):
+    duck, pg = engines
+
+    def read(mart, names):
+        with pg.cursor() as cur:
+            cur.execute(f"select {', '.join(chr(34) + n + chr(34) for n in names)} from marts.{mart}")
+            return cur.fetchall()
+
+    _compare_marts(duck, read, "Postgres")
+
+
+def test_every_mart_is_equal_on_duckdb_and_spark(spark_built):
+    duck, spark = spark_built
+    spark_marts = sorted(r[1] for r in spark.sql("show tables in marts").collect())
+    assert spark_marts == _marts(duck), "the marts built on Spark are not DuckDB's"
+
+    def read(mart, names):
+        return [tuple(row) for row in spark.table(f"marts.{mart}").select(*[f"`{n}`" for n in names]).collect()]
+
+    _compare_marts(duck, read, "Spark")
+
+
+QUARANTINE_QUERIES = ["select source_name, table_name, source_file, row_key, reject_reasons"
+                  " from staging.stg_quarantine__rejected_rows order by 1, 2, 3, 4, 5",
+                  "select source_name, table_name, is_required, is_available, raw_rows, staged_rows, rejected_rows,"
+                  " superseded_rows from staging.stg_source_inventory order by 1, 2"]
 
 
 def test_postgres_reader_quarantines_the_same_rows(engines):
     """Same rejected rows with the same reasons, and the same inventory, as DuckDB (staging)."""
     duck, pg = engines
-    for query in ["select source_name, table_name, source_file, row_key, reject_reasons"
-                  " from staging.stg_quarantine__rejected_rows order by 1, 2, 3, 4, 5",
-                  "select source_name, table_name, is_required, is_available, raw_rows, staged_rows, rejected_rows,"
-                  " superseded_rows from staging.stg_source_inventory order by 1, 2"]:
+    for query in QUARANTINE_QUERIES:
         with pg.cursor() as cur:
             cur.execute(query)
             got = [tuple(r) for r in cur.fetchall()]
@@ -163,24 +235,46 @@ def test_postgres_reader_quarantines_the_same_rows(engines):
     assert expected, "the generated set should have rejected rows"
 
 
-def test_postgres_reader_stops_and_disables_as_duckdb_does(engines, tmp_path):
-    """A required column missing stops the build naming the source, table and column; a
-    missing optional source is disabled with a warning (docs/engines.md)."""
-    import shutil
+def test_spark_reader_quarantines_the_same_rows(spark_built):
+    """The same rejected rows, reasons and inventory on Spark as on DuckDB."""
+    duck, spark = spark_built
+    for query in QUARANTINE_QUERIES:
+        got = [tuple(r) for r in spark.sql(query).collect()]
+        expected = [tuple(r) for r in duck.execute(query).fetchall()]
+        assert len(got) == len(expected) and got == expected, query
+    assert expected, "the generated set should have rejected rows"
 
-    env = _env(CIP_PG_DATABASE="cip_engines_bad")
-    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+def _bad_data(source: Path, tmp_path: Path) -> Path:
+    """The generated set without tax_audits (optional) and with declarations lacking hs_code."""
     data = tmp_path / "data"
-    shutil.copytree(GENERATED["data"], data, ignore=shutil.ignore_patterns("_truth", "tax_audits.parquet",
-                                                                            "declarations.parquet"))
-    duckdb.execute(f"copy (select * exclude (hs_code) from '{GENERATED['data']}/declarations.parquet') "
+    shutil.copytree(source, data, ignore=shutil.ignore_patterns("_truth", "tax_audits.parquet", "declarations.parquet"))
+    duckdb.execute(f"copy (select * exclude (hs_code) from '{source}/declarations.parquet') "
                    f"to '{data}/declarations.parquet'")
-    _run([str(BIN / "cip"), "load", "--target", "postgres", "--data", str(data), "--quiet"], env, "cip load")
+    return data
+
+
+def _assert_stops_and_disables(target: str, env: dict, data: Path, tmp_path: Path) -> None:
+    _run([str(BIN / "cip"), "load", "--target", target, "--data", str(data), "--quiet"], env, "cip load")
     done = subprocess.run(
         [str(BIN / "dbt"), "run", "--select", "base_tax__tax_audits", "base_customs__declarations",
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=ROOT, env={**env, "CIP_TARGET": "postgres", "CIP_DATA_DIR": str(data)}, capture_output=True, text=True)
+        cwd=ROOT, env={**env, "CIP_TARGET": target, "CIP_DATA_DIR": str(data)}, capture_output=True, text=True)
     out = done.stdout + done.stderr
     assert done.returncode != 0
     assert "Source customs.declarations:" in out and "lacks the required column(s) hs_code" in out, out[-3000:]
     assert "WARNING: optional source tax.tax_audits not found" in out, out[-3000:]
+
+
+def test_postgres_reader_stops_and_disables_as_duckdb_does(engines, duckdb_built, tmp_path):
+    """A required column missing stops the build naming the source, table and column; a
+    missing optional source is disabled with a warning (docs/engines.md)."""
+    env = _env(CIP_PG_DATABASE="cip_engines_bad")
+    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+    _assert_stops_and_disables("postgres", env, _bad_data(duckdb_built["data"], tmp_path), tmp_path)
+
+
+def test_spark_reader_stops_and_disables_as_duckdb_does(spark_built, duckdb_built, tmp_path):
+    """The same stop and warning on Spark (its own warehouse and metastore)."""
+    _assert_stops_and_disables("spark", _spark_env(tmp_path / "spark"),
+                               _bad_data(duckdb_built["data"], tmp_path), tmp_path)

@@ -13,6 +13,8 @@ def _duckdb(name):
         "raw_row_count": lambda *args: "select 0 as raw_rows",
         "source_is_available": lambda *args: True,
         "type_double": lambda: "double",
+        "type_text": lambda: "varchar",
+        "ordered_sum": lambda expr, key: f"sum({expr} order by {key})",
         "hash_key": lambda columns: f"hash({', '.join(columns)})",
         "raise_error_sql": lambda message: "error('" + message.replace("'", "''") + "')",
         "round_double": lambda expr, digits: f"round({expr}, {digits})",

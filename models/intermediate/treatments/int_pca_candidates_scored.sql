@@ -37,7 +37,7 @@ indicators as (
     select
         tin,
         {{ dbt.listagg(
-            "indicator_code || ' (' || cast(" ~ round_double('final_weight', 3) ~ " as varchar) || ')'",
+            "indicator_code || ' (' || cast(" ~ round_double('final_weight', 3) ~ " as " ~ type_text() ~ ") || ')'",
             "', '",
             'order by contribution_rank'
         ) }} as contributing_indicators

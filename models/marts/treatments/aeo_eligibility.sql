@@ -18,12 +18,12 @@ reasons as (
             end,
             case
                 when not passes_history
-                    then 'trading history of ' || cast(history_months as varchar)
+                    then 'trading history of ' || cast(history_months as {{ type_text() }})
                         || ' months, below {{ var("aeo_min_history_months") }}'
             end,
             case
                 when not passes_no_serious_violation
-                    then cast(serious_findings as varchar) || ' serious violation(s) found in the window'
+                    then cast(serious_findings as {{ type_text() }}) || ' serious violation(s) found in the window'
             end,
             case
                 when not passes_tax_compliance and not is_registered
@@ -31,15 +31,15 @@ reasons as (
             end,
             case
                 when not passes_tax_compliance and is_registered and returns_missing > 0
-                    then cast(returns_missing as varchar) || ' tax return(s) not filed'
+                    then cast(returns_missing as {{ type_text() }}) || ' tax return(s) not filed'
             end,
             case
                 when not passes_tax_compliance and is_registered and tax_audits_irregular > 0
-                    then cast(tax_audits_irregular as varchar) || ' tax audit(s) with irregularities'
+                    then cast(tax_audits_irregular as {{ type_text() }}) || ' tax audit(s) with irregularities'
             end,
             case
                 when not passes_min_declarations
-                    then cast(declarations as varchar) || ' declarations, below {{ var("aeo_min_declarations") }}'
+                    then cast(declarations as {{ type_text() }}) || ' declarations, below {{ var("aeo_min_declarations") }}'
             end
         ) as failed_reasons
     from criteria

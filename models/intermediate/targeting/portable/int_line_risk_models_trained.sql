@@ -4,14 +4,14 @@
     runs. Here: no artifacts, so declaration_risk's learned scores are null and risk_score
     falls back to the rule score, as when there is too little to learn from. -#}
 select
-    cast(null as varchar) as scorer,
-    cast(null as varchar) as part,
-    cast(null as varchar) as name,  -- noqa: RF04
+    cast(null as {{ type_text() }}) as scorer,
+    cast(null as {{ type_text() }}) as part,
+    cast(null as {{ type_text() }}) as name,  -- noqa: RF04
     cast(null as bigint) as position,  -- noqa: RF04
     cast(null as {{ type_double() }}) as coefficient,
     cast(null as {{ type_double() }}) as curvature,
     cast(null as {{ type_double() }}) as centre,
     cast(null as {{ type_double() }}) as scale,
-    cast(null as varchar) as feature_group,
-    cast(null as varchar) as text  -- noqa: RF04
+    cast(null as {{ type_text() }}) as feature_group,
+    cast(null as {{ type_text() }}) as text  -- noqa: RF04
 where 1 = 0
