@@ -12,8 +12,9 @@
     {#- the seed's table itself: in a unit test ref() names the fixture's CTE, which a
         query of its own cannot read (the fixture's rows still drive the flags) -#}
     {%- if catalogue.identifier != 'indicator_catalogue' -%}
-        {%- set catalogue = api.Relation.create(database=target.database, schema=generate_schema_name('config', none),
-            identifier='indicator_catalogue') -%}
+        {#- Spark's relations have no database (its targets define none) -#}
+        {%- set catalogue = api.Relation.create(database=(target.database if target.database is defined else none),
+            schema=generate_schema_name('config', none), identifier='indicator_catalogue') -%}
     {%- endif -%}
     {%- set result = run_query("select indicator_code, raw_value_sql from " ~ catalogue ~ " order by indicator_code") -%}
     {%- set found = [] -%}
