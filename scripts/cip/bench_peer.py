@@ -231,15 +231,13 @@ def _to_date(frame, column: str):
     return frame.with_columns(pl.col(column).cast(pl.Date))
 
 
-def polars_operators(data_dir: Path, params: dict) -> pd.DataFrame:
-    """The same computation as peer_operators in Polars' lazy API (issue 13): one plan per step,
-    collected where a scalar (the as-of date, the risky countries, the weights) is needed.
-    Follows pandas' rules where the libraries differ: null group keys are dropped, a null
-    comparison is false."""
+def _polars_window_lines(data_dir: Path, params: dict):
+    """The latest version of every line in the evaluation window (M1), valued in USD, and the
+    window's dates (as_of, window_start, recent_half_start, month_of_window)."""
     import polars as pl
 
-    data_dir = Path(data_dir)
     col = pl.col
+    data_dir = Path(data_dir)
     lines = (
         _to_date(_scan(data_dir, "declarations", DECLARATION_COLUMNS), "declaration_date")
         .with_columns(col("version").fill_null(1))
@@ -283,16 +281,16 @@ def polars_operators(data_dir: Path, params: dict) -> pd.DataFrame:
                       unit_value_usd=col("customs_value_usd") / col("divisor"))
         .collect()
     ).lazy()
+    return lines, (as_of, window_start, recent_half_start, month_of_window)
 
-    # controls in the window
-    controls = (
-        _to_date(_scan(data_dir, "control_results", ["declaration_id", "item_no", "tin", "control_type", "outcome",
-                                                     "control_date"]), "control_date")
-        .filter(col("control_date").is_between(window_start, as_of))
-        .with_columns(is_irregular=(col("outcome") == "irregularity").fill_null(False))
-    )
 
-    # examined lines: an examination without item_no covers every line of its declaration
+def _polars_examined_lines(controls, lines):
+    """Lines examined in the window, with their origin and whether an examination found an
+    irregularity."""
+    import polars as pl
+
+    col = pl.col
+    # an examination without item_no covers every line of its declaration
     examinations = controls.filter(col("control_type") == "examination")
     line_keys = lines.select("declaration_id", "item_no", "origin_country")
     item_type = lines.collect_schema()["item_no"]
@@ -308,6 +306,29 @@ def polars_operators(data_dir: Path, params: dict) -> pd.DataFrame:
         .filter(col("origin_country").is_not_null())
         .collect()
     )
+    return examined
+
+
+def polars_operators(data_dir: Path, params: dict) -> pd.DataFrame:
+    """The same computation as peer_operators in Polars' lazy API (issue 13): one plan per step,
+    collected where a scalar (the as-of date, the risky countries, the weights) is needed.
+    Follows pandas' rules where the libraries differ: null group keys are dropped, a null
+    comparison is false."""
+    import polars as pl
+
+    col = pl.col
+    data_dir = Path(data_dir)
+    lines, (as_of, window_start, recent_half_start, month_of_window) = _polars_window_lines(data_dir, params)
+
+    # controls in the window
+    controls = (
+        _to_date(_scan(data_dir, "control_results", ["declaration_id", "item_no", "tin", "control_type", "outcome",
+                                                     "control_date"]), "control_date")
+        .filter(col("control_date").is_between(window_start, as_of))
+        .with_columns(is_irregular=(col("outcome") == "irregularity").fill_null(False))
+    )
+
+    examined = _polars_examined_lines(controls, lines)
 
     # risky countries: listed high risk, or a hit rate well above the overall one
     overall_hit_rate = examined["is_irregular"].mean()
