@@ -84,13 +84,23 @@ def engines(duckdb_built):
     data, work = duckdb_built["data"], duckdb_built["work"]
     _run([str(BIN / "cip"), "load", "--target", "postgres", "--data", str(data), "--quiet"],
          _env(), "cip load --target postgres")
-    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-postgres"), "--vars", VARS,
+    # --full-refresh: a database left by an earlier run (a local .pg/) gets seeds and incremental
+    # models rebuilt with today's columns instead of appended to
+    _run([str(BIN / "dbt"), "build", "--full-refresh", "--target-path", str(work / "target-postgres"), "--vars", VARS,
           "--log-path", str(work / "logs")],
          _env(CIP_DATA_DIR=str(data), CIP_TARGET="postgres"), "dbt build on Postgres")
     pg = psycopg2.connect(host="localhost", port=int(PORT), user=os.environ.get("CIP_PG_USER", "cip"),
                           dbname=PG_DATABASE)
     yield duckdb_built["duck"], pg
     pg.close()
+
+
+# Not built on Spark yet: the label propagation unrolls its rounds as CTEs that each read the
+# previous round three times; Spark inlines every CTE, so the plan grows as 3^rounds and the
+# driver never finishes planning it (docs/engines.md, "What is left"). Its marts are compared
+# on Postgres only.
+SPARK_NOT_BUILT = "int_link_nodes_labelled+"
+SPARK_NOT_BUILT_MARTS = {"link_clusters", "operator_links"}
 
 
 def _spark_env(spark_dir: Path, **extra) -> dict:
@@ -113,8 +123,13 @@ def spark_built(duckdb_built):
     env = _spark_env(work / "spark")
     _run([str(BIN / "cip"), "load", "--target", "spark", "--data", str(data), "--quiet"], env,
          "cip load --target spark")
-    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-spark"), "--vars", VARS,
-          "--log-path", str(work / "logs")], {**env, "CIP_DATA_DIR": str(data)}, "dbt build on Spark")
+    # models first, then every test in a second dbt process (a second Spark session): one
+    # session of ~600 statements filled the 3 GB driver heap near the end (docs/engines.md)
+    options = ["--target-path", str(work / "target-spark"), "--log-path", str(work / "logs"),
+               "--exclude", SPARK_NOT_BUILT, "--vars", VARS]
+    _run([str(BIN / "dbt"), "build", "--exclude-resource-type", "test", "unit_test", *options],
+         {**env, "CIP_DATA_DIR": str(data)}, "dbt build (models) on Spark")
+    _run([str(BIN / "dbt"), "test", *options], {**env, "CIP_DATA_DIR": str(data)}, "dbt test on Spark")
     from cip.load import spark_session
 
     previous = {k: os.environ.get(k) for k in ("CIP_SPARK_DIR",)}
@@ -134,7 +149,7 @@ def spark_built(duckdb_built):
 def _marts(duck) -> list[str]:
     return [r[0] for r in duck.execute(
         "select table_name from information_schema.tables where table_schema = 'marts' "
-        "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        "and table_type in ('BASE TABLE', 'VIEW') order by 1").fetchall()]
 
 
 def _frame(rows, names) -> pd.DataFrame:
@@ -167,9 +182,9 @@ def _same(a, b, is_float: bool) -> bool:
     return a == b
 
 
-def _compare_marts(duck, read_other, engine: str) -> None:
-    """Every DuckDB mart against the other engine's (read_other(mart, names) -> rows)."""
-    marts = _marts(duck)
+def _compare_marts(duck, read_other, engine: str, skip: set[str] = frozenset()) -> None:
+    """Every DuckDB mart but `skip` against the other engine's (read_other(mart, names) -> rows)."""
+    marts = [m for m in _marts(duck) if m not in skip]
     assert len(marts) > 40, marts
     problems = []
     for mart in marts:
@@ -209,12 +224,13 @@ def test_every_mart_is_equal_on_duckdb_and_postgres(engines):
 def test_every_mart_is_equal_on_duckdb_and_spark(spark_built):
     duck, spark = spark_built
     spark_marts = sorted(r[1] for r in spark.sql("show tables in marts").collect())
-    assert spark_marts == _marts(duck), "the marts built on Spark are not DuckDB's"
+    expected = [m for m in _marts(duck) if m not in SPARK_NOT_BUILT_MARTS]
+    assert spark_marts == expected, "the marts built on Spark are not DuckDB's"
 
     def read(mart, names):
         return [tuple(row) for row in spark.table(f"marts.{mart}").select(*[f"`{n}`" for n in names]).collect()]
 
-    _compare_marts(duck, read, "Spark")
+    _compare_marts(duck, read, "Spark", skip=SPARK_NOT_BUILT_MARTS)
 
 
 QUARANTINE_QUERIES = ["select source_name, table_name, source_file, row_key, reject_reasons"
