@@ -36,6 +36,10 @@ PG_DATABASE = "cip_engines_test"
 PORT = os.environ.get("CIP_PG_PORT", "55432")
 VARS = "{line_risk_min_training_lines: 1000000000}"
 RTOL = 1e-9
+# Spark's aggregates of doubles (sums in its own partition order, its own variance and
+# correlation algorithms) agree with DuckDB's to about 1e-7 relative: on the 5,000-declaration
+# set only indicator_weights' score, share and final_weight differed at 1e-9 (by up to ~5e-8)
+SPARK_RTOL = 1e-6
 DECLARATIONS = "5000"
 
 pytestmark = pytest.mark.warehouse
@@ -171,18 +175,18 @@ def _sorted(frame: pd.DataFrame, float_columns: set[str]) -> pd.DataFrame:
     return frame.loc[order].reset_index(drop=True)
 
 
-def _same(a, b, is_float: bool) -> bool:
+def _same(a, b, is_float: bool, rtol: float = RTOL) -> bool:
     if a is None or b is None:
         return a is None and b is None
     if is_float:
         a, b = float(a), float(b)
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
-        return math.isclose(a, b, rel_tol=RTOL, abs_tol=1e-12)
+        return math.isclose(a, b, rel_tol=rtol, abs_tol=1e-12)
     return a == b
 
 
-def _compare_marts(duck, read_other, engine: str, skip: set[str] = frozenset()) -> None:
+def _compare_marts(duck, read_other, engine: str, skip: set[str] = frozenset(), rtol: float = RTOL) -> None:
     """Every DuckDB mart but `skip` against the other engine's (read_other(mart, names) -> rows)."""
     marts = [m for m in _marts(duck) if m not in skip]
     assert len(marts) > 40, marts
@@ -202,7 +206,7 @@ def _compare_marts(duck, read_other, engine: str, skip: set[str] = frozenset()) 
                 floats.add(c)
         left, right = _sorted(left, floats), _sorted(right, floats)
         for c in names:
-            bad = [i for i in range(len(left)) if not _same(left[c][i], right[c][i], c in floats)]
+            bad = [i for i in range(len(left)) if not _same(left[c][i], right[c][i], c in floats, rtol)]
             if bad:
                 i = bad[0]
                 problems.append(f"{mart}.{c}: {len(bad)} of {len(left)} rows differ, e.g. "
@@ -230,7 +234,7 @@ def test_every_mart_is_equal_on_duckdb_and_spark(spark_built):
     def read(mart, names):
         return [tuple(row) for row in spark.table(f"marts.{mart}").select(*[f"`{n}`" for n in names]).collect()]
 
-    _compare_marts(duck, read, "Spark", skip=SPARK_NOT_BUILT_MARTS)
+    _compare_marts(duck, read, "Spark", skip=SPARK_NOT_BUILT_MARTS, rtol=SPARK_RTOL)
 
 
 QUARANTINE_QUERIES = ["select source_name, table_name, source_file, row_key, reject_reasons"
