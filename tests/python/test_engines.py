@@ -36,6 +36,10 @@ PG_DATABASE = "cip_engines_test"
 PORT = os.environ.get("CIP_PG_PORT", "55432")
 VARS = "{line_risk_min_training_lines: 1000000000}"
 RTOL = 1e-9
+# Spark's aggregates of doubles (sums in its own partition order, its own variance and
+# correlation algorithms) agree with DuckDB's to about 1e-7 relative: on the 5,000-declaration
+# set only indicator_weights' score, share and final_weight differed at 1e-9 (by up to ~5e-8)
+SPARK_RTOL = 1e-6
 DECLARATIONS = "5000"
 
 pytestmark = pytest.mark.warehouse
@@ -84,13 +88,23 @@ def engines(duckdb_built):
     data, work = duckdb_built["data"], duckdb_built["work"]
     _run([str(BIN / "cip"), "load", "--target", "postgres", "--data", str(data), "--quiet"],
          _env(), "cip load --target postgres")
-    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-postgres"), "--vars", VARS,
+    # --full-refresh: a database left by an earlier run (a local .pg/) gets seeds and incremental
+    # models rebuilt with today's columns instead of appended to
+    _run([str(BIN / "dbt"), "build", "--full-refresh", "--target-path", str(work / "target-postgres"), "--vars", VARS,
           "--log-path", str(work / "logs")],
          _env(CIP_DATA_DIR=str(data), CIP_TARGET="postgres"), "dbt build on Postgres")
     pg = psycopg2.connect(host="localhost", port=int(PORT), user=os.environ.get("CIP_PG_USER", "cip"),
                           dbname=PG_DATABASE)
     yield duckdb_built["duck"], pg
     pg.close()
+
+
+# Not built on Spark yet: the label propagation unrolls its rounds as CTEs that each read the
+# previous round three times; Spark inlines every CTE, so the plan grows as 3^rounds and the
+# driver never finishes planning it (docs/engines.md, "What is left"). Its marts are compared
+# on Postgres only.
+SPARK_NOT_BUILT = "int_link_nodes_labelled+"
+SPARK_NOT_BUILT_MARTS = {"link_clusters", "operator_links"}
 
 
 def _spark_env(spark_dir: Path, **extra) -> dict:
@@ -113,8 +127,13 @@ def spark_built(duckdb_built):
     env = _spark_env(work / "spark")
     _run([str(BIN / "cip"), "load", "--target", "spark", "--data", str(data), "--quiet"], env,
          "cip load --target spark")
-    _run([str(BIN / "dbt"), "build", "--target-path", str(work / "target-spark"), "--vars", VARS,
-          "--log-path", str(work / "logs")], {**env, "CIP_DATA_DIR": str(data)}, "dbt build on Spark")
+    # models first, then every test in a second dbt process (a second Spark session): one
+    # session of ~600 statements filled the 3 GB driver heap near the end (docs/engines.md)
+    options = ["--target-path", str(work / "target-spark"), "--log-path", str(work / "logs"),
+               "--exclude", SPARK_NOT_BUILT, "--vars", VARS]
+    _run([str(BIN / "dbt"), "build", "--exclude-resource-type", "test", "unit_test", *options],
+         {**env, "CIP_DATA_DIR": str(data)}, "dbt build (models) on Spark")
+    _run([str(BIN / "dbt"), "test", *options], {**env, "CIP_DATA_DIR": str(data)}, "dbt test on Spark")
     from cip.load import spark_session
 
     previous = {k: os.environ.get(k) for k in ("CIP_SPARK_DIR",)}
@@ -134,7 +153,7 @@ def spark_built(duckdb_built):
 def _marts(duck) -> list[str]:
     return [r[0] for r in duck.execute(
         "select table_name from information_schema.tables where table_schema = 'marts' "
-        "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        "and table_type in ('BASE TABLE', 'VIEW') order by 1").fetchall()]
 
 
 def _frame(rows, names) -> pd.DataFrame:
@@ -156,20 +175,20 @@ def _sorted(frame: pd.DataFrame, float_columns: set[str]) -> pd.DataFrame:
     return frame.loc[order].reset_index(drop=True)
 
 
-def _same(a, b, is_float: bool) -> bool:
+def _same(a, b, is_float: bool, rtol: float = RTOL) -> bool:
     if a is None or b is None:
         return a is None and b is None
     if is_float:
         a, b = float(a), float(b)
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
-        return math.isclose(a, b, rel_tol=RTOL, abs_tol=1e-12)
+        return math.isclose(a, b, rel_tol=rtol, abs_tol=1e-12)
     return a == b
 
 
-def _compare_marts(duck, read_other, engine: str) -> None:
-    """Every DuckDB mart against the other engine's (read_other(mart, names) -> rows)."""
-    marts = _marts(duck)
+def _compare_marts(duck, read_other, engine: str, skip: set[str] = frozenset(), rtol: float = RTOL) -> None:
+    """Every DuckDB mart but `skip` against the other engine's (read_other(mart, names) -> rows)."""
+    marts = [m for m in _marts(duck) if m not in skip]
     assert len(marts) > 40, marts
     problems = []
     for mart in marts:
@@ -187,7 +206,7 @@ def _compare_marts(duck, read_other, engine: str) -> None:
                 floats.add(c)
         left, right = _sorted(left, floats), _sorted(right, floats)
         for c in names:
-            bad = [i for i in range(len(left)) if not _same(left[c][i], right[c][i], c in floats)]
+            bad = [i for i in range(len(left)) if not _same(left[c][i], right[c][i], c in floats, rtol)]
             if bad:
                 i = bad[0]
                 problems.append(f"{mart}.{c}: {len(bad)} of {len(left)} rows differ, e.g. "
@@ -209,12 +228,13 @@ def test_every_mart_is_equal_on_duckdb_and_postgres(engines):
 def test_every_mart_is_equal_on_duckdb_and_spark(spark_built):
     duck, spark = spark_built
     spark_marts = sorted(r[1] for r in spark.sql("show tables in marts").collect())
-    assert spark_marts == _marts(duck), "the marts built on Spark are not DuckDB's"
+    expected = [m for m in _marts(duck) if m not in SPARK_NOT_BUILT_MARTS]
+    assert spark_marts == expected, "the marts built on Spark are not DuckDB's"
 
     def read(mart, names):
         return [tuple(row) for row in spark.table(f"marts.{mart}").select(*[f"`{n}`" for n in names]).collect()]
 
-    _compare_marts(duck, read, "Spark")
+    _compare_marts(duck, read, "Spark", skip=SPARK_NOT_BUILT_MARTS, rtol=SPARK_RTOL)
 
 
 QUARANTINE_QUERIES = ["select source_name, table_name, source_file, row_key, reject_reasons"

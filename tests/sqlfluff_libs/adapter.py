@@ -6,6 +6,7 @@ def _duckdb(name):
     renderings = {
         "regexp_like": lambda expr, pattern: f"regexp_full_match({expr}, '{pattern}')",
         "safe_divide": lambda num, den: f"cast({num} as double) / nullif({den}, 0)",
+        "text_literal": lambda value: "'" + value.replace("'", "''") + "'",
         "median": lambda expr: f"median({expr})",
         "quantile": lambda expr, q: f"quantile_cont({expr}, {q})",
         "try_cast": lambda expr, data_type: f"try_cast({expr} as {data_type})",

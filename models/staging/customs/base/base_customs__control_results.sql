@@ -84,7 +84,7 @@ belonging as (
             case
                 when checked.tin is not null and declaration_status.staged_tins = 1
                     and checked.tin <> declaration_status.declaration_tin
-                    then 'tin differs from the declaration''s tin'
+                    then {{ text_literal("tin differs from the declaration's tin") }}
             end,
             case
                 when checked.control_date < declaration_status.first_staged_date then 'control_date before the declaration date'
