@@ -37,8 +37,10 @@ PORT = os.environ.get("CIP_PG_PORT", "55432")
 VARS = "{line_risk_min_training_lines: 1000000000}"
 RTOL = 1e-9
 # Spark's aggregates of doubles (sums in its own partition order, its own variance and
-# correlation algorithms) agree with DuckDB's to about 1e-7 relative: on the 5,000-declaration
-# set only indicator_weights' score, share and final_weight differed at 1e-9 (by up to ~5e-8)
+# correlation algorithms) differ from DuckDB's: on the 5,000-declaration set every mart but
+# indicator_weights is equal at 1e-9; there score, share and final_weight differed by up to
+# ~5e-8 relative in one run and by 2.9e-6 in one row of the next (cause not found yet:
+# docs/engines.md, "What is left"), so this comparison still fails there
 SPARK_RTOL = 1e-6
 DECLARATIONS = "5000"
 
