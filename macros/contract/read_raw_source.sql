@@ -24,7 +24,8 @@
     {%- if not execute -%}
         {{ return('select 1 as _parsing') }}
     {%- endif -%}
-    {{ return(adapter.dispatch('read_raw_source', 'customs_cip')(source_name, table_name, relation, exclude_files, with_file_versions)) }}
+    {%- set reader = adapter.dispatch('read_raw_source', 'customs_cip') -%}
+    {{ return(reader(source_name, table_name, relation, exclude_files, with_file_versions)) }}
 {%- endmacro %}
 
 {#- Other engines: the raw input is a table loaded by `cip load` (scripts/cip/load.py),
