@@ -2,22 +2,35 @@
     materialized='incremental' if target.type == 'duckdb' else 'table',
     unique_key=['declaration_id', 'item_no'],
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}"
+    pre_hook=[
+        "{% if is_incremental() %}"
+        ~ "delete from {{ this }} where model_fingerprint <> coalesce((select max(text) from"
+        ~ " {{ ref('int_line_risk_models_trained') }} where part = 'card' and name = 'training_fingerprint'), 'none')"
+        ~ "{% endif %}",
+        "{% if is_incremental() %}"
         ~ "delete from {{ this }} where not exists (select 1 from {{ ref('int_declaration_line_features') }} as features"
         ~ " where features.declaration_id = {{ this }}.declaration_id and features.item_no = {{ this }}.item_no)"
         ~ "{% endif %}",
+    ],
 ) }}
 -- depends_on: {{ ref('int_line_risk_models_trained') }}
+-- depends_on: {{ ref('base_customs__declarations') }}
 {#- M10, M4 learned at the line: the two learned scores of every line, applied in SQL
     from the artifacts of int_line_risk_models_trained (docs/targeting.md):
       score_gbm   logistic of the sum of the boosted trees, compiled to CASE expressions;
       score_sql   logistic of intercept + the logistic terms coefficient x z + curvature x
                   (z^2 - 1), z = (feature - centre) / scale, summed by where the risk lives
                   (contribution_<group>: goods, route, goods x route, value, parties, procedure).
-    Incremental (issue 13, docs/incremental.md): a line is scored again only when its
-    features (a 64-bit hash of the features the model reads) or the model (the training
-    fingerprint) changed since it was stored, so a daily load scores its new and
-    corrected lines and a retrain rescores every line. The trees are the dearest part of
+    Incremental (issue 13, docs/incremental.md), after a retrain every line is scored
+    again; otherwise var line_risk_rescore says which lines are:
+      new      (default) the lines not scored yet and the lines of the latest load (new and
+               corrected): a stored line keeps the score it was given, as a selectivity
+               system keeps the decision it made on the day;
+      changed  also every line whose features (a 64-bit hash of the features the model
+               reads) changed: a late correction moves the norms and the parties' pricing of
+               all later months, so this rescoring matches a full refresh exactly. The pre-hooks first delete the
+    rows of another model (a retrain: the delete+insert then has nothing to match) and of
+    lines no longer staged. The trees are the dearest part of
     the build's scoring (about 100 CASE trees per line). -#}
 {%- set groups = ['goods', 'route', 'goods_route', 'value', 'parties', 'procedure'] -%}
 {%- set terms = {} -%}
@@ -49,6 +62,10 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endif -%}
+{%- if var('line_risk_rescore') not in ['new', 'changed'] -%}
+    {{ exceptions.raise_compiler_error("var line_risk_rescore must be new or changed; got '"
+        ~ var('line_risk_rescore') ~ "' (docs/incremental.md).") }}
+{%- endif -%}
 {%- set model_fingerprint = (fingerprint | first) if fingerprint else 'none' %}
 
 with
@@ -64,7 +81,7 @@ features as (
     from {{ ref('int_declaration_line_features') }}
 ),
 
-{% if is_incremental() -%}
+{% if is_incremental() and var('line_risk_rescore') == 'changed' -%}
     stored as (
         select
             declaration_id,
@@ -83,6 +100,36 @@ features as (
                 and features.item_no = stored.item_no
                 and features.feature_hash = stored.feature_hash
         where stored.declaration_id is null
+    ),
+{%- elif is_incremental() -%}
+    stored as (
+        select
+            declaration_id,
+            item_no
+        from {{ this }}
+        where model_fingerprint = '{{ model_fingerprint }}'
+    ),
+
+    latest_load as (
+        -- the lines the latest load brought or corrected
+        select distinct
+            declaration_id,
+            item_no
+        from {{ ref('base_customs__declarations') }}
+        where _load_seq = (select max(_load_seq) from {{ ref('base_customs__declarations') }})
+    ),
+
+    -- lines not scored yet, the lines of the latest load, and every line after a retrain
+    lines as (
+        select features.*
+        from features
+        left join stored
+            on features.declaration_id = stored.declaration_id
+                and features.item_no = stored.item_no
+        left join latest_load
+            on features.declaration_id = latest_load.declaration_id
+                and features.item_no = latest_load.item_no
+        where stored.declaration_id is null or latest_load.declaration_id is not null
     ),
 {%- else -%}
     lines as (

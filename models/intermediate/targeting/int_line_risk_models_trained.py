@@ -8,10 +8,11 @@ or before the as-of date (var line_risk_training_cutoff = quarter_end; as_of = t
 date itself), so a daily load inside a quarter leaves the training lines alone. The
 artifacts carry a fingerprint of everything training reads (the training lines with their
 features and labels, the settings, the trainer's code and library versions); training is
-deterministic, so an incremental run whose fingerprint equals the stored one keeps the
-stored model and appends nothing (var line_risk_retrain = on_change). With
-line_risk_retrain = on_cutoff the stored model is kept while the cut-off is unchanged, even
-if late corrections changed its training lines. --full-refresh always retrains."""
+deterministic, so with var line_risk_retrain = on_change an incremental run whose
+fingerprint equals the stored one keeps the stored model (exact: the result equals a full
+refresh). With on_cutoff (the default) the stored model is kept while the cut-off is
+unchanged, even if late corrections changed its training lines: frozen between retrains.
+A kept model appends nothing; --full-refresh always retrains."""
 
 
 def model(dbt, session):
@@ -54,21 +55,21 @@ def model(dbt, session):
         labels, "declaration_id = label_declaration_id and item_no = label_item_no"
     ).select(", ".join(columns)
              ).order("declaration_date desc, declaration_id desc, item_no desc").limit(settings.max_training_lines)
-    # the fingerprint is summed in the database: deciding to keep the model costs no pandas frame
-    content = latest.aggregate(f"count(*) as n, sum(hash({', '.join(columns)})) as h").fetchall()[0]
-    fingerprint = training_fingerprint(content, cutoff, settings)
-
+    stored = []
     if dbt.is_incremental:
         stored = session.sql(
             f"select name, text from {dbt.this} where part = 'card' and name in ('as_of_date', 'training_fingerprint')"
         ).fetchall()
-        stored_fingerprints = {text for name, text in stored if name == "training_fingerprint"}
-        stored_cutoffs = {text for name, text in stored if name == "as_of_date"}
-        keep = (stored_fingerprints == {fingerprint} if retrain == "on_change"
-                else stored_cutoffs == {str(cutoff)})
-        if keep:
-            # the stored model stays: nothing appended
-            return session.sql(f"select * from {dbt.this} where false")
+    if retrain == "on_cutoff" and stored and {text for name, text in stored if name == "as_of_date"} == {str(cutoff)}:
+        # frozen between retrains: the stored model stays, nothing appended
+        return session.sql(f"select * from {dbt.this} where false")
+    # the fingerprint is summed in the database: deciding to keep the model costs no pandas frame
+    content = latest.aggregate(f"count(*) as n, sum(hash({', '.join(columns)})) as h").fetchall()[0]
+    fingerprint = training_fingerprint(content, cutoff, settings)
+    if stored and {text for name, text in stored if name == "training_fingerprint"} == {fingerprint}:
+        # the same training input: training would give the same model
+        return session.sql(f"select * from {dbt.this} where false")
+    if dbt.is_incremental:
         # a new model replaces the stored one (append strategy: the old rows go first)
         session.execute(f"delete from {dbt.this}")
 
