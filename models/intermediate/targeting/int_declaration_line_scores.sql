@@ -62,9 +62,10 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endif -%}
-{%- if var('line_risk_rescore') not in ['new', 'changed'] -%}
+{%- set rescore = var('line_risk_rescore') if execute else 'new' -%}
+{%- if rescore not in ['new', 'changed'] -%}
     {{ exceptions.raise_compiler_error("var line_risk_rescore must be new or changed; got '"
-        ~ var('line_risk_rescore') ~ "' (docs/incremental.md).") }}
+        ~ rescore ~ "' (docs/incremental.md).") }}
 {%- endif -%}
 {%- set model_fingerprint = (fingerprint | first) if fingerprint else 'none' %}
 
@@ -81,7 +82,7 @@ features as (
     from {{ ref('int_declaration_line_features') }}
 ),
 
-{% if is_incremental() and var('line_risk_rescore') == 'changed' -%}
+{% if is_incremental() and rescore == 'changed' -%}
     stored as (
         select
             declaration_id,
