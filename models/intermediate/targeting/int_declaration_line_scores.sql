@@ -82,31 +82,12 @@ features as (
     from {{ ref('int_declaration_line_features') }}
 ),
 
-{% if is_incremental() and rescore == 'changed' -%}
+{% if is_incremental() -%}
     stored as (
         select
             declaration_id,
             item_no,
             feature_hash
-        from {{ this }}
-        where model_fingerprint = '{{ model_fingerprint }}'
-    ),
-
-    -- new lines, lines whose features changed, and every line after a retrain
-    lines as (
-        select features.*
-        from features
-        left join stored
-            on features.declaration_id = stored.declaration_id
-                and features.item_no = stored.item_no
-                and features.feature_hash = stored.feature_hash
-        where stored.declaration_id is null
-    ),
-{%- elif is_incremental() -%}
-    stored as (
-        select
-            declaration_id,
-            item_no
         from {{ this }}
         where model_fingerprint = '{{ model_fingerprint }}'
     ),
@@ -120,7 +101,8 @@ features as (
         where _load_seq = (select max(_load_seq) from {{ ref('base_customs__declarations') }})
     ),
 
-    -- lines not scored yet, the lines of the latest load, and every line after a retrain
+    -- lines not scored yet (every line after a retrain), the lines of the latest load and, to
+    -- rescore the changed lines, every line whose features changed
     lines as (
         select features.*
         from features
@@ -130,7 +112,10 @@ features as (
         left join latest_load
             on features.declaration_id = latest_load.declaration_id
                 and features.item_no = latest_load.item_no
-        where stored.declaration_id is null or latest_load.declaration_id is not null
+        where
+            stored.declaration_id is null
+            or latest_load.declaration_id is not null
+            or {{ 'features.feature_hash <> stored.feature_hash' if rescore == 'changed' else 'false' }}
     ),
 {%- else -%}
     lines as (
