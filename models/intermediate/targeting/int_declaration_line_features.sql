@@ -36,9 +36,44 @@
 
 with
 
+-- only the columns read below: an engine that materialises a CTE read several times
+-- (Postgres) then stores these, not all ~55 columns of the flagged line
 lines as (
     select
-        *,
+        -- ids and what the scores are reported with
+        declaration_id,
+        item_no,
+        tin,
+        declaration_date,
+        declaration_month,
+        previous_quarter_end,
+        flow,
+        channel,
+        customs_value_usd,
+        taxes_paid_usd,
+        is_risky_hs,
+        is_risky_origin,
+        is_risky_broker,
+        is_below_unit_value_norm,
+        is_first_time_operator,
+        -- the entity keys (macro line_entity_keys), the norms' and the parties' keys
+        hs_code,
+        hs_subheading,
+        hs_chapter,
+        origin_country,
+        departure_country,
+        declarant_id,
+        supplier_id,
+        office_code,
+        regime,
+        transport_mode,
+        tax_type,
+        value_unit,
+        -- the line's own features
+        net_mass_kg,
+        duty_rate,
+        is_exempt,
+        is_aeo,
         case when unit_value_usd > 0 then ln(unit_value_usd) end as log_unit_value
     from {{ ref('int_declaration_lines_flagged') }}
 ),
@@ -67,35 +102,6 @@ overall as (
     from {{ ref('int_line_entity_history') }}
     where entity = 'all'
 ),
-
--- the 18 history look-ups run on a narrow frame (line id, date, entity keys), not on
--- the wide line: the counts are joined back to it once, below
-line_entity_keys as (
-    select
-        declaration_id,
-        item_no,
-        declaration_date,
-        {{ line_entity_key_columns() | indent(8) }}
-    from lines
-),
-
--- noqa: disable=LT02
-entity_counts as (
-    select
-        line_entity_keys.declaration_id,
-        line_entity_keys.item_no,
-        {%- for entity in entities %}
-        coalesce(history_{{ entity }}.examined_before, 0) as {{ entity }}_examined,
-        coalesce(history_{{ entity }}.irregular_before, 0) as {{ entity }}_irregular{{ ',' if not loop.last }}
-        {%- endfor %}
-    from line_entity_keys
-    {%- for entity in entities %}
-    left join history_{{ entity }}
-        on line_entity_keys.entity_key_{{ entity }} = history_{{ entity }}.entity_key
-            and line_entity_keys.declaration_date = history_{{ entity }}.as_of_day
-    {%- endfor %}
-),
--- noqa: enable=LT02
 
 {% for norm, keys in norms.items() %}
     unit_value_months_{{ norm }} as (
@@ -192,12 +198,22 @@ joined as (
 ),
 
 {% endfor %}
-priced as (
+-- the 18 history and 3 pricing look-ups probe the line itself: a narrow key frame joined
+-- back on the line id built a 1M-row hash table per 1M lines, which spills when memory is
+-- short (10M); the probe side's columns are passed through, not copied
+line_entity_keys as (
     select
         joined.*,
+        {{ line_entity_key_columns() | indent(8) }}
+    from joined
+),
+
+priced as (
+    select
+        line_entity_keys.*,
         {%- for entity in entities %}
-        entity_counts.{{ entity }}_examined,
-        entity_counts.{{ entity }}_irregular,
+        coalesce(history_{{ entity }}.examined_before, 0) as {{ entity }}_examined,
+        coalesce(history_{{ entity }}.irregular_before, 0) as {{ entity }}_irregular,
         {%- endfor %}
         {%- for party in pricing_parties %}
         coalesce({{ party }}_pricing.priced_lines, 0) as {{ party }}_priced_lines,
@@ -205,14 +221,16 @@ priced as (
         {{ safe_divide(party ~ '_pricing.lines_below', party ~ '_pricing.priced_lines') }}
             as {{ party }}_below_share{{ ',' if not loop.last }}
         {%- endfor %}
-    from joined
-    inner join entity_counts
-        on joined.declaration_id = entity_counts.declaration_id
-            and joined.item_no = entity_counts.item_no
+    from line_entity_keys
+    {%- for entity in entities %}
+    left join history_{{ entity }}
+        on line_entity_keys.entity_key_{{ entity }} = history_{{ entity }}.entity_key
+            and line_entity_keys.declaration_date = history_{{ entity }}.as_of_day
+    {%- endfor %}
     {%- for party, column in pricing_parties.items() %}
     left join {{ party }}_pricing
-        on joined.{{ column }} = {{ party }}_pricing.party_id
-            and joined.declaration_month = {{ party }}_pricing.declaration_month
+        on line_entity_keys.{{ column }} = {{ party }}_pricing.party_id
+            and line_entity_keys.declaration_month = {{ party }}_pricing.declaration_month
     {%- endfor %}
 ),
 
