@@ -36,44 +36,9 @@
 
 with
 
--- only the columns read below: an engine that materialises a CTE read several times
--- (Postgres) then stores these, not all ~55 columns of the flagged line
 lines as (
     select
-        -- ids and what the scores are reported with
-        declaration_id,
-        item_no,
-        tin,
-        declaration_date,
-        declaration_month,
-        previous_quarter_end,
-        flow,
-        channel,
-        customs_value_usd,
-        taxes_paid_usd,
-        is_risky_hs,
-        is_risky_origin,
-        is_risky_broker,
-        is_below_unit_value_norm,
-        is_first_time_operator,
-        -- the entity keys (macro line_entity_keys), the norms' and the parties' keys
-        hs_code,
-        hs_subheading,
-        hs_chapter,
-        origin_country,
-        departure_country,
-        declarant_id,
-        supplier_id,
-        office_code,
-        regime,
-        transport_mode,
-        tax_type,
-        value_unit,
-        -- the line's own features
-        net_mass_kg,
-        duty_rate,
-        is_exempt,
-        is_aeo,
+        *,
         case when unit_value_usd > 0 then ln(unit_value_usd) end as log_unit_value
     from {{ ref('int_declaration_lines_flagged') }}
 ),
