@@ -16,22 +16,26 @@
     rows, a column whose type cannot hold the contract type (numbers for a date, e.g.
     Excel serial dates).
     A missing optional source yields an empty, well-typed result and a warning.
+    key_filter (optional): keep only the rows whose typed key is in a small set, before
+    the typed projection is computed: {'columns': [...], 'hashes': 'select <hash> from
+    <cte>'}, the hashes being hash_key() of the same columns. A WHERE beside the raw
+    reader, so the engine filters first and types the few kept rows only (issue 13).
     DuckDB reads Parquet/CSV files from var('data_dir'); on other engines the raw
     inputs are tables loaded by the administration's loader, read through source(). -#}
-{% macro read_raw_source(source_name, table_name, exclude_files=[], with_file_versions=false) -%}
+{% macro read_raw_source(source_name, table_name, exclude_files=[], with_file_versions=false, key_filter=none) -%}
     {#- Registers the lineage edge source -> model at parse time. -#}
     {%- set relation = source(source_name, table_name) -%}
     {%- if not execute -%}
         {{ return('select 1 as _parsing') }}
     {%- endif -%}
     {%- set reader = adapter.dispatch('read_raw_source', 'customs_cip') -%}
-    {{ return(reader(source_name, table_name, relation, exclude_files, with_file_versions)) }}
+    {{ return(reader(source_name, table_name, relation, exclude_files, with_file_versions, key_filter)) }}
 {%- endmacro %}
 
 {#- Other engines: the raw input is a table loaded by `cip load` (scripts/cip/load.py),
     columns named and typed as exported, plus _cip_source_file (the file each row came
     from). The same stops, warnings and quarantine rules as the DuckDB file reader. -#}
-{% macro default__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions) -%}
+{% macro default__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions, key_filter=none) -%}
     {%- set node = source_contract_node(source_name, table_name) -%}
     {%- set label = source_name ~ "." ~ table_name -%}
     {%- set present = {} -%}
@@ -65,7 +69,7 @@
     {%- do _check_column_types(node, present, schemas) -%}
     {%- set source_file_expr = '_cip_source_file' if has_file_column.value else sql_string(relation) -%}
     {%- set version_expr = sql_string('table') if with_file_versions else none -%}
-    {{ return(_typed_contract_select(node, present, relation, source_file_expr, version_expr)) }}
+    {{ return(_typed_contract_select(node, present, relation, source_file_expr, version_expr, key_filter)) }}
 {%- endmacro %}
 
 {#- A raw column's type from the catalogue, in the DuckDB names the contract rules use. -#}
@@ -91,7 +95,7 @@
     {{ return(data_type) }}
 {%- endmacro %}
 
-{% macro duckdb__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions) -%}
+{% macro duckdb__read_raw_source(source_name, table_name, relation, exclude_files, with_file_versions, key_filter=none) -%}
     {%- set node = source_contract_node(source_name, table_name) -%}
     {%- set files = raw_source_files(table_name) -%}
     {%- set label = source_name ~ "." ~ table_name -%}
@@ -148,7 +152,7 @@
             ~ ") as cip_file_versions (cip_file_path, cip_file_version) on raw_file._cip_raw_file = cip_file_versions.cip_file_path" -%}
         {%- set version_expr = "cip_file_versions.cip_file_version" -%}
     {%- endif -%}
-    {{ return(_typed_contract_select(node, present, reader, source_file_expr, version_expr)) }}
+    {{ return(_typed_contract_select(node, present, reader, source_file_expr, version_expr, key_filter)) }}
 {%- endmacro %}
 
 {#- The data folder as the file paths spell it (forward slashes, no trailing slash). -#}
@@ -404,7 +408,7 @@
     {{ return((value, text, reasons)) }}
 {%- endmacro %}
 
-{% macro _typed_contract_select(node, present, reader, source_file_expr, version_expr=none) -%}
+{% macro _typed_contract_select(node, present, reader, source_file_expr, version_expr=none, key_filter=none) -%}
     {%- set missing = [] -%}
     {%- for column in node.columns.values() -%}
         {%- if contract_meta(column).get('required', false) and column.name | lower not in present -%}
@@ -442,8 +446,22 @@
         {%- do inner.append("cast(" ~ version_expr ~ " as " ~ type_text() ~ ") as _source_file_version") -%}
         {%- do selects.append("_source_file_version") -%}
     {%- endif -%}
+    {%- set where = '' -%}
+    {%- if key_filter is not none -%}
+        {#- the key's typed values, computed from the raw columns (an absent key column is null) -#}
+        {%- set keys = [] -%}
+        {%- for key in key_filter['columns'] -%}
+            {%- set column = node.columns.get(key) -%}
+            {%- if column is none or key not in present -%}
+                {%- do keys.append('null') -%}
+            {%- else -%}
+                {%- do keys.append(_contract_column_expr(column, present[key])[0]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set where = "\n    where " ~ hash_key(keys) ~ " in (" ~ key_filter['hashes'] ~ ")" -%}
+    {%- endif -%}
     {{ return("select\n        " ~ selects | join(",\n        ") ~ "\n    from (\n    select\n        "
-        ~ inner | join(",\n        ") ~ "\n    from " ~ reader ~ "\n    ) as typed") }}
+        ~ inner | join(",\n        ") ~ "\n    from " ~ reader ~ where ~ "\n    ) as typed") }}
 {%- endmacro %}
 
 {% macro _empty_contract_select(node, with_file_versions=false) -%}

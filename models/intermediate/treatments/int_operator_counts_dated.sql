@@ -27,6 +27,10 @@ staged_declarations as (
     select * from {{ ref('stg_customs__declarations') }}
 ),
 
+declaration_months as (
+    select month_start from {{ ref('int_declaration_months') }}
+),
+
 risky_monthly as (
     select * from {{ ref('int_risky_dimensions_monthly') }}
 ),
@@ -37,16 +41,33 @@ norms_monthly as (
 
 {{ indicator_lookup_ctes() }},
 
+evaluation_months as (
+    -- each evaluation date with the months its window overlaps, so that the lines join on
+    -- their month (an equality join) rather than on a date range, which sorted every line
+    -- (issue 13); the window's exact bounds are applied after the join
+    select
+        evaluation_dates.as_of_date,
+        evaluation_dates.window_start,
+        evaluation_dates.recent_half_start,
+        declaration_months.month_start
+    from evaluation_dates
+    inner join declaration_months
+        on declaration_months.month_start
+            between cast({{ dbt.date_trunc('month', 'evaluation_dates.window_start') }} as date)
+            and evaluation_dates.as_of_date
+),
+
 declarations as (
     -- each line once per evaluation date whose window holds it
     select
         staged_declarations.*,
-        evaluation_dates.as_of_date,
-        staged_declarations.declaration_date >= evaluation_dates.recent_half_start as is_recent_half,
+        evaluation_months.as_of_date,
+        staged_declarations.declaration_date >= evaluation_months.recent_half_start as is_recent_half,
         {{ line_unit_value_columns('staged_declarations') | indent(4) }}
     from staged_declarations
-    inner join evaluation_dates
-        on staged_declarations.declaration_date between evaluation_dates.window_start and evaluation_dates.as_of_date
+    inner join evaluation_months
+        on staged_declarations.declaration_month = evaluation_months.month_start
+    where staged_declarations.declaration_date between evaluation_months.window_start and evaluation_months.as_of_date
 ),
 
 risky_brokers as (
