@@ -29,7 +29,7 @@ demo: install
 ## Lint, build a small generated data set with every dbt test, check it independently, run pytest
 ## (tests/python/test_engines.py builds a small set on DuckDB, on the Postgres started here and on a
 ## local Spark, which dbt-spark starts in its own process: nothing to start for it, Java 17 is needed;
-## CIP_TEST_SPARK=0 leaves the Spark part, ~8 minutes, out of a developer's run).
+## CIP_TEST_SPARK=0 leaves the Spark part, 8-12 minutes here, out of a developer's run).
 test: install lint postgres test-build test-check test-python test-bench
 
 # sqlfluff on the SQL; then, on the manifest of `dbt parse` (no warehouse needed): dbt-score

@@ -104,7 +104,7 @@ def _spark_env(spark_dir: Path, **extra) -> dict:
 def spark_built(duckdb_built):
     """The same files loaded into a local Spark (its own warehouse and metastore) and
     built with every dbt test; then read back by a Spark session of the same settings."""
-    if os.environ.get("CIP_TEST_SPARK") == "0":  # a developer's opt-out: the Spark part takes ~8 minutes
+    if os.environ.get("CIP_TEST_SPARK") == "0":  # a developer's opt-out: the Spark part takes 8-12 minutes here
         pytest.skip("CIP_TEST_SPARK=0: the Spark build is skipped (docs/engines.md)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         if os.environ.get("CIP_REQUIRE_SPARK") == "1":  # make test: Java is installed by `make java`
