@@ -170,7 +170,38 @@ def compile_booster(booster) -> list[str]:
     return [compile_tree(tree["tree_structure"], names) for tree in booster.dump_model()["tree_info"]]
 
 
-def train(frame: pd.DataFrame, as_of, settings: Settings) -> pd.DataFrame:
+def training_cutoff(as_of, rule: str | None = "quarter_end"):
+    """The last day whose examinations the models learn from: the last quarter end on or
+    before the as-of date (rule quarter_end, the default), or the as-of date (rule as_of).
+    A daily load inside a quarter leaves a quarter-end cut-off, and so the model, unchanged."""
+    as_of = pd.Timestamp(as_of)
+    rule = "quarter_end" if rule in (None, "", "None") else str(rule)
+    if rule == "as_of":
+        return as_of.date()
+    if rule != "quarter_end":
+        raise ValueError(f"var line_risk_training_cutoff must be quarter_end or as_of, got {rule!r}")
+    next_day = as_of + pd.Timedelta(days=1)
+    return (next_day.to_period("Q").start_time - pd.Timedelta(days=1)).date()
+
+
+def training_fingerprint(content, cutoff, settings: Settings) -> str:
+    """SHA-256 of everything training reads: the training lines (their count and the sum of
+    the database's row hashes of dates, ids, labels and features), the cut-off, the settings,
+    this module's code and the library versions. Training is deterministic, so an equal
+    fingerprint means an equal model."""
+    import lightgbm
+    import sklearn
+
+    with open(__file__, "rb") as source:
+        code = hashlib.sha256(source.read()).hexdigest()
+    payload = json.dumps({"lines": [str(value) for value in content], "cutoff": str(cutoff),
+                          "settings": asdict(settings), "code": code,
+                          "libraries": [lightgbm.__version__, sklearn.__version__, np.__version__]},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def train(frame: pd.DataFrame, as_of, settings: Settings, fingerprint: str | None = None) -> pd.DataFrame:
     """Artifacts of both scorers from the examined lines in `frame`.
 
     `frame`: declaration_date, is_irregular and the f_* features of every examined line
@@ -193,6 +224,8 @@ def train(frame: pd.DataFrame, as_of, settings: Settings) -> pd.DataFrame:
               "validation_from": str(dates[valid].min().date()), "as_of_date": str(as_of.date()),
               "training_lines": int(len(frame)), "training_irregular": int(y.sum()),
               "validation_lines": int(valid.sum()), "validation_irregular": int(y[valid].sum())}
+    if fingerprint is not None:
+        window["training_fingerprint"] = fingerprint
 
     # the explainable logistic score
     logistic_valid = _metrics(y[valid], logistic_score(x[valid], *fit_logistic(x[~valid], y[~valid], settings)))

@@ -4,13 +4,19 @@ A small generated data set is built once; a daily file is then added (one day of
 lines, late corrections of earlier lines -- one of them moved to another month --, a
 duplicate of a loaded line and a line breaking the contract) and the warehouse is
 rebuilt incrementally. The same final files are built from scratch into another
-DuckDB file. Every marts table, the declaration-level fact, the monthly aggregates and
-the source inventory must be identical (doubles compared to 1e-9 relative).
+DuckDB file. Every marts table (declaration_risk and the targeting marts included), the
+declaration-level fact, the monthly aggregates, the source inventory and the targeting
+chain (entity histories, features, trained models, learned scores) must be identical
+(doubles compared to 1e-9 relative). The incremental run uses the exact retrain and
+rescore settings (line_risk_retrain on_change, line_risk_rescore changed); a second copy is
+rebuilt with the defaults (model frozen between retrains, new lines scored only), which
+must keep the stored model and score only the lines of the daily file (issue 13).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +33,11 @@ from cip.paths import project_root
 pytestmark = pytest.mark.warehouse
 
 EXTRA_TABLES = [("staging", "stg_customs__declarations"), ("staging", "stg_source_inventory"),
-                ("staging", "stg_quarantine__rejected_rows"), ("intermediate", "int_operator_monthly_activity")]
+                ("staging", "stg_quarantine__rejected_rows"), ("intermediate", "int_operator_monthly_activity"),
+                ("intermediate", "int_line_entity_history"), ("intermediate", "int_declaration_line_features"),
+                ("intermediate", "int_line_risk_models_trained"), ("intermediate", "int_declaration_line_scores")]
+# the retrain and rescore settings under which an incremental run equals a full refresh
+EXACT = '{"line_risk_retrain": "on_change", "line_risk_rescore": "changed"}'
 
 
 def _dbt(args: list[str], data: Path, db: Path, target: Path) -> None:
@@ -39,10 +49,10 @@ def _dbt(args: list[str], data: Path, db: Path, target: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-4000:]
 
 
-def _build(data: Path, db: Path, target: Path, full_refresh: bool = False) -> None:
+def _build(data: Path, db: Path, target: Path, full_refresh: bool = False, exact: bool = False) -> None:
     # seeds and models; tests are not needed to compare the results and would double the time
     args = ["build", "--exclude-resource-type", "test", "unit_test"]
-    _dbt(args + (["--full-refresh"] if full_refresh else []), data, db, target)
+    _dbt(args + (["--full-refresh"] if full_refresh else []) + (["--vars", EXACT] if exact else []), data, db, target)
 
 
 def _add_daily_file(data: Path) -> dict:
@@ -105,13 +115,17 @@ def builds(tmp_path_factory):
     work = tmp_path_factory.mktemp("incremental")
     data = work / "data"
     generate(data, declarations=20_000, seed=13, corrupt_rate=0.002, progress=False)
-    incremental_db, full_db = work / "incremental.duckdb", work / "full.duckdb"
+    incremental_db, full_db, frozen_db = work / "incremental.duckdb", work / "full.duckdb", work / "frozen.duckdb"
     _build(data, incremental_db, work / "target-incremental")
     before = _table(incremental_db, "staging", "stg_customs__declarations")
+    shutil.copy(incremental_db, frozen_db)
+    shutil.copy(incremental_db, work / "incremental-before.duckdb")
     daily = _add_daily_file(data)
-    _build(data, incremental_db, work / "target-incremental")
+    _build(data, incremental_db, work / "target-incremental", exact=True)
     _build(data, full_db, work / "target-full", full_refresh=True)
-    return {"incremental": incremental_db, "full": full_db, "daily": daily, "before": before, "data": data}
+    _build(data, frozen_db, work / "target-frozen")
+    return {"incremental": incremental_db, "full": full_db, "daily": daily, "before": before, "data": data,
+            "frozen": frozen_db, "frozen_before": work / "incremental-before.duckdb"}
 
 
 def test_every_marts_table_identical(builds):
@@ -120,6 +134,51 @@ def test_every_marts_table_identical(builds):
     assert len(incremental_tables) >= 10
     for table in incremental_tables:
         _same(_table(builds["incremental"], "marts", table), _table(builds["full"], "marts", table), table)
+
+
+def test_targeting_chain_scored_incrementally(builds):
+    """The exact settings rescore only what changed; the defaults keep the stored model and the
+    stored scores and score the lines of the daily file (new and corrected) only."""
+    before = _table(builds["frozen_before"], "intermediate", "int_declaration_line_scores")
+    exact = _table(builds["incremental"], "intermediate", "int_declaration_line_scores")
+    assert len(before) > 10_000 and len(exact) >= len(before)
+    # the daily file: new lines and corrected ones, keyed as the scores are
+    base = _table(builds["frozen"], "staging", "base_customs__declarations")
+    latest = base[base["_load_seq"] == base["_load_seq"].max()][["declaration_id", "item_no"]].drop_duplicates()
+    frozen = _table(builds["frozen"], "intermediate", "int_declaration_line_scores")
+    card = "select * from intermediate.int_line_risk_models_trained where part = 'card' order by scorer, position"
+    con = duckdb.connect(str(builds["frozen_before"]), read_only=True)
+    try:
+        card_before = con.execute(card).df()
+    finally:
+        con.close()
+    con = duckdb.connect(str(builds["frozen"]), read_only=True)
+    try:
+        card_frozen = con.execute(card).df()
+    finally:
+        con.close()
+    assert len(card_before) > 0, "the 20k set must train a model, or this test proves nothing"
+    pd.testing.assert_frame_equal(card_before, card_frozen, obj="model card: the frozen model must be kept")
+    merged = frozen.merge(before, on=["declaration_id", "item_no"], how="left", suffixes=("", "_before"),
+                          indicator=True)
+    in_latest = merged.set_index(["declaration_id", "item_no"]).index.isin(
+        latest.set_index(["declaration_id", "item_no"]).index)
+    kept = merged[~in_latest & (merged["_merge"] == "both")]
+    # every line outside the daily file keeps its stored score, bit for bit
+    assert len(kept) == len(before) - in_latest[merged["_merge"] == "both"].sum()
+    assert (kept["score_gbm"].to_numpy() == kept["score_gbm_before"].to_numpy()).all()
+    assert (kept["feature_hash"].to_numpy() == kept["feature_hash_before"].to_numpy()).all()
+    # the lines of the daily file are scored again with their current features, by the stored model
+    # (its new day may lie after the as-of date, and then has no features to score yet)
+    rescored = merged[in_latest]
+    assert len(rescored) > 0 and in_latest[merged["_merge"] == "left_only"].all()
+    assert (rescored["model_fingerprint"] == before["model_fingerprint"].iloc[0]).all()
+    current = rescored.merge(exact, on=["declaration_id", "item_no"], suffixes=("", "_exact"))
+    assert len(current) == len(rescored)
+    assert (current["feature_hash"].to_numpy() == current["feature_hash_exact"].to_numpy()).all()
+    # the exact settings rescored more than the daily file: late corrections move later lines' features
+    changed = exact.merge(before, on=["declaration_id", "item_no"], suffixes=("", "_before"))
+    assert (changed["feature_hash"] != changed["feature_hash_before"]).sum() > len(latest)
 
 
 def test_fact_aggregates_and_inventory_identical(builds):

@@ -4,9 +4,9 @@
     examined, and found irregular, by examinations CLOSED BEFORE that day (and by
     the as-of date). Days before the entity's first examination are left out (nothing
     to count; the features read a missing day as 0). Entity 'all' holds the overall
-    counts on every declaration day, the prior the rates are smoothed toward. One window over a stream of declaration days and examination
-    days per entity: at equal dates the declaration day sorts first, so an
-    examination closed on the declaration day is not counted (strictly before).
+    counts on every declaration day, the prior the rates are smoothed toward. Macro entity_counts_before counts, per
+    declaration day, the examinations closed strictly before it (a running sum; on DuckDB
+    over the examination days alone, with an ASOF join).
     int_declaration_line_features reads it back per line. -#}
 {%- set entities = line_entity_keys().keys() | list %}
 
@@ -104,14 +104,11 @@ first_outcomes as (
 -- only the days after the entity's first examination: before it there is nothing to
 -- count (int_declaration_line_features reads a missing day as 0 examined lines), and
 -- most keys of the pairs (HS6 x country, supplier) are never examined at all
-stream as (
+counted_days as (
     select
         requests.entity,
         requests.entity_key,
-        requests.event_date,
-        0 as is_outcome,
-        0 as examined_lines,
-        0 as irregular_lines
+        requests.event_date
     from requests
     inner join first_outcomes
         on requests.entity = first_outcomes.entity
@@ -121,48 +118,25 @@ stream as (
     select
         'all' as entity,
         'all' as entity_key,
-        declaration_date as event_date,
-        0 as is_outcome,
-        0 as examined_lines,
-        0 as irregular_lines
+        declaration_date as event_date
     from lines
     group by declaration_date
-    union all
-    select
-        entity,
-        entity_key,
-        event_date,
-        1 as is_outcome,
-        examined_lines,
-        irregular_lines
-    from outcomes
 ),
 
-cumulated as (
-    select
-        entity,
-        entity_key,
-        event_date,
-        is_outcome,
-        sum(examined_lines) over entity_history as examined_before,
-        sum(irregular_lines) over entity_history as irregular_before
-    from stream
-    window entity_history as (
-        partition by entity, entity_key
-        order by event_date, is_outcome
-        rows between unbounded preceding and current row
-    )
+-- examinations closed strictly before each counted day (an examination closed on the
+-- declaration day is not counted)
+counted as (
+    {{ entity_counts_before('counted_days', 'outcomes') | indent(4) }}
 ),
 
 final as (
     select
         entity,
         entity_key,
-        event_date as as_of_day,
+        as_of_day,
         cast(examined_before as integer) as examined_before,
         cast(irregular_before as integer) as irregular_before
-    from cumulated
-    where is_outcome = 0
+    from counted
 )
 
 select * from final

@@ -1,21 +1,37 @@
 """M10 / M4 learned at the line: trains the two declaration scorers (cip.line_models)
-on the lines examined by the as-of date, with their point-in-time features, and
+on the lines examined by the training cut-off, with their point-in-time features, and
 returns their artifacts: the logistic weights, the boosted trees compiled to SQL, the
-LightGBM model text and a model card. marts.declaration_risk applies them in SQL."""
+LightGBM model text and a model card. int_declaration_line_scores applies them in SQL.
+
+Retrain schedule (issue 13, docs/incremental.md): the cut-off is the last quarter end on
+or before the as-of date (var line_risk_training_cutoff = quarter_end; as_of = the as-of
+date itself), so a daily load inside a quarter leaves the training lines alone. The
+artifacts carry a fingerprint of everything training reads (the training lines with their
+features and labels, the settings, the trainer's code and library versions); training is
+deterministic, so with var line_risk_retrain = on_change an incremental run whose
+fingerprint equals the stored one keeps the stored model (exact: the result equals a full
+refresh). With on_cutoff (the default) the stored model is kept while the cut-off is
+unchanged, even if late corrections changed its training lines: frozen between retrains.
+A kept model appends nothing; --full-refresh always retrains."""
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="append")
     from threadpoolctl import threadpool_limits
 
-    from cip.line_models import settings_from, train
+    from cip.line_models import artifacts_frame, settings_from, train, training_cutoff, training_fingerprint
 
     features = dbt.ref("int_declaration_line_features")
     examinations = dbt.ref("int_examinations_dated")
     as_of = dbt.ref("int_evaluation_window").select("as_of_date").fetchall()[0][0]
+    cutoff = training_cutoff(as_of, dbt.config.get("training_cutoff"))
+    retrain = str(dbt.config.get("retrain"))
+    if retrain not in ("on_change", "on_cutoff"):
+        raise ValueError(f"var line_risk_retrain must be on_change or on_cutoff, got {retrain!r} "
+                         "(docs/incremental.md)")
 
-    # one row per examined line known by the as-of date: its outcome is the label
-    labels = examinations.filter(f"control_date <= DATE '{as_of}'").select(
+    # one row per examined line known by the cut-off: its outcome is the label
+    labels = examinations.filter(f"control_date <= DATE '{cutoff}'").select(
         "declaration_id as label_declaration_id, item_no as label_item_no, is_irregular")
     feature_columns = [c for c in features.columns if c.startswith("f_")]
     # one literal dbt.config.get() per key: dbt fills a Python model's config only for the
@@ -34,14 +50,33 @@ def model(dbt, session):
     })
     # the most recent examined lines only, chosen in the database: at 10M lines that keeps
     # 1.8M examined lines out of pandas; then in date order, as the trainer expects
+    columns = ["declaration_date", "declaration_id", "item_no", "is_irregular"] + feature_columns
     latest = features.join(
         labels, "declaration_id = label_declaration_id and item_no = label_item_no"
-    ).select(", ".join(["declaration_date", "declaration_id", "item_no", "is_irregular"] + feature_columns)
+    ).select(", ".join(columns)
              ).order("declaration_date desc, declaration_id desc, item_no desc").limit(settings.max_training_lines)
+    stored = []
+    if dbt.is_incremental:
+        stored = session.sql(
+            f"select name, text from {dbt.this} where part = 'card' and name in ('as_of_date', 'training_fingerprint')"
+        ).fetchall()
+    if retrain == "on_cutoff" and stored and {text for name, text in stored if name == "as_of_date"} == {str(cutoff)}:
+        # frozen between retrains: the stored model stays, nothing appended
+        return session.sql(f"select * from {dbt.this} where false")
+    # the fingerprint is summed in the database: deciding to keep the model costs no pandas frame
+    content = latest.aggregate(f"count(*) as n, sum(hash({', '.join(columns)})) as h").fetchall()[0]
+    fingerprint = training_fingerprint(content, cutoff, settings)
+    if stored and {text for name, text in stored if name == "training_fingerprint"} == {fingerprint}:
+        # the same training input: training would give the same model
+        return session.sql(f"select * from {dbt.this} where false")
+    if dbt.is_incremental:
+        # a new model replaces the stored one (append strategy: the old rows go first)
+        session.execute(f"delete from {dbt.this}")
+
     training = latest.order("declaration_date, declaration_id, item_no").df()
     # BLAS on var line_risk_threads threads too: OpenBLAS's default (a thread per core), beside
     # the DuckDB query dbt runs next to this model, made the logistic fit's Hessian products
     # 10-20x slower (training at 200k lines 21.9 s -> 6.4 s, same weights within 1e-13)
     with threadpool_limits(limits=settings.threads):
-        artifacts = train(training, as_of, settings)
-    return artifacts
+        artifacts = train(training, cutoff, settings, fingerprint=fingerprint)
+    return artifacts if len(artifacts) else artifacts_frame([])

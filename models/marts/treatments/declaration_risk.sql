@@ -1,4 +1,3 @@
--- depends_on: {{ ref('int_line_risk_models_trained') }}
 {#- M10 (declaration-level selectivity feed), M4 learned at the line: every staged
     declaration line scored three ways, each using only what was known on its
     declaration date (docs/targeting.md):
@@ -12,33 +11,15 @@
       score_rule  the former hand-weighted score, kept as a baseline: var
                   declaration_weight_<part> x (operator GRI at the previous quarter end,
                   risky HS code, origin, broker, unit value below the norm, first-time operator).
-    risk_score is the one var declaration_scorer names (a learned score falls back to the
-    next one when there was too little to learn from). Within each declaration month
+    The two learned scores are computed by int_declaration_line_scores (incremental: a
+    daily load scores its new lines only); this model joins them, the rule score and the
+    ranks. risk_score is the one var declaration_scorer names (a learned score falls back
+    to the next one when there was too little to learn from). Within each declaration month
     the highest-scored var channel_red_share of lines are recommended red, the next
     var channel_yellow_share yellow, the rest green.
-    The learned scores of lines examined before the as-of date are in-sample (the models
-    learned from them); lines after it, and every backtest, are out of sample. -#}
+    The learned scores of lines examined before the training cut-off are in-sample (the
+    models learned from them); lines after it, and every backtest, are out of sample. -#}
 {%- set groups = ['goods', 'route', 'goods_route', 'value', 'parties', 'procedure'] -%}
-{%- set terms = {} -%}
-{%- set trees = [] -%}
-{%- set intercept = [] -%}
-{%- if execute -%}
-    {%- set artifacts = run_query(
-        "select scorer, part, name, coefficient, centre, scale, feature_group, text, curvature from "
-        ~ ref('int_line_risk_models_trained') ~ " where part in ('intercept', 'feature', 'tree') order by scorer, part, position") -%}
-    {%- for row in artifacts.rows -%}
-        {%- if row[0] == 'sql' and row[1] == 'intercept' -%}
-            {%- do intercept.append(row[3]) -%}
-        {%- elif row[0] == 'sql' and row[1] == 'feature' -%}
-            {#- z = (feature - centre) / scale; term = coefficient x z + curvature x (z^2 - 1) -#}
-            {%- set z = '((lines.' ~ row[2] ~ ' - (' ~ row[4] ~ ')) / (' ~ row[5] ~ '))' -%}
-            {%- do terms.setdefault(row[6], []).append(
-                '(' ~ row[3] ~ ') * ' ~ z ~ ' + (' ~ row[8] ~ ') * (' ~ z ~ ' * ' ~ z ~ ' - 1)') -%}
-        {%- elif row[0] == 'gbm' and row[1] == 'tree' -%}
-            {%- do trees.append(row[7]) -%}
-        {%- endif -%}
-    {%- endfor -%}
-{%- endif -%}
 {%- set scorers = {'gbm': 'score_gbm', 'sql': 'score_sql', 'rule': 'score_rule'} -%}
 {%- set chosen = var('declaration_scorer') if execute else 'gbm' -%}
 {%- if chosen not in scorers -%}
@@ -51,6 +32,10 @@ with
 
 lines as (
     select * from {{ ref('int_declaration_line_features') }}
+),
+
+learned_scores as (
+    select * from {{ ref('int_declaration_line_scores') }}
 ),
 
 quarterly_gri as (
@@ -84,20 +69,14 @@ scored as (
         + {{ var('declaration_weight_first_time') }} * case when lines.is_first_time_operator then 1 else 0 end
             as score_rule,
         {%- for group in groups %}
-        {%- if intercept %}
-        {{ terms.get(group, ['0']) | join('\n            + ') }} as contribution_{{ group }},
-        {%- else %}
-        cast(null as {{ type_double() }}) as contribution_{{ group }},
-        {%- endif %}
+        learned_scores.contribution_{{ group }},
         {%- endfor %}
-        {%- if trees %}
-        1 / (1 + exp(-(
-            {{ trees | join('\n            + ') }}
-        ))) as score_gbm
-        {%- else %}
-        cast(null as {{ type_double() }}) as score_gbm
-        {%- endif %}
+        learned_scores.score_sql,
+        learned_scores.score_gbm
     from lines
+    left join learned_scores
+        on lines.declaration_id = learned_scores.declaration_id
+            and lines.item_no = learned_scores.item_no
     left join quarterly_gri
         on lines.tin = quarterly_gri.tin
             and lines.previous_quarter_end = quarterly_gri.period_end
@@ -108,12 +87,6 @@ scored as (
 explained as (
     select
         *,
-        {%- if intercept %}
-        1 / (1 + exp(-(({{ intercept[0] }})
-            {%- for group in groups %} + contribution_{{ group }}{% endfor %}))) as score_sql,
-        {%- else %}
-        cast(null as {{ type_double() }}) as score_sql,
-        {%- endif %}
         greatest({% for group in groups %}coalesce(contribution_{{ group }}, 0){{ ', ' if not loop.last }}{% endfor %})
             as top_contribution
     from scored
