@@ -5,7 +5,7 @@
       frequency  ones_i = operators with a detected irregularity (for the GRI type)
                  flagged by indicator i; share = ones_i / sum of ones (Table 3);
       learned    log odds ratio of detection between flagged and unflagged operators
-                 among those controlled, floored at 0 (0.5 added to each cell;
+                 among those controlled, floored at 0 (0.5 added to each cell, in doubles;
                  0 when fewer than var learned_min_flagged controlled operators are flagged).
     share = score / sum of scores; an indicator is significant when its share
     exceeds var weight_tolerance; final_weight renormalises the significant shares
@@ -79,13 +79,16 @@ indicator_counts as (
             and gri_types.indicator_code = contingency.indicator_code
 ),
 
+{#- 0.5 as a double, so every engine computes the odds ratio in doubles: with a decimal 0.5,
+    Spark divided decimals to 6 places (decimal(38,6)), up to 3e-6 off in the weights -#}
+{%- set half = 'cast(0.5 as ' ~ type_double() ~ ')' %}
 {%- set technique_scores = {
     'equal': '1',
     'expert': 'expert_weight',
     'frequency': 'coalesce(ones_count, 0)',
     'learned': 'case when flagged_detected + flagged_not_detected >= ' ~ var('learned_min_flagged')
-        ~ ' then greatest(ln((flagged_detected + 0.5) * (unflagged_not_detected + 0.5)'
-        ~ ' / ((flagged_not_detected + 0.5) * (unflagged_detected + 0.5))), 0) else 0 end',
+        ~ ' then greatest(ln((flagged_detected + ' ~ half ~ ') * (unflagged_not_detected + ' ~ half ~ ')'
+        ~ ' / ((flagged_not_detected + ' ~ half ~ ') * (unflagged_detected + ' ~ half ~ '))), 0) else 0 end',
 } %}
 
 scores as (
