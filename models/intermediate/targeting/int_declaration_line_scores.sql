@@ -28,9 +28,9 @@
                system keeps the decision it made on the day;
       changed  also every line whose features (a 64-bit hash of the features the model
                reads) changed: a late correction moves the norms and the parties' pricing of
-               all later months, so this rescoring matches a full refresh exactly. The pre-hooks first delete the
-    rows of another model (a retrain: the delete+insert then has nothing to match) and of
-    lines no longer staged. The trees are the dearest part of
+               all later months, so this rescoring matches a full refresh exactly.
+    The pre-hooks first delete the rows of another model (a retrain: the delete+insert then
+    has nothing to match) and of lines no longer staged. The trees are the dearest part of
     the build's scoring (about 100 CASE trees per line). -#}
 {%- set groups = ['goods', 'route', 'goods_route', 'value', 'parties', 'procedure'] -%}
 {%- set terms = {} -%}
