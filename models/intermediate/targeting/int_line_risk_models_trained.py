@@ -20,6 +20,7 @@ def model(dbt, session):
     from threadpoolctl import threadpool_limits
 
     from cip.line_models import artifacts_frame, settings_from, train, training_cutoff, training_fingerprint
+    from cip.memory import TRAINING_BYTES_PER_CELL, memory_lent
 
     features = dbt.ref("int_declaration_line_features")
     examinations = dbt.ref("int_examinations_dated")
@@ -73,10 +74,16 @@ def model(dbt, session):
         # a new model replaces the stored one (append strategy: the old rows go first)
         session.execute(f"delete from {dbt.this}")
 
-    training = latest.order("declaration_date, declaration_id, item_no").df()
-    # BLAS on var line_risk_threads threads too: OpenBLAS's default (a thread per core), beside
-    # the DuckDB query dbt runs next to this model, made the logistic fit's Hessian products
-    # 10-20x slower (training at 200k lines 21.9 s -> 6.4 s, same weights within 1e-13)
-    with threadpool_limits(limits=settings.threads):
-        artifacts = train(training, cutoff, settings, fingerprint=fingerprint)
+    # the training frame and the fit's copies live in this process beside DuckDB's buffer pool:
+    # DuckDB's memory_limit is lowered by what they take while Python holds them, so the build's
+    # peak stays within the limit (issue 13: at 10M the training added 1 GB on top of a full pool)
+    with memory_lent(session, content[0] * len(columns) * TRAINING_BYTES_PER_CELL,
+                     configured=dbt.config.get("duckdb_memory_limit")):
+        training = latest.order("declaration_date, declaration_id, item_no").df()
+        # BLAS on var line_risk_threads threads too: OpenBLAS's default (a thread per core), beside
+        # the DuckDB query dbt runs next to this model, made the logistic fit's Hessian products
+        # 10-20x slower (training at 200k lines 21.9 s -> 6.4 s, same weights within 1e-13)
+        with threadpool_limits(limits=settings.threads):
+            artifacts = train(training, cutoff, settings, fingerprint=fingerprint)
+        del training
     return artifacts if len(artifacts) else artifacts_frame([])
