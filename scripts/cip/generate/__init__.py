@@ -165,7 +165,6 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
            "tax_returns", "tax_audits")
     write_declarations(state)
     prog.step("write", f"{state.counts['declarations']:,} declaration rows")
-    state.drop("fac", "is_v2", "src")
     write_operator_truth(state)
     write_line_truth(state)
     write_truth_json(state)

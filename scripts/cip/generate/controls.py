@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from .declarations import line_taxes
 from .helpers import State, dates, day_number, ids, take_strings
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
                      OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION)
@@ -45,9 +46,9 @@ def select_for_examination(state: State, rng: np.random.Generator) -> None:
 
 def examine(state: State, rng: np.random.Generator) -> None:
     """Examinations of red and yellow lines: found or not, offence type, amounts, seriousness, date."""
-    (evaded, h_channel, h_date, h_sel, hidx, irr, irr_o, irr_s, irr_x, misclassified, undervalued, v_lcu) = (
+    (evaded, h_channel, h_date, h_sel, hidx, irr, irr_o, irr_s, irr_x, misclassified, undervalued) = (
         state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.irr, state.irr_o,
-        state.irr_s, state.irr_x, state.misclassified, state.undervalued, state.v_lcu)
+        state.irr_s, state.irr_x, state.misclassified, state.undervalued)
     l_channel = h_channel[hidx]
     examined = l_channel <= 1
     ex = np.flatnonzero(examined)
@@ -67,7 +68,7 @@ def examine(state: State, rng: np.random.Generator) -> None:
         off_t = np.where(flag, OFFENCES.index(OFFENCE_OF[rname]), off_t)
     off_t = np.where(~irr[ex], fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
     off_t = np.where(found, off_t, -1)
-    amt = np.where(irr[ex], evaded[ex], v_lcu[ex] * rng.uniform(0.02, 0.10, n_ex))
+    amt = np.where(irr[ex], evaded[ex], line_taxes(state, ex)["v_lcu"] * rng.uniform(0.02, 0.10, n_ex))
     amt = np.round(np.where(found, amt, 0.0), 2)
     big = amt > np.quantile(amt[found], 0.85) if found.any() else np.zeros(n_ex, dtype=bool)
     p_ser = np.where((off_t == OFFENCES.index("valuation")) & big, 0.70,
@@ -82,19 +83,19 @@ def examine(state: State, rng: np.random.Generator) -> None:
 
 def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
     """Post-clearance audits: ~3% of operators a year, partly targeted."""
-    (M, R, customs_nc, h_date, hidx, imp, month_bounds, ms, n_ex, op, v_decl_usd, v_lcu) = (
+    (M, R, customs_nc, h_date, hidx, imp, month_bounds, ms, n_ex, op, size_val_usd) = (
         state.M, state.R, state.customs_nc, state.h_date, state.hidx, state.imp, state.month_bounds, state.ms,
-        state.n_ex, state.op, state.v_decl_usd, state.v_lcu)
+        state.n_ex, state.op, state.size_val_usd)
     years = sorted({int(str(np.datetime64(int(d), "D"))[:4]) for d in ms})
     imp_lcu_op_year = {}
-    l_year = (np.datetime64("1970", "Y") + (h_date[hidx].astype("datetime64[D]").astype("datetime64[Y]")
+    h_year = (np.datetime64("1970", "Y") + (h_date.astype("datetime64[D]").astype("datetime64[Y]")
               - np.datetime64("1970", "Y"))).astype(int) + 1970
     pca_rows = {k: [] for k in ["op", "date", "scope", "outcome", "off", "ser", "amt", "col", "sel"]}
-    size_val_usd = np.bincount(op, weights=v_decl_usd, minlength=M)
     size_hint = np.where(size_val_usd >= LARGE_USD, 2, np.where(size_val_usd >= MEDIUM_USD, 1, 0))
     for y in years:
-        sel_y = l_year == y
-        imp_y = np.bincount(op[sel_y & imp], weights=v_lcu[sel_y & imp], minlength=M)
+        lines_y = np.flatnonzero((h_year == y)[hidx] & imp)
+        imp_y = np.bincount(op[lines_y], weights=line_taxes(state, lines_y)["v_lcu"], minlength=M)
+        del lines_y
         imp_lcu_op_year[y] = imp_y
         k_y = max(1, round(0.03 * M))
         w = (0.3 + 1.2 * customs_nc + 0.3 * (size_hint == 2) + 0.1 * (size_hint == 1)) * (imp_y > 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .helpers import State, ids
+from .helpers import State, ids, slices
 from .params import (ANNUAL_GROWTH, OTHER_OFFENCE_RATE, PREFERENCE, PREFERENCE_USE, SCHEME_BROKERS,
                      SCHEME_ROUTE, SEASON, TREATMENT_REDUCTION)
 from .reference import (CURRENCIES, EXEMPTION_CODES, HOME_COUNTRY, HUBS, IMPORT_REGIME_P, OFFICES, TRANSPORT,
@@ -204,61 +204,93 @@ def draw_origin_and_reliefs(state: State, rng: np.random.Generator) -> None:
         pref_share[ref["country_codes"] == c_] = f_
     pays = imp & (regime == 0) & ~exempt  # lines that pay duty at entry: where line-level schemes pay off
     pref = pays & ~np.isnan(pref_share[origin]) & (rng.random(N) < PREFERENCE_USE)
-    pf = np.where(pref, pref_share[origin], 1.0).astype(np.float32)  # share of the general rate paid
     n_pays = int(pays.sum())
     state.put(departure=departure, exempt=exempt, exempt_code=exempt_code, hub_idx=hub_idx, n_ctry=n_ctry,
-        n_pays=n_pays, origin=origin, pays=pays, pf=pf, pref=pref)
+        n_pays=n_pays, origin=origin, pays=pays, pref=pref, pref_share=pref_share)
 
 
 def value_lines(state: State, rng: np.random.Generator) -> None:
-    """Values, quantities, mass, taxes as declared, duty treatment and the evaded amount per line."""
-    (N, exempt, h_cur, hidx, hs, imp, irr, irr_d, irr_o, irr_s, irr_x, l_month, line_decl, line_true,
-        misclassified, op, op_line_mean, pays, pf, pref, ref, regime, undervalued) = (
-        state.N, state.exempt, state.h_cur, state.hidx, state.hs, state.imp, state.irr, state.irr_d,
+    """Values, quantities, mass, duty treatment and the evaded amount per line. Only what was drawn is
+    kept per line (customs value, quantity, mass, evaded); line_taxes() derives the taxes from them.
+    Each step works in place, so that at most a few float arrays of N lines are alive at once."""
+    (M, N, exempt, hidx, hs, imp, irr, irr_d, irr_o, irr_s, irr_x, l_month, line_decl, line_true,
+        misclassified, op, op_line_mean, pays, ref, regime, undervalued) = (
+        state.M, state.N, state.exempt, state.hidx, state.hs, state.imp, state.irr, state.irr_d,
         state.irr_o, state.irr_s, state.irr_x, state.l_month, state.line_decl, state.line_true,
-        state.misclassified, state.op, state.op_line_mean, state.pays, state.pf, state.pref, state.ref,
-        state.regime, state.undervalued)
+        state.misclassified, state.op, state.op_line_mean, state.pays, state.ref, state.regime,
+        state.undervalued)
     # values (the declared unit value is the true one times the undervaluation factor)
-    uv_true = hs["base_price"][line_true] * rng.lognormal(-0.06, 0.35, N) * (1.02 ** (l_month / 12.0))
-    v_true_usd = op_line_mean[op] * rng.lognormal(-0.5, 1.0, N)
-    qty = v_true_usd / uv_true
-    uv_factor = np.where(irr_d, rng.uniform(0.25, 0.5, N), np.where(undervalued, rng.uniform(0.3, 0.6, N), 1.0))
-    v_decl_usd = v_true_usd * uv_factor
-    del uv_true, uv_factor, irr_d
-    mass = np.where(hs["supplementary_unit"][line_decl] == "KG", qty,
-                    qty * hs["kg_per_unit"][line_true] * rng.lognormal(0, 0.15, N))
-    cur = h_cur[hidx]
-    fx = ref["rates"][cur, l_month]
+    uv_true = hs["base_price"][line_true]
+    uv_true *= rng.lognormal(-0.06, 0.35, N)
+    uv_true *= 1.02 ** (l_month / 12.0)
+    v_true_usd = rng.lognormal(-0.5, 1.0, N)
+    v_true_usd *= op_line_mean[op]
+    qty = np.divide(v_true_usd, uv_true, out=uv_true)
+    del uv_true
+    u_d = rng.uniform(0.25, 0.5, N)
+    v_decl_usd = rng.uniform(0.3, 0.6, N)
+    v_decl_usd[~undervalued] = 1.0
+    v_decl_usd[irr_d] = u_d[irr_d]  # the undervaluation factor
+    del u_d, irr_d
+    v_decl_usd *= v_true_usd
+    mass = qty * hs["kg_per_unit"][line_true]
+    mass *= rng.lognormal(0, 0.15, N)
+    kg = (hs["supplementary_unit"] == "KG")[line_decl]
+    mass[kg] = qty[kg]
+    del kg
+    size_val_usd = np.bincount(op, weights=v_decl_usd, minlength=M)  # operator size (controls)
+    customs_value = np.empty(N)
+    tax_code = np.empty(N, dtype=np.int8)
+    for sl in slices(N):
+        fx = ref["rates"][state.h_cur[hidx[sl]], l_month[sl]]
+        customs_value[sl] = np.maximum(np.round(v_decl_usd[sl] / fx, 2), 0.01)
+        # duty treatment as coded: 0 general 1 preferential 2 exempt 3 suspended 4 export
+        tax_code[sl] = np.where(~imp[sl], 4, np.where(exempt[sl], 2, np.where(regime[sl] != 0, 3,
+                                np.where(state.pref[sl], 1, 0))))
+    del v_decl_usd
+    state.put(customs_value=customs_value)
+    rate_null = imp & (rng.random(N) < 0.005)  # a few not recorded
+    # true taxes and evaded amount (only for irregular lines); legitimate reliefs stay
+    evaded = np.empty(N)
+    for sl in slices(N):
+        t = line_taxes(state, sl)
+        v_lcu_true = v_true_usd[sl] / t["lcu"]
+        irr_s_ = irr_s[sl]
+        t_home = imp[sl] & (regime[sl] == 0) | irr_s_
+        lt = line_true[sl]
+        td = np.where(t_home & ~(exempt[sl] & ~irr_s_), hs["duty_rate"][lt] * t["pf"], 0.0) * v_lcu_true
+        te = np.where(t_home, hs["excise_rate"][lt], 0.0) * v_lcu_true
+        tv = np.where(t_home, hs["vat_rate"][lt], 0.0) * (v_lcu_true + td + te)
+        ev = np.where(irr[sl], np.maximum(td + te + tv - t["duty"] - t["excise"] - t["vat"], 0.0), 0.0)
+        ev = ev + np.where(irr_o[sl], 0.10 * v_lcu_true, 0.0)
+        ev = ev + np.where(irr_x[sl] & ~(undervalued[sl] | misclassified[sl] | irr_o[sl] | irr_s_),
+                           0.20 * v_lcu_true, 0.0)
+        evaded[sl] = ev
+    del v_true_usd
+    state.put(evaded=evaded, mass=mass, qty=qty, rate_null=rate_null, size_val_usd=size_val_usd,
+        tax_code=tax_code)
+
+
+def line_taxes(state: State, idx) -> dict:
+    """v_lcu, d_rate, duty, excise and vat (and lcu, pf) of the lines idx (a slice or an index array),
+    derived from the declared customs value: the same arithmetic on the same inputs gives the same bits
+    as holding five float arrays per line, at a fraction of the memory."""
+    hs, ref = state.hs, state.ref
+    l_month, line_decl, imp, pays = state.l_month[idx], state.line_decl[idx], state.imp[idx], state.pays[idx]
+    home_use = imp & (state.regime[idx] == 0)
+    fx = ref["rates"][state.h_cur[state.hidx[idx]], l_month]
     lcu = ref["rates"][-1, l_month]
-    customs_value = np.round(v_decl_usd / fx, 2)
-    customs_value = np.maximum(customs_value, 0.01)
-    v_lcu = customs_value * fx / lcu
-    del fx
+    v_lcu = state.customs_value[idx] * fx / lcu
+    pf = np.where(state.pref[idx], state.pref_share[state.origin[idx]], 1.0).astype(np.float32)  # share of the general rate paid
     # taxes (imports only); suspensive regimes and exemptions pay no duty at entry
     d_rate = np.where(pays, np.round(hs["duty_rate"][line_decl] * pf, 4), 0.0)
-    e_rate = np.where(imp & (regime == 0), hs["excise_rate"][line_decl], 0.0)
-    vrate = np.where(imp & (regime == 0), hs["vat_rate"][line_decl], 0.0)
+    e_rate = np.where(home_use, hs["excise_rate"][line_decl], 0.0)
+    vrate = np.where(home_use, hs["vat_rate"][line_decl], 0.0)
     duty = np.round(v_lcu * d_rate, 2)
     excise = np.round(v_lcu * e_rate, 2)
     vat = np.round((v_lcu + duty + excise) * vrate, 2)
     duty = np.where(imp, duty, 0.0); excise = np.where(imp, excise, 0.0); vat = np.where(imp, vat, 0.0)
-    del e_rate, vrate
-    # duty treatment as coded: 0 general 1 preferential 2 exempt 3 suspended 4 export; a few not recorded
-    tax_code = np.where(~imp, 4, np.where(exempt, 2, np.where(regime != 0, 3, np.where(pref, 1, 0)))).astype(np.int8)
-    rate_null = imp & (rng.random(N) < 0.005)
-    # true taxes and evaded amount (only for irregular lines); legitimate reliefs stay
-    v_lcu_true = v_true_usd / lcu
-    t_home = imp & (regime == 0) | irr_s
-    td = np.where(t_home & ~(exempt & ~irr_s), hs["duty_rate"][line_true] * pf, 0.0) * v_lcu_true
-    te = np.where(t_home, hs["excise_rate"][line_true], 0.0) * v_lcu_true
-    tv = np.where(t_home, hs["vat_rate"][line_true], 0.0) * (v_lcu_true + td + te)
-    evaded = np.where(irr, np.maximum(td + te + tv - duty - excise - vat, 0.0), 0.0)
-    evaded = evaded + np.where(irr_o, 0.10 * v_lcu_true, 0.0)
-    evaded = evaded + np.where(irr_x & ~(undervalued | misclassified | irr_o | irr_s), 0.20 * v_lcu_true, 0.0)
-    del td, te, tv, v_lcu_true, t_home, pf, lcu
-    state.put(cur=cur, customs_value=customs_value, d_rate=d_rate, duty=duty, evaded=evaded, excise=excise,
-        mass=mass, qty=qty, rate_null=rate_null, tax_code=tax_code, v_decl_usd=v_decl_usd, v_lcu=v_lcu,
-        vat=vat)
+    return {"v_lcu": v_lcu, "lcu": lcu, "pf": pf, "d_rate": d_rate, "duty": duty, "excise": excise, "vat": vat}
 
 
 def draw_late_corrections(state: State, rng: np.random.Generator) -> None:
@@ -270,20 +302,16 @@ def draw_late_corrections(state: State, rng: np.random.Generator) -> None:
     n_v2 = int(round(0.003 * N))
     v2_lines = np.sort(rng.choice(N, n_v2, replace=False)) if n_v2 else np.zeros(0, np.int64)
     v2_factor = rng.uniform(1.05, 1.6, n_v2)
-    line_fac = np.ones(N)
-    line_fac[v2_lines] = v2_factor
-    state.put(line_fac=line_fac, n_v2=n_v2, v2_factor=v2_factor, v2_lines=v2_lines)
+    state.put(n_v2=n_v2, v2_factor=v2_factor, v2_lines=v2_lines)
 
 
 def row_space(state: State) -> None:
     """Row order of the declarations file (each corrected line followed by its version 2) and ids."""
-    D, N, h_date, v2_factor, v2_lines = state.D, state.N, state.h_date, state.v2_factor, state.v2_lines
-    # row space: version-1 lines in order, each corrected line followed by its version 2
-    src = np.sort(np.r_[np.arange(N), v2_lines], kind="stable")
-    is_v2 = np.r_[False, src[1:] == src[:-1]]
-    fac = np.ones(len(src))
-    fac[is_v2] = v2_factor  # v2 rows come in ascending line order, like v2_lines
-    n_rows = len(src)
+    D, N, h_date, v2_lines = state.D, state.N, state.h_date, state.v2_lines
+    # row space: version-1 lines in order, each corrected line followed by its version 2 (rows(a, b)
+    # maps rows to lines; no per-row array is kept)
+    v2_rows = v2_lines + np.arange(1, len(v2_lines) + 1)
+    n_rows = N + len(v2_lines)
     # ids: 'D' + YY + 8-digit sequence per year
     h_year = (h_date.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
     first_of_year = np.r_[True, h_year[1:] != h_year[:-1]]
@@ -291,4 +319,17 @@ def row_space(state: State) -> None:
     decl_num = (h_year % 100) * 100_000_000 + (np.arange(D) - grp_start + 1)
     del h_year, first_of_year, grp_start
     decl_ids_h = ids("D", decl_num, 10)
-    state.put(decl_ids_h=decl_ids_h, fac=fac, is_v2=is_v2, n_rows=n_rows, src=src)
+    state.put(decl_ids_h=decl_ids_h, n_rows=n_rows, v2_rows=v2_rows)
+
+
+def rows(state: State, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For rows [a, b) of the declarations file: the line of each row, whether it is a version 2, and
+    the factor on its values (the correction's factor on version 2 rows, else 1)."""
+    r = np.arange(a, b)
+    v2_rows, v2_factor = state.v2_rows, state.v2_factor
+    src = r - np.searchsorted(v2_rows, r, side="right")
+    k = np.searchsorted(v2_rows, r)
+    is_v2 = v2_rows[np.minimum(k, len(v2_rows) - 1)] == r if len(v2_rows) else np.zeros(b - a, dtype=bool)
+    fac = np.ones(b - a)
+    fac[is_v2] = v2_factor[k[is_v2]]
+    return src, is_v2, fac

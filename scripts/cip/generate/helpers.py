@@ -46,6 +46,16 @@ class Progress:
               + (f"  {note}" if note else ""), file=sys.stderr, flush=True)
 
 
+CALC_ROWS = 1 << 20  # lines per slice where per-line values are derived in slices (any size gives the same bits)
+
+
+def slices(n: int):
+    """Consecutive slices of CALC_ROWS lines over range(n): elementwise arithmetic done per slice gives the
+    same bits as on whole arrays, with temporaries bounded by the slice instead of the data set."""
+    for a in range(0, n, CALC_ROWS):
+        yield slice(a, min(a + CALC_ROWS, n))
+
+
 def ids(prefix: str, nums: np.ndarray, width: int) -> pa.Array:
     s = pc.utf8_lpad(pc.cast(pa.array(np.asarray(nums, dtype=np.int64)), pa.string()), width, "0")
     return pc.binary_join_element_wise(prefix, s, "")

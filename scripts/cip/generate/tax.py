@@ -7,7 +7,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from .helpers import State, dates, day_number, ids, take_strings
+from .declarations import line_taxes
+from .helpers import State, dates, day_number, ids, slices, take_strings
 
 
 def register_taxpayers(state: State, rng: np.random.Generator) -> None:
@@ -37,15 +38,24 @@ def register_taxpayers(state: State, rng: np.random.Generator) -> None:
 
 def draw_tax_returns(state: State, rng: np.random.Generator) -> None:
     """Monthly tax returns of registered trading operators (planted mismatches and non-filing)."""
-    (M, R, T, excise, imp, l_month, line_fac, ms, op, tin_nums, tins, tp_ops, v_lcu, vat) = (
-        state.M, state.R, state.T, state.excise, state.imp, state.l_month, state.line_fac, state.ms, state.op,
-        state.tin_nums, state.tins, state.tp_ops, state.v_lcu, state.vat)
+    (M, N, R, T, imp, l_month, ms, op, tin_nums, tins, tp_ops, v2_factor, v2_lines) = (
+        state.M, state.N, state.R, state.T, state.imp, state.l_month, state.ms, state.op, state.tin_nums,
+        state.tins, state.tp_ops, state.v2_factor, state.v2_lines)
     key = op.astype(np.int64) * T + l_month
-    agg = lambda w: np.bincount(key, weights=w * line_fac, minlength=M * T).reshape(M, T)
-    vat_m = agg(np.where(imp, vat, 0.0))
-    cif_m = agg(np.where(imp, v_lcu, 0.0))
-    fob_m = agg(np.where(imp, 0.0, v_lcu))
-    exc_m = agg(excise)
+    w = np.empty(N)
+
+    def agg(weight) -> np.ndarray:
+        """Per operator and month, the sum of weight(taxes, imports) over lines at their corrected values."""
+        for sl in slices(N):
+            w[sl] = weight(line_taxes(state, sl), imp[sl])
+        w[v2_lines] *= v2_factor  # x * 1.0 == x elsewhere: the same sums as weighting every line
+        return np.bincount(key, weights=w, minlength=M * T).reshape(M, T)
+
+    vat_m = agg(lambda t, i: np.where(i, t["vat"], 0.0))
+    cif_m = agg(lambda t, i: np.where(i, t["v_lcu"], 0.0))
+    fob_m = agg(lambda t, i: np.where(i, 0.0, t["v_lcu"]))
+    exc_m = agg(lambda t, i: t["excise"])
+    del key, w
     rt_ops = tp_ops[np.argsort(tin_nums[tp_ops], kind="stable")]
     nR = len(rt_ops) * T
     r_op = np.repeat(rt_ops, T)

@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .corruption import apply_decl_corruption
+from .declarations import line_taxes, rows
 from .helpers import State, dates, ids, take_strings
 from .params import TAX_TYPES
 from .reference import EXEMPTION_CODES, IMPORT_REGIMES, TRANSPORT
@@ -77,17 +78,16 @@ def write_small_tables(state: State) -> None:
 
 def write_declarations(state: State) -> None:
     """Writes declarations in fixed chunks of rows (bounded memory, same bytes every run)."""
-    (all_brok_ids, all_offices, counts, cplan, cur, customs_value, d_rate, decl_ids_h, departure, duty,
-        excise, exempt, exempt_code, fac, fmt, h_aeo, h_broker, h_broker_null, h_date, h_evd, h_man, h_mode,
-        h_office, h_regime, h_release, h_supplier, hidx, hs, imp, is_v2, item_no, l_channel, line_decl, mass,
-        n_rows, op, origin, out_dir, qty, rate_null, ref, src, tax_code, tins, vat) = (
-        state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.cur, state.customs_value,
-        state.d_rate, state.decl_ids_h, state.departure, state.duty, state.excise, state.exempt,
-        state.exempt_code, state.fac, state.fmt, state.h_aeo, state.h_broker, state.h_broker_null, state.h_date,
-        state.h_evd, state.h_man, state.h_mode, state.h_office, state.h_regime, state.h_release,
-        state.h_supplier, state.hidx, state.hs, state.imp, state.is_v2, state.item_no, state.l_channel,
-        state.line_decl, state.mass, state.n_rows, state.op, state.origin, state.out_dir, state.qty,
-        state.rate_null, state.ref, state.src, state.tax_code, state.tins, state.vat)
+    (all_brok_ids, all_offices, counts, cplan, customs_value, decl_ids_h, departure, exempt, exempt_code, fmt,
+        h_aeo, h_broker, h_broker_null, h_cur, h_date, h_evd, h_man, h_mode, h_office, h_regime, h_release,
+        h_supplier, hidx, hs, imp, item_no, l_channel, line_decl, mass, n_rows, op, origin, out_dir, qty,
+        rate_null, ref, tax_code, tins) = (
+        state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.customs_value,
+        state.decl_ids_h, state.departure, state.exempt, state.exempt_code, state.fmt, state.h_aeo,
+        state.h_broker, state.h_broker_null, state.h_cur, state.h_date, state.h_evd, state.h_man, state.h_mode,
+        state.h_office, state.h_regime, state.h_release, state.h_supplier, state.hidx, state.hs, state.imp,
+        state.item_no, state.l_channel, state.line_decl, state.mass, state.n_rows, state.op, state.origin,
+        state.out_dir, state.qty, state.rate_null, state.ref, state.tax_code, state.tins)
     # declarations: built and written in fixed chunks of rows (bounded memory, same bytes every run)
     hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
     unit_arr = pa.array(list(hs["supplementary_unit"]), type=pa.string())
@@ -111,8 +111,8 @@ def write_declarations(state: State) -> None:
     ])
 
     def build_chunk(a: int, b: int) -> pa.Table:
-        s = src[a:b]
-        f = fac[a:b]
+        s, is_v2, f = rows(state, a, b)
+        tx = line_taxes(state, s)
         hs_ = hidx[s]
         imp_r = imp[s]
         mode_l = h_mode[hs_]
@@ -120,7 +120,7 @@ def write_declarations(state: State) -> None:
         cols = {
             "declaration_id": decl_ids_h.take(pa.array(hs_)),
             "item_no": pa.array(item_no[s]),
-            "version": pa.array(np.where(is_v2[a:b], 2, 1).astype(np.int32)),
+            "version": pa.array(np.where(is_v2, 2, 1).astype(np.int32)),
             "declaration_date": dates(h_date[hs_]),
             "flow": take_strings(["I", "E"], (~imp_r).astype(np.int64)),
             "regime": take_strings(IMPORT_REGIMES + ["10"], h_regime[hs_]),
@@ -132,15 +132,15 @@ def write_declarations(state: State) -> None:
             "origin_country": ctry_arr.take(pa.array(origin[s])),
             "departure_country": ctry_arr.take(pa.array(departure[s])),
             "transport_mode": take_strings(TRANSPORT, mode_l),
-            "currency": take_strings(ref["cur_codes"], cur[s]),
+            "currency": take_strings(ref["cur_codes"], h_cur[hs_]),
             "customs_value": pa.array(np.round(customs_value[s] * f, 2)),
             "net_mass_kg": pa.array(np.round(mass[s], 3)),
             "quantity": pa.array(np.round(qty[s], 3)),
             "quantity_unit": unit_arr.take(pa.array(ld)),
-            "duty_paid": pa.array(np.round(duty[s] * f, 2)),
-            "vat_paid": pa.array(np.round(vat[s] * f, 2)),
-            "excise_paid": pa.array(np.round(excise[s] * f, 2)),
-            "duty_rate": pa.array(d_rate[s], mask=rate_null[s]),
+            "duty_paid": pa.array(np.round(tx["duty"] * f, 2)),
+            "vat_paid": pa.array(np.round(tx["vat"] * f, 2)),
+            "excise_paid": pa.array(np.round(tx["excise"] * f, 2)),
+            "duty_rate": pa.array(tx["d_rate"], mask=rate_null[s]),
             "tax_type": tax_types.take(pa.array(tax_code[s].astype(np.int64), mask=rate_null[s])),
             "exemption_code": ex_codes.take(pa.array(exempt_code[s], mask=~exempt[s])),
             "channel": take_strings(["red", "yellow", "green"], l_channel[s]),
