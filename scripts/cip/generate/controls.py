@@ -8,8 +8,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from .declarations import line_taxes
-from .helpers import State, dates, day_number, ids, take_strings
+from .declarations import line_value_lcu
+from .helpers import State, dates, day_number, ids, slices, take_strings
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
                      OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION)
 from .reference import RELEASE_BASE, RELEASE_CH, TRANSPORT
@@ -68,7 +68,7 @@ def examine(state: State, rng: np.random.Generator) -> None:
         off_t = np.where(flag, OFFENCES.index(OFFENCE_OF[rname]), off_t)
     off_t = np.where(~irr[ex], fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
     off_t = np.where(found, off_t, -1)
-    amt = np.where(irr[ex], evaded[ex], line_taxes(state, ex)["v_lcu"] * rng.uniform(0.02, 0.10, n_ex))
+    amt = np.where(irr[ex], evaded[ex], line_value_lcu(state, ex)[0] * rng.uniform(0.02, 0.10, n_ex))
     amt = np.round(np.where(found, amt, 0.0), 2)
     big = amt > np.quantile(amt[found], 0.85) if found.any() else np.zeros(n_ex, dtype=bool)
     p_ser = np.where((off_t == OFFENCES.index("valuation")) & big, 0.70,
@@ -94,8 +94,11 @@ def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
     size_hint = np.where(size_val_usd >= LARGE_USD, 2, np.where(size_val_usd >= MEDIUM_USD, 1, 0))
     for y in years:
         lines_y = np.flatnonzero((h_year == y)[hidx] & imp)
-        imp_y = np.bincount(op[lines_y], weights=line_taxes(state, lines_y)["v_lcu"], minlength=M)
-        del lines_y
+        v_lcu = np.empty(len(lines_y))
+        for sl in slices(len(lines_y)):
+            v_lcu[sl] = line_value_lcu(state, lines_y[sl])[0]
+        imp_y = np.bincount(op[lines_y], weights=v_lcu, minlength=M)
+        del lines_y, v_lcu
         imp_lcu_op_year[y] = imp_y
         k_y = max(1, round(0.03 * M))
         w = (0.3 + 1.2 * customs_nc + 0.3 * (size_hint == 2) + 0.1 * (size_hint == 1)) * (imp_y > 0)

@@ -271,16 +271,22 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
         tax_code=tax_code)
 
 
+def line_value_lcu(state: State, idx) -> tuple[np.ndarray, np.ndarray]:
+    """The customs value in local currency of the lines idx (a slice or an index array), and lcu."""
+    l_month = state.l_month[idx]
+    fx = state.ref["rates"][state.h_cur[state.hidx[idx]], l_month]
+    lcu = state.ref["rates"][-1, l_month]
+    return state.customs_value[idx] * fx / lcu, lcu
+
+
 def line_taxes(state: State, idx) -> dict:
     """v_lcu, d_rate, duty, excise and vat (and lcu, pf) of the lines idx (a slice or an index array),
     derived from the declared customs value: the same arithmetic on the same inputs gives the same bits
     as holding five float arrays per line, at a fraction of the memory."""
-    hs, ref = state.hs, state.ref
-    l_month, line_decl, imp, pays = state.l_month[idx], state.line_decl[idx], state.imp[idx], state.pays[idx]
+    hs = state.hs
+    line_decl, imp, pays = state.line_decl[idx], state.imp[idx], state.pays[idx]
     home_use = imp & (state.regime[idx] == 0)
-    fx = ref["rates"][state.h_cur[state.hidx[idx]], l_month]
-    lcu = ref["rates"][-1, l_month]
-    v_lcu = state.customs_value[idx] * fx / lcu
+    v_lcu, lcu = line_value_lcu(state, idx)
     pf = np.where(state.pref[idx], state.pref_share[state.origin[idx]], 1.0).astype(np.float32)  # share of the general rate paid
     # taxes (imports only); suspensive regimes and exemptions pay no duty at entry
     d_rate = np.where(pays, np.round(hs["duty_rate"][line_decl] * pf, 4), 0.0)

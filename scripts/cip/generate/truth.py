@@ -113,8 +113,6 @@ def write_line_truth(state: State) -> None:
         state.l_d, state.line_decl, state.line_true, state.lp, state.misclassified, state.n_ctry, state.nc,
         state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
         state.sel_ex, state.size_exp, state.undervalued)
-    rt_code = np.where(undervalued, 1, np.where(misclassified, 2, np.where(irr_o, 3, np.where(
-        irr_s, 4, np.where(irr_x, 5, 0))))).astype(np.int8)
     rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
     pat_names = pa.array([None] + ["|".join(LINE_PATTERNS[j] for j in range(len(LINE_PATTERNS)) if c >> j & 1)
                                    for c in range(1, 1 << len(LINE_PATTERNS))], type=pa.string())
@@ -123,9 +121,11 @@ def write_line_truth(state: State) -> None:
                            ("evaded_lcu", pa.float64())])
 
     def lt_chunk(a: int, b: int) -> pa.Table:
+        rt_code = np.where(undervalued[a:b], 1, np.where(misclassified[a:b], 2, np.where(irr_o[a:b], 3, np.where(
+            irr_s[a:b], 4, np.where(irr_x[a:b], 5, 0)))))
         return pa.Table.from_arrays([
             decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_no[a:b]), pa.array(irr[a:b]),
-            rt_names.take(pa.array(rt_code[a:b])), pat_names.take(pa.array(pattern[a:b].astype(np.int64))),
+            rt_names.take(pa.array(rt_code)), pat_names.take(pa.array(pattern[a:b].astype(np.int64))),
             hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 
     write_chunked(out_dir / "_truth" / "declaration_lines_truth.parquet", lt_schema, "parquet", N, lt_chunk)
@@ -249,22 +249,26 @@ def line_pattern_truth(out_dir: Path, ref: dict, *, brok_ids, scheme_ids, combos
     parts, summary = [], {}
     size_p = lp * np.array([ROUTE_P[0], ROUTE_P[1], ROUTE_P[2]])
     b_p = lp * misclass_p(hs)
+    # (name, group per line, groups, irregular probability per line, description); the per-line arrays
+    # are built when their pattern's turn comes (lambdas), so that one pattern's are alive at a time
     specs = [
-        ("goods_route_undervaluation", l_a, len(combos_a), size_p[size_exp[op]] * op_damp[op],
+        ("goods_route_undervaluation", lambda: l_a, len(combos_a), lambda: size_p[size_exp[op]] * op_damp[op],
          "(HS6, departure country) combinations undervalued (declared 0.3-0.6 of true value), mostly by "
          f"small importers: irregular probability {ROUTE_P[0]} small, {ROUTE_P[1]} medium, {ROUTE_P[2]} large"),
-        ("duty_misclassification", np.where(b_scope & (b_p[line_true] > 0), line_true, -1), len(hs["hs_code"]), b_p[line_true],
+        ("duty_misclassification", lambda: np.where(b_scope & (b_p[line_true] > 0), line_true, -1), len(hs["hs_code"]),
+         lambda: b_p[line_true],
          "true tariff line declared as its neighbouring lower-duty line (same HS6, else same heading); probability "
          f"min({MISCLASS_K} x (duty gap x true duty rate - {MISCLASS_FLOOR}), {MISCLASS_CAP})"),
-        ("broker_scheme", np.where(l_c, np.searchsorted(scheme_ids, h_broker[hidx]), -1), len(scheme_ids),
-         lp * SCHEME_P * op_damp[op], f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
+        ("broker_scheme", lambda: np.where(l_c, np.searchsorted(scheme_ids, h_broker[hidx]), -1), len(scheme_ids),
+         lambda: lp * SCHEME_P * op_damp[op], f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
          "undervalued 0.3-0.6, whoever the importer"),
-        ("unit_price_manipulation", l_d, len(combos_d), np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
+        ("unit_price_manipulation", lambda: l_d, len(combos_d), lambda: np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
          "(tariff line, origin) combinations declared at 0.25-0.5 of the line's usual unit value by "
          f"importers that are otherwise compliant (probability {PRICE_P}); seen only against the norm"),
     ]
-    for name, group, k, p_line, desc in specs:
-        c = per_group(group, k, name, p_line)
+    for name, group_of, k, p_line_of, desc in specs:
+        group = group_of()
+        c = per_group(group, k, name, p_line_of())
         tbl = {key: c[key] for key in cols[8:]}
         none = [None] * k
         tbl.update({"pattern": [name] * k, "hs_code": none, "declared_hs_code": none, "origin_country": none,
