@@ -139,7 +139,7 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     draw_headers(state, rng)
     prog.step("declaration headers", f"{state.D:,} declarations")
     draw_lines(state, rng)
-    state.drop("h_start", "items")
+    state.drop("items")
     draw_origin_and_reliefs(state, rng)
     plant_line_patterns(state, rng)
     state.drop("h_scheme")

@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from .declarations import line_value_lcu
+from .declarations import item_numbers, line_value_lcu
 from .helpers import State, dates, day_number, ids, slices, take_strings
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
                      OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION)
@@ -176,7 +176,7 @@ def control_results(state: State) -> None:
 
 def link_controls(state: State) -> None:
     """Examinations point at their declaration id and item number."""
-    ctrl_cols, decl_ids_h, hidx, item_no = state.ctrl_cols, state.decl_ids_h, state.hidx, state.item_no
+    ctrl_cols, decl_ids_h, hidx = state.ctrl_cols, state.decl_ids_h, state.hidx
     # map examined lines -> declaration id / item no for control results
     ctrl_decl = ctrl_cols.pop("_decl_src")
     ex_mask_c = ctrl_decl < 0
@@ -184,7 +184,8 @@ def link_controls(state: State) -> None:
         "control_id": ctrl_cols["control_id"], "control_type": ctrl_cols["control_type"],
         "audit_scope": ctrl_cols["audit_scope"],
         "declaration_id": decl_ids_h.take(pa.array(np.where(ex_mask_c, 0, hidx[np.maximum(ctrl_decl, 0)]), mask=ex_mask_c)),
-        "item_no": pa.array(np.where(ex_mask_c, 0, item_no[np.maximum(ctrl_decl, 0)]).astype(np.int32), mask=ex_mask_c),
+        "item_no": pa.array(np.where(ex_mask_c, 0, item_numbers(state, np.maximum(ctrl_decl, 0))).astype(np.int32),
+                            mask=ex_mask_c),
         "tin": ctrl_cols["tin"], "control_date": ctrl_cols["control_date"], "outcome": ctrl_cols["outcome"],
         "offence_type": ctrl_cols["offence_type"], "seriousness": ctrl_cols["seriousness"],
         "amount_reassessed": ctrl_cols["amount_reassessed"], "amount_collected": ctrl_cols["amount_collected"],

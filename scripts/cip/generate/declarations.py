@@ -101,6 +101,8 @@ def draw_headers(state: State, rng: np.random.Generator) -> None:
     h_op = h_op.astype(np.int32); h_month = h_month.astype(np.int16); h_regime = h_regime.astype(np.int8)
     h_mode = h_mode.astype(np.int8); h_office = h_office.astype(np.int8); h_cur = h_cur.astype(np.int8)
     h_channel = h_channel.astype(np.int8); h_tfrac = h_tfrac.astype(np.float32)
+    h_date = h_date.astype(np.int32); h_supplier = h_supplier.astype(np.int32); h_broker = h_broker.astype(np.int32)
+    h_start = h_start.astype(np.int32)  # lines < 2**31
     del u, pr, py
     state.put(D=D, all_offices=all_offices, h_aeo=h_aeo, h_broker=h_broker, h_broker_null=h_broker_null,
         h_channel=h_channel, h_cur=h_cur, h_date=h_date, h_evd=h_evd, h_exp=h_exp, h_man=h_man,
@@ -117,7 +119,6 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
         state.h_start, state.h_tfrac, state.hs, state.isic_off, state.items, state.off_cls, state.op_isic,
         state.op_line_seed, state.ref, state.treat_day, state.treated)
     hidx = np.repeat(np.arange(D, dtype=np.int32), items)
-    item_no = (np.arange(N, dtype=np.int64) - h_start[hidx] + 1).astype(np.int32)
     op = h_op[hidx]
     l_month = h_month[hidx]
     tfrac = h_tfrac[hidx]
@@ -139,7 +140,7 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     nr_line = hs["nr_mat"][ch, focus % hs["nr_cnt"][ch]]
     r_line = hs["r_mat"][ch, (op_line_seed[op] + np.floor(u ** 2.5 * hs["r_cnt"][ch]).astype(np.int64)) % hs["r_cnt"][ch]]
     del focus
-    line_true = np.where(res_pick, r_line, nr_line)
+    line_true = np.where(res_pick, r_line, nr_line).astype(np.int16 if len(hs["hs_code"]) < 1 << 15 else np.int32)
     line_decl = line_true.copy()
     del r_line, res_pick
 
@@ -170,7 +171,7 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     line_decl[k] = hs["low_resid"][cm]
     del nr_line, k, kc, cm
     state.put(after=after, hidx=hidx, imp=imp, irr_m=irr_m, irr_o=irr_o, irr_s=irr_s, irr_u=irr_u, irr_x=irr_x,
-        item_no=item_no, l_month=l_month, line_decl=line_decl, line_true=line_true, op=op, p_any=p_any,
+        l_month=l_month, line_decl=line_decl, line_true=line_true, op=op, p_any=p_any,
         regime=regime)
 
 
@@ -269,6 +270,12 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
     del v_true_usd
     state.put(evaded=evaded, mass=mass, qty=qty, rate_null=rate_null, size_val_usd=size_val_usd,
         tax_code=tax_code)
+
+
+def item_numbers(state: State, lines) -> np.ndarray:
+    """Item number (1, 2, ... within the declaration) of lines (a slice or an index array)."""
+    lines = np.arange(lines.start, lines.stop) if isinstance(lines, slice) else np.asarray(lines)
+    return (lines - state.h_start[state.hidx[lines]] + 1).astype(np.int32)
 
 
 def line_value_lcu(state: State, idx) -> tuple[np.ndarray, np.ndarray]:

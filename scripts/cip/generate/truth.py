@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .declarations import item_numbers
 from .helpers import State, jsonable, safe_mean
 from .line_patterns import misclass_p
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, LINE_PATTERNS, MEDIUM_USD,
@@ -104,12 +105,12 @@ def write_operator_truth(state: State) -> None:
 def write_line_truth(state: State) -> None:
     """_truth/declaration_lines_truth.parquet, _truth/line_patterns.parquet, _truth/corruptions.parquet."""
     (N, all_brok_ids, b_scope, combos_a, combos_d, corr_keys, decl_ids_h, evaded, ex, found, h_broker, hidx,
-        hs_codes_arr, imp, irr, irr_o, irr_s, irr_x, item_no, l_a, l_c, l_d, line_decl, line_true, lp,
+        hs_codes_arr, imp, irr, irr_o, irr_s, irr_x, l_a, l_c, l_d, line_decl, line_true, lp,
         misclassified, n_ctry, nc, op, op_damp, out_dir, pattern, pays, ref, scheme_ids, sel_ex, size_exp,
         undervalued) = (
         state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys,
         state.decl_ids_h, state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
-        state.imp, state.irr, state.irr_o, state.irr_s, state.irr_x, state.item_no, state.l_a, state.l_c,
+        state.imp, state.irr, state.irr_o, state.irr_s, state.irr_x, state.l_a, state.l_c,
         state.l_d, state.line_decl, state.line_true, state.lp, state.misclassified, state.n_ctry, state.nc,
         state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
         state.sel_ex, state.size_exp, state.undervalued)
@@ -124,7 +125,7 @@ def write_line_truth(state: State) -> None:
         rt_code = np.where(undervalued[a:b], 1, np.where(misclassified[a:b], 2, np.where(irr_o[a:b], 3, np.where(
             irr_s[a:b], 4, np.where(irr_x[a:b], 5, 0)))))
         return pa.Table.from_arrays([
-            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_no[a:b]), pa.array(irr[a:b]),
+            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_numbers(state, slice(a, b))), pa.array(irr[a:b]),
             rt_names.take(pa.array(rt_code)), pat_names.take(pa.array(pattern[a:b].astype(np.int64))),
             hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 

@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .corruption import apply_decl_corruption
-from .declarations import line_taxes, rows
+from .declarations import item_numbers, line_taxes, rows
 from .helpers import State, dates, ids, take_strings
 from .params import TAX_TYPES
 from .reference import EXEMPTION_CODES, IMPORT_REGIMES, TRANSPORT
@@ -80,13 +80,13 @@ def write_declarations(state: State) -> None:
     """Writes declarations in fixed chunks of rows (bounded memory, same bytes every run)."""
     (all_brok_ids, all_offices, counts, cplan, customs_value, decl_ids_h, departure, exempt, exempt_code, fmt,
         h_aeo, h_broker, h_broker_null, h_cur, h_date, h_evd, h_man, h_mode, h_office, h_regime, h_release,
-        h_supplier, hidx, hs, imp, item_no, l_channel, line_decl, mass, n_rows, op, origin, out_dir, qty,
+        h_supplier, hidx, hs, imp, l_channel, line_decl, mass, n_rows, op, origin, out_dir, qty,
         rate_null, ref, tax_code, tins) = (
         state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.customs_value,
         state.decl_ids_h, state.departure, state.exempt, state.exempt_code, state.fmt, state.h_aeo,
         state.h_broker, state.h_broker_null, state.h_cur, state.h_date, state.h_evd, state.h_man, state.h_mode,
         state.h_office, state.h_regime, state.h_release, state.h_supplier, state.hidx, state.hs, state.imp,
-        state.item_no, state.l_channel, state.line_decl, state.mass, state.n_rows, state.op, state.origin,
+        state.l_channel, state.line_decl, state.mass, state.n_rows, state.op, state.origin,
         state.out_dir, state.qty, state.rate_null, state.ref, state.tax_code, state.tins)
     # declarations: built and written in fixed chunks of rows (bounded memory, same bytes every run)
     hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
@@ -119,7 +119,7 @@ def write_declarations(state: State) -> None:
         ld = line_decl[s]
         cols = {
             "declaration_id": decl_ids_h.take(pa.array(hs_)),
-            "item_no": pa.array(item_no[s]),
+            "item_no": pa.array(item_numbers(state, s)),
             "version": pa.array(np.where(is_v2, 2, 1).astype(np.int32)),
             "declaration_date": dates(h_date[hs_]),
             "flow": take_strings(["I", "E"], (~imp_r).astype(np.int64)),
