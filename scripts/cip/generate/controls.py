@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from .declarations import item_numbers, line_value_lcu
 from .helpers import State, dates, day_number, ids, slices, take_strings
+from .line_patterns import flag
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
                      OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION)
 from .reference import RELEASE_BASE, RELEASE_CH, TRANSPORT
@@ -46,29 +47,30 @@ def select_for_examination(state: State, rng: np.random.Generator) -> None:
 
 def examine(state: State, rng: np.random.Generator) -> None:
     """Examinations of red and yellow lines: found or not, offence type, amounts, seriousness, date."""
-    (evaded, h_channel, h_date, h_sel, hidx, irr, irr_o, irr_s, irr_x, misclassified, undervalued) = (
-        state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.irr, state.irr_o,
-        state.irr_s, state.irr_x, state.misclassified, state.undervalued)
+    (evaded, h_channel, h_date, h_sel, hidx, pattern) = (
+        state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.pattern)
     l_channel = h_channel[hidx]
     examined = l_channel <= 1
     ex = np.flatnonzero(examined)
     n_ex = len(ex)
     sel_ex = h_sel[hidx[ex]]
+    pat = pattern[ex]
+    irr_ex = flag(pat, "irr")
     det_p = np.where(l_channel[ex] == 0, DETECT["red"], DETECT["yellow"])
     u = rng.random(n_ex)
-    found = np.where(irr[ex], u < det_p, u < FALSE_POSITIVE)
+    found = np.where(irr_ex, u < det_p, u < FALSE_POSITIVE)
     # offence type: priority valuation > misclassification > origin > special regime > other
     off_t = np.full(n_ex, -1, dtype=np.int64)
     other = np.array([OFFENCES.index(o) for o in ["undeclared_goods", "smuggling", "counterfeit"]])
     fp_types = np.array([OFFENCES.index(o) for o in ["valuation", "misclassification", "origin", "undeclared_goods"]])
-    off_t = np.where(irr_x[ex], other[rng.choice(3, n_ex, p=[0.6, 0.2, 0.2])], off_t)
+    off_t = np.where(flag(pat, "irr_x"), other[rng.choice(3, n_ex, p=[0.6, 0.2, 0.2])], off_t)
     for rname in ["special_regime_abuse", "origin", "misclassification", "undervaluation"]:
-        flag = {"undervaluation": undervalued, "misclassification": misclassified, "origin": irr_o,
-                "special_regime_abuse": irr_s}[rname][ex]
-        off_t = np.where(flag, OFFENCES.index(OFFENCE_OF[rname]), off_t)
-    off_t = np.where(~irr[ex], fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
+        f_ = flag(pat, {"undervaluation": "undervalued", "misclassification": "misclassified", "origin": "irr_o",
+                        "special_regime_abuse": "irr_s"}[rname])
+        off_t = np.where(f_, OFFENCES.index(OFFENCE_OF[rname]), off_t)
+    off_t = np.where(~irr_ex, fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
     off_t = np.where(found, off_t, -1)
-    amt = np.where(irr[ex], evaded[ex], line_value_lcu(state, ex)[0] * rng.uniform(0.02, 0.10, n_ex))
+    amt = np.where(irr_ex, evaded[ex], line_value_lcu(state, ex)[0] * rng.uniform(0.02, 0.10, n_ex))
     amt = np.round(np.where(found, amt, 0.0), 2)
     big = amt > np.quantile(amt[found], 0.85) if found.any() else np.zeros(n_ex, dtype=bool)
     p_ser = np.where((off_t == OFFENCES.index("valuation")) & big, 0.70,

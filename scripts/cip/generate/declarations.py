@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .helpers import State, ids, slices
+from .line_patterns import flag
 from .params import (ANNUAL_GROWTH, OTHER_OFFENCE_RATE, PREFERENCE, PREFERENCE_USE, SCHEME_BROKERS,
                      SCHEME_ROUTE, SEASON, TREATMENT_REDUCTION)
 from .reference import (CURRENCIES, EXEMPTION_CODES, HOME_COUNTRY, HUBS, IMPORT_REGIME_P, OFFICES, TRANSPORT,
@@ -214,12 +215,10 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
     """Values, quantities, mass, duty treatment and the evaded amount per line. Only what was drawn is
     kept per line (customs value, quantity, mass, evaded); line_taxes() derives the taxes from them.
     Each step works in place, so that at most a few float arrays of N lines are alive at once."""
-    (M, N, exempt, hidx, hs, imp, irr, irr_d, irr_o, irr_s, irr_x, l_month, line_decl, line_true,
-        misclassified, op, op_line_mean, pays, ref, regime, undervalued) = (
-        state.M, state.N, state.exempt, state.hidx, state.hs, state.imp, state.irr, state.irr_d,
-        state.irr_o, state.irr_s, state.irr_x, state.l_month, state.line_decl, state.line_true,
-        state.misclassified, state.op, state.op_line_mean, state.pays, state.ref, state.regime,
-        state.undervalued)
+    (M, N, exempt, hidx, hs, imp, l_month, line_decl, line_true, op, op_line_mean, pattern, pays, ref,
+        regime) = (
+        state.M, state.N, state.exempt, state.hidx, state.hs, state.imp, state.l_month, state.line_decl,
+        state.line_true, state.op, state.op_line_mean, state.pattern, state.pays, state.ref, state.regime)
     # values (the declared unit value is the true one times the undervaluation factor)
     uv_true = hs["base_price"][line_true]
     uv_true *= rng.lognormal(-0.06, 0.35, N)
@@ -230,7 +229,8 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
     del uv_true
     u_d = rng.uniform(0.25, 0.5, N)
     v_decl_usd = rng.uniform(0.3, 0.6, N)
-    v_decl_usd[~undervalued] = 1.0
+    v_decl_usd[~flag(pattern, "undervalued")] = 1.0
+    irr_d = flag(pattern, "irr_d")
     v_decl_usd[irr_d] = u_d[irr_d]  # the undervaluation factor
     del u_d, irr_d
     v_decl_usd *= v_true_usd
@@ -256,15 +256,16 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
     for sl in slices(N):
         t = line_taxes(state, sl)
         v_lcu_true = v_true_usd[sl] / t["lcu"]
-        irr_s_ = irr_s[sl]
+        pat = pattern[sl]
+        irr_s_, irr_o_ = flag(pat, "irr_s"), flag(pat, "irr_o")
         t_home = imp[sl] & (regime[sl] == 0) | irr_s_
         lt = line_true[sl]
         td = np.where(t_home & ~(exempt[sl] & ~irr_s_), hs["duty_rate"][lt] * t["pf"], 0.0) * v_lcu_true
         te = np.where(t_home, hs["excise_rate"][lt], 0.0) * v_lcu_true
         tv = np.where(t_home, hs["vat_rate"][lt], 0.0) * (v_lcu_true + td + te)
-        ev = np.where(irr[sl], np.maximum(td + te + tv - t["duty"] - t["excise"] - t["vat"], 0.0), 0.0)
-        ev = ev + np.where(irr_o[sl], 0.10 * v_lcu_true, 0.0)
-        ev = ev + np.where(irr_x[sl] & ~(undervalued[sl] | misclassified[sl] | irr_o[sl] | irr_s_),
+        ev = np.where(flag(pat, "irr"), np.maximum(td + te + tv - t["duty"] - t["excise"] - t["vat"], 0.0), 0.0)
+        ev = ev + np.where(irr_o_, 0.10 * v_lcu_true, 0.0)
+        ev = ev + np.where(flag(pat, "irr_x") & ~(flag(pat, "undervalued") | flag(pat, "misclassified") | irr_o_ | irr_s_),
                            0.20 * v_lcu_true, 0.0)
         evaded[sl] = ev
     del v_true_usd

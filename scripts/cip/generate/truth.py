@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from .declarations import item_numbers
 from .helpers import State, jsonable, safe_mean
-from .line_patterns import misclass_p
+from .line_patterns import flag, misclass_p
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, LINE_PATTERNS, MEDIUM_USD,
                      MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, OTHER_OFFENCE_RATE, PRICE_P, RISK_TYPES,
                      ROUTE_P, SCHEME_P, SELECTION, TAX_TYPES, TREATMENT_CODE, TREATMENT_REDUCTION)
@@ -77,10 +77,10 @@ def treatment_effect_truth(state: State) -> None:
 
 def write_operator_truth(state: State) -> None:
     """_truth/operators.parquet: per operator its planted risk types, group, size and irregular lines."""
-    (M, comparison, irr, is_aeo_any, isic_off, nc, op, op_isic, out_dir, ref, registered, risk, size_hint,
+    (M, comparison, is_aeo_any, isic_off, nc, op, op_isic, out_dir, pattern, ref, registered, risk, size_hint,
         size_val_usd, tin_nums, tins, treated) = (
-        state.M, state.comparison, state.irr, state.is_aeo_any, state.isic_off, state.nc, state.op,
-        state.op_isic, state.out_dir, state.ref, state.registered, state.risk, state.size_hint,
+        state.M, state.comparison, state.is_aeo_any, state.isic_off, state.nc, state.op,
+        state.op_isic, state.out_dir, state.pattern, state.ref, state.registered, state.risk, state.size_hint,
         state.size_val_usd, state.tin_nums, state.tins, state.treated)
     risk_str = risk_strings(risk)
     size_names = np.array(["small", "medium", "large"], dtype=object)
@@ -97,7 +97,7 @@ def write_operator_truth(state: State) -> None:
         "is_aeo": pa.array(is_aeo_any),
         "registered": pa.array(registered),
         "lines": pa.array(np.bincount(op, minlength=M).astype(np.int64)),
-        "irregular_lines": pa.array(np.bincount(op, weights=irr, minlength=M).astype(np.int64)),
+        "irregular_lines": pa.array(np.bincount(op, weights=flag(pattern, "irr"), minlength=M).astype(np.int64)),
     }).take(pa.array(np.argsort(tin_nums[:M], kind="stable")))
     pq.write_table(ops_truth, out_dir / "_truth" / "operators.parquet")
 
@@ -105,15 +105,13 @@ def write_operator_truth(state: State) -> None:
 def write_line_truth(state: State) -> None:
     """_truth/declaration_lines_truth.parquet, _truth/line_patterns.parquet, _truth/corruptions.parquet."""
     (N, all_brok_ids, b_scope, combos_a, combos_d, corr_keys, decl_ids_h, evaded, ex, found, h_broker, hidx,
-        hs_codes_arr, imp, irr, irr_o, irr_s, irr_x, l_a, l_c, l_d, line_decl, line_true, lp,
-        misclassified, n_ctry, nc, op, op_damp, out_dir, pattern, pays, ref, scheme_ids, sel_ex, size_exp,
-        undervalued) = (
+        hs_codes_arr, imp, l_a, l_c, l_d, line_decl, line_true, lp, n_ctry, nc, op, op_damp, out_dir, pattern,
+        pays, ref, scheme_ids, sel_ex, size_exp) = (
         state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys,
         state.decl_ids_h, state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
-        state.imp, state.irr, state.irr_o, state.irr_s, state.irr_x, state.l_a, state.l_c,
-        state.l_d, state.line_decl, state.line_true, state.lp, state.misclassified, state.n_ctry, state.nc,
-        state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
-        state.sel_ex, state.size_exp, state.undervalued)
+        state.imp, state.l_a, state.l_c, state.l_d, state.line_decl, state.line_true, state.lp, state.n_ctry,
+        state.nc, state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
+        state.sel_ex, state.size_exp)
     rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
     pat_names = pa.array([None] + ["|".join(LINE_PATTERNS[j] for j in range(len(LINE_PATTERNS)) if c >> j & 1)
                                    for c in range(1, 1 << len(LINE_PATTERNS))], type=pa.string())
@@ -122,18 +120,19 @@ def write_line_truth(state: State) -> None:
                            ("evaded_lcu", pa.float64())])
 
     def lt_chunk(a: int, b: int) -> pa.Table:
-        rt_code = np.where(undervalued[a:b], 1, np.where(misclassified[a:b], 2, np.where(irr_o[a:b], 3, np.where(
-            irr_s[a:b], 4, np.where(irr_x[a:b], 5, 0)))))
+        pat = pattern[a:b]
+        rt_code = np.where(flag(pat, "undervalued"), 1, np.where(flag(pat, "misclassified"), 2, np.where(
+            flag(pat, "irr_o"), 3, np.where(flag(pat, "irr_s"), 4, np.where(flag(pat, "irr_x"), 5, 0)))))
         return pa.Table.from_arrays([
-            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_numbers(state, slice(a, b))), pa.array(irr[a:b]),
-            rt_names.take(pa.array(rt_code)), pat_names.take(pa.array(pattern[a:b].astype(np.int64))),
+            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_numbers(state, slice(a, b))), pa.array(flag(pat, "irr")),
+            rt_names.take(pa.array(rt_code)), pat_names.take(pa.array(pat.astype(np.int64))),
             hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 
     write_chunked(out_dir / "_truth" / "declaration_lines_truth.parquet", lt_schema, "parquet", N, lt_chunk)
     line_truth = line_pattern_truth(
         out_dir, ref, brok_ids=all_brok_ids, scheme_ids=scheme_ids, combos_a=combos_a, combos_d=combos_d,
         n_ctry=n_ctry, l_a=l_a, l_d=l_d, l_c=l_c, h_broker=h_broker, hidx=hidx, op=op, pattern=pattern,
-        irr=irr, imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex, found=found, sel_ex=sel_ex,
+        irr=flag(pattern, "irr"), imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex, found=found, sel_ex=sel_ex,
         size_exp=size_exp, nc=nc, op_damp=op_damp, lp=lp)
     if corr_keys:
         pq.write_table(pa.concat_tables(corr_keys), out_dir / "_truth" / "corruptions.parquet")
@@ -150,8 +149,8 @@ def write_truth_json(state: State) -> None:
         tax_code, treated, treatment_truth) = (
         state.M, state.N, state.R, state.T, state.after, state.brok_ids, state.compl, state.corr_keys,
         state.corrupt_rate, state.corruption, state.counts, state.ex, state.exempt, state.filed, state.fmt,
-        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp, state.irr,
-        state.irr_u, state.is_aeo_any, state.isic_off, state.l_channel, state.l_month, state.line_decl,
+        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp, flag(state.pattern, "irr"),
+        flag(state.pattern, "irr_u"), state.is_aeo_any, state.isic_off, state.l_channel, state.l_month, state.line_decl,
         state.line_patterns, state.line_truth, state.n_brok, state.n_ex, state.n_pca, state.n_v2, state.nc,
         state.op, state.origin, state.out_dir, state.r_op, state.random_inspection_rate, state.rate_null,
         state.ref, state.registered, state.risk, state.seed, state.size_hint, state.size_val_usd, state.start,
