@@ -148,26 +148,28 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     select_for_examination(state, rng)
     state.drop("h_tfrac", "h_exp", "scheme_line")
     examine(state, rng)
+    treatment_effect_truth(state)  # reads no random draw: here, so that p_any is freed early
+    state.drop("p_any", "det_p")
     post_clearance_audits(state, rng)
     control_results(state)
     state.drop("amt", "collected", "ex_date", "off_t", "serious", "P", "h_channel", "h_sel")
     prog.step("controls", f"{state.n_ctrl:,} controls")
-    treatment_effect_truth(state)
-    state.drop("p_any", "det_p")
     register_taxpayers(state, rng)
     draw_late_corrections(state, rng)
     draw_tax_returns(state, rng)
     draw_tax_audits(state, rng)
+    write_small_tables(state, "tax_returns", "tax_audits")
     prog.step("tax")
     draw_other_customs_tables(state, rng)
     reference_tables(state)
+    write_small_tables(state, "advance_rulings", "treatments_applied", "trader_survey", "hs_nomenclature",
+                       "country_risk", "sensitive_goods", "exchange_rates", "isic_hs_concordance")
     prog.step("other tables")
     row_space(state)
     link_controls(state)
     corrupt(state, rng)
-    write_small_tables(state)
-    state.drop("ctrl_cols", "ctrl_cols_final", "advance_rulings", "treatments_applied", "trader_survey", "taxpayers",
-           "tax_returns", "tax_audits")
+    write_small_tables(state, "control_results", "taxpayers")  # the tables corrupt() may breach
+    state.drop("ctrl_cols")
     write_declarations(state)
     state.drop("customs_value", "qty", "mass", "h_release", "h_supplier", "h_aeo", "h_evd", "h_man", "h_office",
                "h_mode", "h_cur", "h_regime", "h_date", "exempt_code", "departure", "pref", "pref_share", "regime")

@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from .declarations import item_numbers, line_value_lcu
+from .declarations import decl_ids, item_numbers, line_value_lcu
 from .helpers import State, dates, day_number, ids, slices, take_strings
 from .line_patterns import flag
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
@@ -166,9 +166,9 @@ def control_results(state: State) -> None:
         "tin": tins.take(pa.array(c_op)),
         "control_date": dates(c_date),
         "outcome": take_strings(["compliant", "irregularity"], c_found.astype(np.int64)),
-        "offence_type": pa.array(np.array(OFFENCES, dtype=object)[np.maximum(c_off, 0)], type=pa.string(),
-                                 mask=~c_found),
-        "seriousness": pa.array(np.where(c_ser, "serious", "minor").astype(object), type=pa.string(), mask=~c_found),
+        "offence_type": pa.array(OFFENCES, type=pa.string()).take(pa.array(np.maximum(c_off, 0), mask=~c_found)),
+        "seriousness": pa.array(["minor", "serious"], type=pa.string()).take(
+            pa.array(c_ser.astype(np.int64), mask=~c_found)),
         "amount_reassessed": pa.array(c_amt),
         "amount_collected": pa.array(c_col),
         "selection_method": take_strings(SELECTION, c_sel),
@@ -178,14 +178,14 @@ def control_results(state: State) -> None:
 
 def link_controls(state: State) -> None:
     """Examinations point at their declaration id and item number."""
-    ctrl_cols, decl_ids_h, hidx = state.ctrl_cols, state.decl_ids_h, state.hidx
+    ctrl_cols, hidx = state.ctrl_cols, state.hidx
     # map examined lines -> declaration id / item no for control results
     ctrl_decl = ctrl_cols.pop("_decl_src")
     ex_mask_c = ctrl_decl < 0
     ctrl_cols_final = {
         "control_id": ctrl_cols["control_id"], "control_type": ctrl_cols["control_type"],
         "audit_scope": ctrl_cols["audit_scope"],
-        "declaration_id": decl_ids_h.take(pa.array(np.where(ex_mask_c, 0, hidx[np.maximum(ctrl_decl, 0)]), mask=ex_mask_c)),
+        "declaration_id": decl_ids(state, np.where(ex_mask_c, 0, hidx[np.maximum(ctrl_decl, 0)]), null=ex_mask_c),
         "item_no": pa.array(np.where(ex_mask_c, 0, item_numbers(state, np.maximum(ctrl_decl, 0))).astype(np.int32),
                             mask=ex_mask_c),
         "tin": ctrl_cols["tin"], "control_date": ctrl_cols["control_date"], "outcome": ctrl_cols["outcome"],

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .declarations import item_numbers
+from .declarations import decl_ids, item_numbers
 from .helpers import State, replace_at
 
 DECL_KINDS = ["null_tin", "malformed_tin", "unparseable_date", "nonpositive_value", "hs_letters",
@@ -15,8 +15,8 @@ KEY_SCHEMA = pa.schema([("table", pa.string()), ("kind", pa.string()), ("key", p
                         ("declaration_id", pa.string()), ("item_no", pa.int32()), ("version", pa.int32())])
 
 
-def plan_decl_corruption(rng, n_rows: int, v2_rows: np.ndarray, rate: float, decl_ids_h: pa.Array,
-                          hidx: np.ndarray, item_no):
+def plan_decl_corruption(rng, n_rows: int, v2_rows: np.ndarray, rate: float, decl_ids_of, hidx: np.ndarray,
+                          item_no):
     """Choose the corrupted declaration rows (version-1 rows only) and their breach kind.
 
     Returns the plan (sorted row positions and kind codes in the un-duplicated row space),
@@ -30,7 +30,7 @@ def plan_decl_corruption(rng, n_rows: int, v2_rows: np.ndarray, rate: float, dec
     counts = {kname: int((kind == i).sum()) for i, kname in enumerate(DECL_KINDS)}
     n_dup = counts["duplicate_line"]
     line = pos - np.searchsorted(v2_rows, pos, side="right")  # line of each chosen row
-    did = decl_ids_h.take(pa.array(hidx[line]))
+    did = decl_ids_of(hidx[line])
     ino = item_no(line)
     ver = np.ones(k, dtype=np.int32)
     key = pc.binary_join_element_wise(did, pc.cast(pa.array(ino), pa.string()),
@@ -114,14 +114,14 @@ def corrupt_simple(rng, cols: dict, rate: float, table: str, key_col: str, date_
 def corrupt(state: State, rng: np.random.Generator) -> None:
     """Plan the contract breaches (declarations) and apply them (control_results, taxpayers)."""
     ctrl_cols_final, taxpayers = state.ctrl_cols_final, state.taxpayers
-    (corrupt_rate, decl_ids_h, hidx, n_rows, v2_rows) = (
-        state.corrupt_rate, state.decl_ids_h, state.hidx, state.n_rows, state.v2_rows)
+    (corrupt_rate, hidx, n_rows, v2_rows) = (state.corrupt_rate, state.hidx, state.n_rows, state.v2_rows)
     corruption = {"declarations": {}, "control_results": {}, "taxpayers": {}}
     corr_keys: list[pa.Table] = []
     cplan = None
     if corrupt_rate > 0:
         cplan, corruption["declarations"], keys_d = plan_decl_corruption(
-            rng, n_rows, v2_rows, corrupt_rate, decl_ids_h, hidx, lambda lines: item_numbers(state, lines))
+            rng, n_rows, v2_rows, corrupt_rate, lambda h: decl_ids(state, h), hidx,
+            lambda lines: item_numbers(state, lines))
         ctrl_cols_final, corruption["control_results"], keys_c = corrupt_simple(
             rng, ctrl_cols_final, corrupt_rate, "control_results", "control_id", "control_date",
             {"null_tin": None, "malformed_tin": "T12", "unparseable_date": "2024-13-45", "unknown_outcome": "maybe"})

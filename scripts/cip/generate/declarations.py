@@ -4,6 +4,8 @@ row order of the declarations file. The line-level patterns are in line_patterns
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .helpers import State, ids, slices
 from .line_patterns import flag
@@ -332,8 +334,14 @@ def row_space(state: State) -> None:
     grp_start = np.maximum.accumulate(np.where(first_of_year, np.arange(D), 0))
     decl_num = (h_year % 100) * 100_000_000 + (np.arange(D) - grp_start + 1)
     del h_year, first_of_year, grp_start
-    decl_ids_h = ids("D", decl_num, 10)
-    state.put(decl_ids_h=decl_ids_h, n_rows=n_rows, v2_rows=v2_rows)
+    state.put(decl_num=decl_num, n_rows=n_rows, v2_rows=v2_rows)
+
+
+def decl_ids(state: State, h: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """Declaration ids of headers h (null where null is True), built for the rows that need them
+    rather than held for every declaration."""
+    out = ids("D", state.decl_num[h], 10)
+    return out if null is None else pc.if_else(pa.array(null), pa.scalar(None, pa.string()), out)
 
 
 def rows(state: State, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .declarations import item_numbers
+from .declarations import decl_ids, item_numbers
 from .helpers import State, jsonable, safe_mean
 from .line_patterns import flag, misclass_p
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, LINE_PATTERNS, MEDIUM_USD,
@@ -104,11 +104,11 @@ def write_operator_truth(state: State) -> None:
 
 def write_line_truth(state: State) -> None:
     """_truth/declaration_lines_truth.parquet, _truth/line_patterns.parquet, _truth/corruptions.parquet."""
-    (N, all_brok_ids, b_scope, combos_a, combos_d, corr_keys, decl_ids_h, evaded, ex, found, h_broker, hidx,
+    (N, all_brok_ids, b_scope, combos_a, combos_d, corr_keys, evaded, ex, found, h_broker, hidx,
         hs_codes_arr, imp, l_a, l_c, l_d, line_decl, line_true, lp, n_ctry, nc, op, op_damp, out_dir, pattern,
         pays, ref, scheme_ids, sel_ex, size_exp) = (
         state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys,
-        state.decl_ids_h, state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
+        state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
         state.imp, state.l_a, state.l_c, state.l_d, state.line_decl, state.line_true, state.lp, state.n_ctry,
         state.nc, state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
         state.sel_ex, state.size_exp)
@@ -124,7 +124,7 @@ def write_line_truth(state: State) -> None:
         rt_code = np.where(flag(pat, "undervalued"), 1, np.where(flag(pat, "misclassified"), 2, np.where(
             flag(pat, "irr_o"), 3, np.where(flag(pat, "irr_s"), 4, np.where(flag(pat, "irr_x"), 5, 0)))))
         return pa.Table.from_arrays([
-            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_numbers(state, slice(a, b))), pa.array(flag(pat, "irr")),
+            decl_ids(state, hidx[a:b]), pa.array(item_numbers(state, slice(a, b))), pa.array(flag(pat, "irr")),
             rt_names.take(pa.array(rt_code)), pat_names.take(pa.array(pat.astype(np.int64))),
             hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 
