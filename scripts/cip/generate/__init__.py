@@ -67,7 +67,7 @@ from pathlib import Path
 import numpy as np
 
 from .controls import control_results, examine, link_controls, post_clearance_audits, select_for_examination
-from .corruption import corrupt
+from .corruption import corrupt, plan_corruption
 from .declarations import (draw_headers, draw_late_corrections, draw_lines, draw_origin_and_reliefs, row_space,
                            value_lines)
 from .helpers import Progress, State, month_starts
@@ -166,13 +166,15 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
                        "country_risk", "sensitive_goods", "exchange_rates", "isic_hs_concordance")
     prog.step("other tables")
     row_space(state)
+    plan_corruption(state, rng)
+    # the declarations first: their values are freed before the control_results columns are made
+    write_declarations(state)
+    state.drop("customs_value", "qty", "mass", "h_release", "h_supplier", "h_aeo", "h_evd", "h_man", "h_office",
+               "h_mode", "h_cur", "h_regime", "h_date", "exempt_code", "departure", "pref", "pref_share", "regime",
+               "cplan")
     link_controls(state)
     corrupt(state, rng)
     write_small_tables(state, "control_results", "taxpayers")  # the tables corrupt() may breach
-    state.drop("ctrl_cols")
-    write_declarations(state)
-    state.drop("customs_value", "qty", "mass", "h_release", "h_supplier", "h_aeo", "h_evd", "h_man", "h_office",
-               "h_mode", "h_cur", "h_regime", "h_date", "exempt_code", "departure", "pref", "pref_share", "regime")
     prog.step("write", f"{state.counts['declarations']:,} declaration rows")
     write_operator_truth(state)
     write_line_truth(state)

@@ -137,13 +137,13 @@ def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
 
 
 def control_results(state: State) -> None:
-    """control_results columns (examinations and PCAs) ordered by control date."""
-    (P, amt, collected, ex, ex_date, found, n_ctrl, n_ex, n_pca, off_t, op, scope_names, sel_ex, serious, tins) = (
-        state.P, state.amt, state.collected, state.ex, state.ex_date, state.found, state.n_ctrl, state.n_ex,
-        state.n_pca, state.off_t, state.op, state.scope_names, state.sel_ex, state.serious, state.tins)
-    c_type = take_strings(["examination", "pca"], np.r_[np.zeros(n_ex, np.int64), np.ones(n_pca, np.int64)])
-    c_scope = pa.concat_arrays([pa.nulls(n_ex, pa.string()),
-                                take_strings(list(scope_names), P["scope"].astype(np.int64))]) if n_pca else pa.nulls(n_ex, pa.string())
+    """control_results rows (examinations and PCAs) ordered by control date, as numbers and codes:
+    link_controls() makes the columns once the declarations are written."""
+    (P, amt, collected, ex, ex_date, found, n_ex, n_pca, off_t, op, sel_ex, serious) = (
+        state.P, state.amt, state.collected, state.ex, state.ex_date, state.found, state.n_ex, state.n_pca,
+        state.off_t, state.op, state.sel_ex, state.serious)
+    c_type = np.r_[np.zeros(n_ex, np.int8), np.ones(n_pca, np.int8)]
+    c_scope = np.r_[np.full(n_ex, -1, np.int8), P["scope"].astype(np.int8)]  # -1: null (examinations)
     c_op = np.r_[op[ex], P["op"].astype(np.int64)]
     c_date = np.r_[ex_date, P["date"].astype(np.int64)]
     c_found = np.r_[found, P["outcome"].astype(bool)]
@@ -155,43 +155,37 @@ def control_results(state: State) -> None:
     # order by control date (stable), ids sequential in that order
     c_ord = np.argsort(c_date, kind="stable")
     c_src_ex = np.r_[ex, np.full(n_pca, -1)][c_ord]
-    c_type = c_type.take(pa.array(c_ord)); c_scope = c_scope.take(pa.array(c_ord))
-    c_op, c_date, c_found, c_off, c_ser, c_amt, c_col, c_sel = (
-        x[c_ord] for x in (c_op, c_date, c_found, c_off, c_ser, c_amt, c_col, c_sel))
-    ctrl_cols = {
-        "control_id": ids("C", np.arange(1, n_ctrl + 1), 9),
-        "control_type": c_type,
-        "audit_scope": c_scope,
-        "_decl_src": c_src_ex,
-        "tin": tins.take(pa.array(c_op)),
-        "control_date": dates(c_date),
-        "outcome": take_strings(["compliant", "irregularity"], c_found.astype(np.int64)),
-        "offence_type": pa.array(OFFENCES, type=pa.string()).take(pa.array(np.maximum(c_off, 0), mask=~c_found)),
-        "seriousness": pa.array(["minor", "serious"], type=pa.string()).take(
-            pa.array(c_ser.astype(np.int64), mask=~c_found)),
-        "amount_reassessed": pa.array(c_amt),
-        "amount_collected": pa.array(c_col),
-        "selection_method": take_strings(SELECTION, c_sel),
-    }
-    state.put(ctrl_cols=ctrl_cols)
+    ctrl = {name: x[c_ord] for name, x in (
+        ("type", c_type), ("scope", c_scope), ("op", c_op), ("date", c_date), ("found", c_found), ("off", c_off),
+        ("ser", c_ser), ("amt", c_amt), ("col", c_col), ("sel", c_sel))}
+    ctrl["decl_src"] = c_src_ex  # examined line, -1 for PCAs
+    state.put(ctrl=ctrl)
 
 
 def link_controls(state: State) -> None:
-    """Examinations point at their declaration id and item number."""
-    ctrl_cols, hidx = state.ctrl_cols, state.hidx
-    # map examined lines -> declaration id / item no for control results
-    ctrl_decl = ctrl_cols.pop("_decl_src")
+    """control_results columns; examinations point at their declaration id and item number."""
+    ctrl, hidx, n_ctrl, scope_names, tins = state.ctrl, state.hidx, state.n_ctrl, state.scope_names, state.tins
+    ctrl_decl = ctrl["decl_src"]
     ex_mask_c = ctrl_decl < 0
+    c_found, c_scope = ctrl["found"], ctrl["scope"]
     ctrl_cols_final = {
-        "control_id": ctrl_cols["control_id"], "control_type": ctrl_cols["control_type"],
-        "audit_scope": ctrl_cols["audit_scope"],
+        "control_id": ids("C", np.arange(1, n_ctrl + 1), 9),
+        "control_type": take_strings(["examination", "pca"], ctrl["type"]),
+        "audit_scope": pa.array(list(scope_names), type=pa.string()).take(
+            pa.array(np.maximum(c_scope, 0).astype(np.int64), mask=c_scope < 0)),
         "declaration_id": decl_ids(state, np.where(ex_mask_c, 0, hidx[np.maximum(ctrl_decl, 0)]), null=ex_mask_c),
         "item_no": pa.array(np.where(ex_mask_c, 0, item_numbers(state, np.maximum(ctrl_decl, 0))).astype(np.int32),
                             mask=ex_mask_c),
-        "tin": ctrl_cols["tin"], "control_date": ctrl_cols["control_date"], "outcome": ctrl_cols["outcome"],
-        "offence_type": ctrl_cols["offence_type"], "seriousness": ctrl_cols["seriousness"],
-        "amount_reassessed": ctrl_cols["amount_reassessed"], "amount_collected": ctrl_cols["amount_collected"],
-        "selection_method": ctrl_cols["selection_method"],
+        "tin": tins.take(pa.array(ctrl["op"])),
+        "control_date": dates(ctrl["date"]),
+        "outcome": take_strings(["compliant", "irregularity"], c_found.astype(np.int64)),
+        "offence_type": pa.array(OFFENCES, type=pa.string()).take(pa.array(np.maximum(ctrl["off"], 0), mask=~c_found)),
+        "seriousness": pa.array(["minor", "serious"], type=pa.string()).take(
+            pa.array(ctrl["ser"].astype(np.int64), mask=~c_found)),
+        "amount_reassessed": pa.array(ctrl["amt"]),
+        "amount_collected": pa.array(ctrl["col"]),
+        "selection_method": take_strings(SELECTION, ctrl["sel"]),
     }
-    del ctrl_cols, ctrl_decl, ex_mask_c
+    del ex_mask_c
+    state.drop("ctrl")
     state.put(ctrl_cols_final=ctrl_cols_final)

@@ -111,9 +111,8 @@ def corrupt_simple(rng, cols: dict, rate: float, table: str, key_col: str, date_
 
 
 
-def corrupt(state: State, rng: np.random.Generator) -> None:
-    """Plan the contract breaches (declarations) and apply them (control_results, taxpayers)."""
-    ctrl_cols_final, taxpayers = state.ctrl_cols_final, state.taxpayers
+def plan_corruption(state: State, rng: np.random.Generator) -> None:
+    """Plan the contract breaches of the declarations (applied as they are written)."""
     (corrupt_rate, hidx, n_rows, v2_rows) = (state.corrupt_rate, state.hidx, state.n_rows, state.v2_rows)
     corruption = {"declarations": {}, "control_results": {}, "taxpayers": {}}
     corr_keys: list[pa.Table] = []
@@ -122,12 +121,20 @@ def corrupt(state: State, rng: np.random.Generator) -> None:
         cplan, corruption["declarations"], keys_d = plan_decl_corruption(
             rng, n_rows, v2_rows, corrupt_rate, lambda h: decl_ids(state, h), hidx,
             lambda lines: item_numbers(state, lines))
+        corr_keys = [keys_d]
+    state.put(corr_keys=corr_keys, corruption=corruption, cplan=cplan)
+
+
+def corrupt(state: State, rng: np.random.Generator) -> None:
+    """Apply the contract breaches of control_results and taxpayers (drawn after the declarations' plan)."""
+    ctrl_cols_final, corr_keys, corrupt_rate, corruption, taxpayers = (
+        state.ctrl_cols_final, state.corr_keys, state.corrupt_rate, state.corruption, state.taxpayers)
+    if corrupt_rate > 0:
         ctrl_cols_final, corruption["control_results"], keys_c = corrupt_simple(
             rng, ctrl_cols_final, corrupt_rate, "control_results", "control_id", "control_date",
             {"null_tin": None, "malformed_tin": "T12", "unparseable_date": "2024-13-45", "unknown_outcome": "maybe"})
         taxpayers, corruption["taxpayers"], keys_t = corrupt_simple(
             rng, taxpayers, corrupt_rate, "taxpayers", "tin", None,
             {"null_tin": None, "malformed_tin": "T12", "unknown_status": "suspended"})
-        corr_keys = [keys_d, keys_c, keys_t]
-    state.put(corr_keys=corr_keys, corruption=corruption, cplan=cplan, ctrl_cols_final=ctrl_cols_final,
-        taxpayers=taxpayers)
+        corr_keys += [keys_c, keys_t]
+    state.put(ctrl_cols_final=ctrl_cols_final, taxpayers=taxpayers)

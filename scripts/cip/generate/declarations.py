@@ -124,7 +124,6 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     hidx = np.repeat(np.arange(D, dtype=np.int32), items)
     op = h_op[hidx]
     l_month = h_month[hidx]
-    tfrac = h_tfrac[hidx]
     imp = ~h_exp[hidx]
     after = h_date[hidx] >= treat_day
     # chapter: own class (95%), off-class for ISIC-inconsistent noncompliers, random otherwise
@@ -142,26 +141,35 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     focus = op_line_seed[op] + np.floor(u ** 2.5 * hs["nr_cnt"][ch]).astype(np.int64)
     nr_line = hs["nr_mat"][ch, focus % hs["nr_cnt"][ch]]
     r_line = hs["r_mat"][ch, (op_line_seed[op] + np.floor(u ** 2.5 * hs["r_cnt"][ch]).astype(np.int64)) % hs["r_cnt"][ch]]
-    del focus
+    del focus, ch, u
     line_true = np.where(res_pick, r_line, nr_line).astype(np.int16 if len(hs["hs_code"]) < 1 << 15 else np.int32)
     line_decl = line_true.copy()
     del r_line, res_pick
 
     # planted irregularities (imports only): operator-level first
     regime = h_regime[hidx]
+    # each probability is drawn against and folded into p_any (the chance of any of them, in the same
+    # order of products as one expression) before the next is made: one float array alive at a time
     treat_factor = np.where(treated[op] & after, 1.0 - TREATMENT_REDUCTION, 1.0)
-    p_u = np.where(R["undervaluation"][op] & imp, 0.60 * treat_factor, 0.0)
-    p_m = np.where(R["misclassification"][op] & imp, (0.08 + 0.55 * tfrac) * treat_factor, 0.0)
-    p_o = np.where(R["origin"][op] & imp, 0.50, 0.0)
-    p_s = np.where(R["special_regime_abuse"][op] & imp, 0.05 + 0.35 * tfrac, 0.0)
+    p_ = np.where(R["undervaluation"][op] & imp, 0.60 * treat_factor, 0.0)
+    irr_u = rng.random(N) < p_
+    p_any = 1 - p_
+    tfrac = h_tfrac[hidx]
+    p_ = np.where(R["misclassification"][op] & imp, (0.08 + 0.55 * tfrac) * treat_factor, 0.0)
     del treat_factor
-    irr_u = rng.random(N) < p_u
-    irr_m = rng.random(N) < p_m
-    irr_o = rng.random(N) < p_o
-    irr_s = rng.random(N) < p_s
+    irr_m = rng.random(N) < p_
+    p_any *= 1 - p_
+    p_ = np.where(R["origin"][op] & imp, 0.50, 0.0)
+    irr_o = rng.random(N) < p_
+    p_any *= 1 - p_
+    p_ = np.where(R["special_regime_abuse"][op] & imp, 0.05 + 0.35 * tfrac, 0.0)
+    del tfrac
+    irr_s = rng.random(N) < p_
+    p_any *= 1 - p_
+    del p_
     irr_x = imp & (rng.random(N) < OTHER_OFFENCE_RATE)  # undeclared goods / smuggling / counterfeit
-    p_any = 1 - (1 - p_u) * (1 - p_m) * (1 - p_o) * (1 - p_s) * (1 - np.where(imp, OTHER_OFFENCE_RATE, 0))
-    del p_u, p_m, p_o, p_s
+    p_any *= 1 - np.where(imp, OTHER_OFFENCE_RATE, 0)
+    np.subtract(1, p_any, out=p_any)
     # undervaluation concentrated in valuation-sensitive lines of the operator's class
     k = np.flatnonzero(irr_u & (rng.random(N) < 0.75) & (ref["cls_val_cnt"][op_isic[op]] > 0))
     kc = op_isic[op[k]]
