@@ -348,7 +348,12 @@ def row_space(state: State) -> None:
 def decl_ids(state: State, h: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     """Declaration ids of headers h (null where null is True), built for the rows that need them
     rather than held for every declaration."""
-    out = ids("D", state.decl_num[h], 10)
+    h = np.asarray(h)
+    if len(h) == 0:
+        return pa.array([], type=pa.string()) if null is None else pa.nulls(0, pa.string())
+    lo, hi = int(h.min()), int(h.max())
+    # each id made once for the span of headers asked for (a chunk's lines repeat their header)
+    out = ids("D", state.decl_num[lo:hi + 1], 10).take(pa.array(h - lo))
     return out if null is None else pc.if_else(pa.array(null), pa.scalar(None, pa.string()), out)
 
 
