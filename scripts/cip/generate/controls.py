@@ -179,7 +179,8 @@ def link_controls(state: State) -> None:
         "tin": tins.take(pa.array(ctrl["op"])),
         "control_date": dates(ctrl["date"]),
         "outcome": take_strings(["compliant", "irregularity"], c_found.astype(np.int64)),
-        "offence_type": pa.array(OFFENCES, type=pa.string()).take(pa.array(np.maximum(ctrl["off"], 0), mask=~c_found)),
+        "offence_type": pa.array(OFFENCES, type=pa.string()).take(
+            pa.array(np.maximum(ctrl["off"], 0), mask=~c_found)),
         "seriousness": pa.array(["minor", "serious"], type=pa.string()).take(
             pa.array(ctrl["ser"].astype(np.int64), mask=~c_found)),
         "amount_reassessed": pa.array(ctrl["amt"]),

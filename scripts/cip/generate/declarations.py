@@ -104,7 +104,8 @@ def draw_headers(state: State, rng: np.random.Generator) -> None:
     h_op = h_op.astype(np.int32); h_month = h_month.astype(np.int16); h_regime = h_regime.astype(np.int8)
     h_mode = h_mode.astype(np.int8); h_office = h_office.astype(np.int8); h_cur = h_cur.astype(np.int8)
     h_channel = h_channel.astype(np.int8); h_tfrac = h_tfrac.astype(np.float32)
-    h_date = h_date.astype(np.int32); h_supplier = h_supplier.astype(np.int32); h_broker = h_broker.astype(np.int32)
+    h_date = h_date.astype(np.int32); h_supplier = h_supplier.astype(np.int32)
+    h_broker = h_broker.astype(np.int32)
     h_start = h_start.astype(np.int32)  # lines < 2**31
     del u, pr, py
     state.put(D=D, all_offices=all_offices, h_aeo=h_aeo, h_broker=h_broker, h_broker_null=h_broker_null,
@@ -116,11 +117,11 @@ def draw_headers(state: State, rng: np.random.Generator) -> None:
 def draw_lines(state: State, rng: np.random.Generator) -> None:
     """Declaration lines: chapter and tariff line per line, then the operator-level irregularities
     (undervaluation on valuation-sensitive lines, misclassification to the low-duty residual line)."""
-    (D, N, R, h_date, h_exp, h_month, h_op, h_regime, h_start, h_tfrac, hs, isic_off, items, off_cls,
-        op_isic, op_line_seed, ref, treat_day, treated) = (
+    (D, N, R, h_date, h_exp, h_month, h_op, h_regime, h_tfrac, hs, isic_off, items, off_cls, op_isic,
+        op_line_seed, ref, treat_day, treated) = (
         state.D, state.N, state.R, state.h_date, state.h_exp, state.h_month, state.h_op, state.h_regime,
-        state.h_start, state.h_tfrac, state.hs, state.isic_off, state.items, state.off_cls, state.op_isic,
-        state.op_line_seed, state.ref, state.treat_day, state.treated)
+        state.h_tfrac, state.hs, state.isic_off, state.items, state.off_cls, state.op_isic, state.op_line_seed,
+        state.ref, state.treat_day, state.treated)
     hidx = np.repeat(np.arange(D, dtype=np.int32), items)
     op = h_op[hidx]
     l_month = h_month[hidx]
@@ -225,10 +226,9 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
     """Values, quantities, mass, duty treatment and the evaded amount per line. Only what was drawn is
     kept per line (customs value, quantity, mass, evaded); line_taxes() derives the taxes from them.
     Each step works in place, so that at most a few float arrays of N lines are alive at once."""
-    (M, N, exempt, hidx, hs, imp, l_month, line_decl, line_true, op, op_line_mean, pattern, pays, ref,
-        regime) = (
+    (M, N, exempt, hidx, hs, imp, l_month, line_decl, line_true, op, op_line_mean, pattern, ref, regime) = (
         state.M, state.N, state.exempt, state.hidx, state.hs, state.imp, state.l_month, state.line_decl,
-        state.line_true, state.op, state.op_line_mean, state.pattern, state.pays, state.ref, state.regime)
+        state.line_true, state.op, state.op_line_mean, state.pattern, state.ref, state.regime)
     # values (the declared unit value is the true one times the undervaluation factor)
     uv_true = hs["base_price"][line_true]
     uv_true *= rng.lognormal(-0.06, 0.35, N)
@@ -275,8 +275,8 @@ def value_lines(state: State, rng: np.random.Generator) -> None:
         tv = np.where(t_home, hs["vat_rate"][lt], 0.0) * (v_lcu_true + td + te)
         ev = np.where(flag(pat, "irr"), np.maximum(td + te + tv - t["duty"] - t["excise"] - t["vat"], 0.0), 0.0)
         ev = ev + np.where(irr_o_, 0.10 * v_lcu_true, 0.0)
-        ev = ev + np.where(flag(pat, "irr_x") & ~(flag(pat, "undervalued") | flag(pat, "misclassified") | irr_o_ | irr_s_),
-                           0.20 * v_lcu_true, 0.0)
+        other_only = flag(pat, "irr_x") & ~(flag(pat, "undervalued") | flag(pat, "misclassified") | irr_o_ | irr_s_)
+        ev = ev + np.where(other_only, 0.20 * v_lcu_true, 0.0)
         evaded[sl] = ev
     del v_true_usd
     state.put(evaded=evaded, mass=mass, qty=qty, rate_null=rate_null, size_val_usd=size_val_usd,
@@ -305,7 +305,8 @@ def line_taxes(state: State, idx) -> dict:
     line_decl, imp, pays = state.line_decl[idx], state.imp[idx], state.pays[idx]
     home_use = imp & (state.regime[idx] == 0)
     v_lcu, lcu = line_value_lcu(state, idx)
-    pf = np.where(state.pref[idx], state.pref_share[state.origin[idx]], 1.0).astype(np.float32)  # share of the general rate paid
+    # share of the general rate paid
+    pf = np.where(state.pref[idx], state.pref_share[state.origin[idx]], 1.0).astype(np.float32)
     # taxes (imports only); suspensive regimes and exemptions pay no duty at entry
     d_rate = np.where(pays, np.round(hs["duty_rate"][line_decl] * pf, 4), 0.0)
     e_rate = np.where(home_use, hs["excise_rate"][line_decl], 0.0)

@@ -132,7 +132,8 @@ def write_line_truth(state: State) -> None:
     line_truth = line_pattern_truth(
         out_dir, ref, brok_ids=all_brok_ids, scheme_ids=scheme_ids, combos_a=combos_a, combos_d=combos_d,
         n_ctry=n_ctry, l_a=l_a, l_d=l_d, l_c=l_c, h_broker=h_broker, hidx=hidx, op=op, pattern=pattern,
-        irr=flag(pattern, "irr"), imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex, found=found, sel_ex=sel_ex,
+        irr=flag(pattern, "irr"), imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex,
+        found=found, sel_ex=sel_ex,
         size_exp=size_exp, nc=nc, op_damp=op_damp, lp=lp)
     if corr_keys:
         pq.write_table(pa.concat_tables(corr_keys), out_dir / "_truth" / "corruptions.parquet")
@@ -149,8 +150,9 @@ def write_truth_json(state: State) -> None:
         tax_code, treated, treatment_truth) = (
         state.M, state.N, state.R, state.T, state.after, state.brok_ids, state.compl, state.corr_keys,
         state.corrupt_rate, state.corruption, state.counts, state.ex, state.exempt, state.filed, state.fmt,
-        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp, flag(state.pattern, "irr"),
-        flag(state.pattern, "irr_u"), state.is_aeo_any, state.isic_off, state.l_channel, state.l_month, state.line_decl,
+        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp,
+        flag(state.pattern, "irr"), flag(state.pattern, "irr_u"), state.is_aeo_any, state.isic_off, state.l_channel,
+        state.l_month, state.line_decl,
         state.line_patterns, state.line_truth, state.n_brok, state.n_ex, state.n_pca, state.n_v2, state.nc,
         state.op, state.origin, state.out_dir, state.r_op, state.random_inspection_rate, state.rate_null,
         state.ref, state.registered, state.risk, state.seed, state.size_hint, state.size_val_usd, state.start,
@@ -255,14 +257,16 @@ def line_pattern_truth(out_dir: Path, ref: dict, *, brok_ids, scheme_ids, combos
         ("goods_route_undervaluation", lambda: l_a, len(combos_a), lambda: size_p[size_exp[op]] * op_damp[op],
          "(HS6, departure country) combinations undervalued (declared 0.3-0.6 of true value), mostly by "
          f"small importers: irregular probability {ROUTE_P[0]} small, {ROUTE_P[1]} medium, {ROUTE_P[2]} large"),
-        ("duty_misclassification", lambda: np.where(b_scope & (b_p[line_true] > 0), line_true, -1), len(hs["hs_code"]),
-         lambda: b_p[line_true],
+        ("duty_misclassification", lambda: np.where(b_scope & (b_p[line_true] > 0), line_true, -1),
+         len(hs["hs_code"]), lambda: b_p[line_true],
          "true tariff line declared as its neighbouring lower-duty line (same HS6, else same heading); probability "
          f"min({MISCLASS_K} x (duty gap x true duty rate - {MISCLASS_FLOOR}), {MISCLASS_CAP})"),
         ("broker_scheme", lambda: np.where(l_c, np.searchsorted(scheme_ids, h_broker[hidx]), -1), len(scheme_ids),
-         lambda: lp * SCHEME_P * op_damp[op], f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
+         lambda: lp * SCHEME_P * op_damp[op],
+         f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
          "undervalued 0.3-0.6, whoever the importer"),
-        ("unit_price_manipulation", lambda: l_d, len(combos_d), lambda: np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
+        ("unit_price_manipulation", lambda: l_d, len(combos_d),
+         lambda: np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
          "(tariff line, origin) combinations declared at 0.25-0.5 of the line's usual unit value by "
          f"importers that are otherwise compliant (probability {PRICE_P}); seen only against the norm"),
     ]
