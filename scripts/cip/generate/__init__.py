@@ -78,8 +78,8 @@ import numpy as np
 
 from .controls import control_results, examine, link_controls, post_clearance_audits, select_for_examination
 from .corruption import corrupt, plan_corruption
-from .declarations import (draw_headers, draw_late_corrections, draw_lines, draw_origin_and_reliefs, row_space,
-                           value_lines)
+from .declarations import (draw_headers, draw_late_corrections, draw_lines, draw_origin_and_reliefs,
+                           number_declarations, row_space, value_lines)
 from .helpers import Progress, State, month_starts
 from .line_patterns import plant_line_patterns
 from .operators import plant_operators
@@ -87,7 +87,8 @@ from .other_tables import draw_other_customs_tables
 from .params import LINE_PATTERNS, PREFERENCE, RANDOM_INSPECTION_RATE, TABLES
 from .reference import build_reference, reference_tables
 from .tax import draw_tax_audits, draw_tax_returns, register_taxpayers
-from .truth import treatment_effect_truth, write_line_truth, write_operator_truth, write_truth_json
+from .truth import (treatment_effect_truth, write_line_truth, write_lines_truth_file, write_operator_truth,
+                    write_truth_json)
 from .writing import write_declarations, write_small_tables
 
 __all__ = ["HELP", "LINE_PATTERNS", "PREFERENCE", "RANDOM_INSPECTION_RATE", "add_arguments", "generate", "run"]
@@ -160,6 +161,9 @@ def generate(out_dir: Path, declarations: int, seed: int = 42, operators: int | 
     examine(state, rng)
     treatment_effect_truth(state)  # reads no random draw: here, so that p_any is freed early
     state.drop("p_any", "det_p")
+    number_declarations(state)
+    write_lines_truth_file(state)  # the evaded amounts are read by nothing after the examinations
+    state.drop("evaded")
     post_clearance_audits(state, rng)
     control_results(state)
     state.drop("amt", "collected", "ex_date", "off_t", "serious", "P", "h_channel", "h_sel")

@@ -332,18 +332,24 @@ def draw_late_corrections(state: State, rng: np.random.Generator) -> None:
 
 def row_space(state: State) -> None:
     """Row order of the declarations file (each corrected line followed by its version 2) and ids."""
-    D, N, h_date, v2_lines = state.D, state.N, state.h_date, state.v2_lines
+    N, v2_lines = state.N, state.v2_lines
     # row space: version-1 lines in order, each corrected line followed by its version 2 (rows(a, b)
     # maps rows to lines; no per-row array is kept)
     v2_rows = v2_lines + np.arange(1, len(v2_lines) + 1)
     n_rows = N + len(v2_lines)
+    state.put(n_rows=n_rows, v2_rows=v2_rows)
+
+
+def number_declarations(state: State) -> None:
+    """Declaration numbers (the ids are made from them where needed, see decl_ids)."""
+    D, h_date = state.D, state.h_date
     # ids: 'D' + YY + 8-digit sequence per year
     h_year = (h_date.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
     first_of_year = np.r_[True, h_year[1:] != h_year[:-1]]
     grp_start = np.maximum.accumulate(np.where(first_of_year, np.arange(D), 0))
     decl_num = (h_year % 100) * 100_000_000 + (np.arange(D) - grp_start + 1)
     del h_year, first_of_year, grp_start
-    state.put(decl_num=decl_num, n_rows=n_rows, v2_rows=v2_rows)
+    state.put(decl_num=decl_num)
 
 
 def decl_ids(state: State, h: np.ndarray, null: np.ndarray | None = None) -> pa.Array:

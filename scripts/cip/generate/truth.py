@@ -102,16 +102,12 @@ def write_operator_truth(state: State) -> None:
     pq.write_table(ops_truth, out_dir / "_truth" / "operators.parquet")
 
 
-def write_line_truth(state: State) -> None:
-    """_truth/declaration_lines_truth.parquet, _truth/line_patterns.parquet, _truth/corruptions.parquet."""
-    (N, all_brok_ids, b_scope, combos_a, combos_d, corr_keys, evaded, ex, found, h_broker, hidx,
-        hs_codes_arr, imp, l_a, l_c, l_d, line_decl, line_true, lp, n_ctry, nc, op, op_damp, out_dir, pattern,
-        pays, ref, scheme_ids, sel_ex, size_exp) = (
-        state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys,
-        state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
-        state.imp, state.l_a, state.l_c, state.l_d, state.line_decl, state.line_true, state.lp, state.n_ctry,
-        state.nc, state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
-        state.sel_ex, state.size_exp)
+def write_lines_truth_file(state: State) -> None:
+    """_truth/declaration_lines_truth.parquet, written as soon as the evaded amounts have been read by
+    the examinations (no random draw here), so that they are not held to the end."""
+    N, evaded, hidx, hs, line_true, out_dir, pattern = (
+        state.N, state.evaded, state.hidx, state.hs, state.line_true, state.out_dir, state.pattern)
+    hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
     rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
     pat_names = pa.array([None] + ["|".join(LINE_PATTERNS[j] for j in range(len(LINE_PATTERNS)) if c >> j & 1)
                                    for c in range(1, 1 << len(LINE_PATTERNS))], type=pa.string())
@@ -129,6 +125,17 @@ def write_line_truth(state: State) -> None:
             hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 
     write_chunked(out_dir / "_truth" / "declaration_lines_truth.parquet", lt_schema, "parquet", N, lt_chunk)
+
+
+def write_line_truth(state: State) -> None:
+    """_truth/line_patterns.parquet, _truth/corruptions.parquet and the line-pattern summaries."""
+    (all_brok_ids, b_scope, combos_a, combos_d, corr_keys, ex, found, h_broker, hidx, imp, l_a, l_c, l_d,
+        line_decl, line_true, lp, n_ctry, nc, op, op_damp, out_dir, pattern, pays, ref, scheme_ids, sel_ex,
+        size_exp) = (
+        state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys, state.ex, state.found,
+        state.h_broker, state.hidx, state.imp, state.l_a, state.l_c, state.l_d, state.line_decl, state.line_true,
+        state.lp, state.n_ctry, state.nc, state.op, state.op_damp, state.out_dir, state.pattern, state.pays,
+        state.ref, state.scheme_ids, state.sel_ex, state.size_exp)
     line_truth = line_pattern_truth(
         out_dir, ref, brok_ids=all_brok_ids, scheme_ids=scheme_ids, combos_a=combos_a, combos_d=combos_d,
         n_ctry=n_ctry, l_a=l_a, l_d=l_d, l_c=l_c, h_broker=h_broker, hidx=hidx, op=op, pattern=pattern,

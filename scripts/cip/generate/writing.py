@@ -152,4 +152,3 @@ def write_declarations(state: State) -> None:
         return pa.Table.from_arrays([cols[f_.name] for f_ in schema], schema=schema)
 
     counts["declarations"] = write_chunked(out_dir / f"declarations.{fmt}", schema, fmt, n_rows, build_chunk)
-    state.put(hs_codes_arr=hs_codes_arr)
