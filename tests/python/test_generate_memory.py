@@ -72,3 +72,14 @@ def test_memory_per_line(tmp_path, monkeypatch):
     small, big = peak(200_000), peak(600_000)
     per_line = (big - small) / 400_000
     assert 40 < per_line < 170, per_line
+
+
+def test_ids_in_pieces_equal_ids_at_once(monkeypatch):
+    """ids() makes long runs of ids in pieces (Arrow's 32-bit string offsets overflowed on the 45M
+    declaration ids of 100M lines): the pieces, concatenated, are the same strings."""
+    nums = np.random.default_rng(1).integers(0, 10**9, 10_001)
+    whole = helpers.ids("D", nums, 10)
+    monkeypatch.setattr(helpers, "IDS_ROWS", 1000)
+    pieces = helpers.ids("D", nums, 10)
+    assert pieces.equals(whole) and pieces.to_pylist()[:2] == whole.to_pylist()[:2]
+    assert all(len(x) == 11 and x[0] == "D" for x in pieces.to_pylist())

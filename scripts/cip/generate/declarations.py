@@ -359,8 +359,10 @@ def decl_ids(state: State, h: np.ndarray, null: np.ndarray | None = None) -> pa.
     if len(h) == 0:
         return pa.array([], type=pa.string()) if null is None else pa.nulls(0, pa.string())
     lo, hi = int(h.min()), int(h.max())
-    # each id made once for the span of headers asked for (a chunk's lines repeat their header)
-    out = ids("D", state.decl_num[lo:hi + 1], 10).take(pa.array(h - lo))
+    if hi - lo + 1 <= len(h):  # each id made once for the span of headers (a chunk's lines repeat theirs)
+        out = ids("D", state.decl_num[lo:hi + 1], 10).take(pa.array(h - lo))
+    else:  # few headers spread over many (examined lines, breaches)
+        out = ids("D", state.decl_num[h], 10)
     return out if null is None else pc.if_else(pa.array(null), pa.scalar(None, pa.string()), out)
 
 
