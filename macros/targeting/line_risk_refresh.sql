@@ -36,8 +36,10 @@
 {#- M10: the examined and irregular lines per entity key and closing day, and overall
     (entity 'all'), of the relation `examined_lines` (the entity key columns of macro
     line_entity_key_columns, control_date, irregular_line 0/1). The outcomes both
-    int_line_entity_history and int_declaration_line_features count before a day. -#}
-{% macro line_entity_outcomes(examined_lines) -%}
+    int_line_entity_history and int_declaration_line_features count before a day.
+    `requests` (entity, entity_key, ...), when given, keeps only the keys it asks for: the
+    few thousand lines of a daily run need a small share of the keys. -#}
+{% macro line_entity_outcomes(examined_lines, requests=none) -%}
     {%- for entity in line_entity_keys().keys() %}
     select
         '{{ entity }}' as entity,
@@ -47,6 +49,9 @@
         sum(irregular_line) as irregular_lines
     from {{ examined_lines }}
     where entity_key_{{ entity }} is not null
+    {%- if requests is not none %}
+        and entity_key_{{ entity }} in (select entity_key from {{ requests }} where entity = '{{ entity }}')
+    {%- endif %}
     group by entity_key_{{ entity }}, control_date
     union all
     {%- endfor %}

@@ -63,7 +63,15 @@ lines as (
     select
         *,
         {{ log_unit_value }} as log_unit_value
+    {%- if every_line %}
     from {{ ref('int_declaration_lines_flagged') }}
+    {%- else %}
+    -- a daily run sums the norms and the pricing over every line but outputs none of these,
+    -- so the flags' joins are not needed: the same lines as the flagged view (which keeps
+    -- the lines with an operator; the contract rejects lines without one)
+    from {{ ref('int_declaration_lines_valued') }}
+    where tin is not null
+    {%- endif %}
 ),
 
 {% if not every_line -%}
@@ -96,10 +104,6 @@ lines as (
         {{ line_entity_examined_lines() | indent(8) }}
     ),
 
-    outcomes as (
-        {{- line_entity_outcomes('examined_lines') | indent(8) }}
-    ),
-
     line_keys_to_compute as (
         select
             declaration_date,
@@ -116,6 +120,10 @@ lines as (
             declaration_date as event_date
         from lines_to_compute
         group by declaration_date
+    ),
+
+    outcomes as (
+        {{- line_entity_outcomes('examined_lines', 'requests') | indent(8) }}
     ),
 
     entity_history as (
@@ -232,7 +240,12 @@ overall as (
         sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
         sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
     from joined
-    where flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
+    where
+        flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
+        {%- if not every_line %}
+        -- a daily run: only the parties of the lines to compute
+        and {{ column }} in (select lines_to_compute.{{ column }} from lines_to_compute)
+        {%- endif %}
     group by {{ column }}, declaration_month
 ),
 

@@ -96,10 +96,9 @@ final as (
     from counted
 )
 
-{% if line_risk_recompute_all() -%}
-    select * from final
-{%- else -%}
-    -- a daily run: the stored rows stay, nothing is added (the features count their own lines)
-    select * from {{ this }}
+select * from final
+{%- if not line_risk_recompute_all() %}
+    -- a daily run keeps the stored rows and adds none (the features count their own lines);
+    -- DuckDB plans a constant false filter as an empty result, so nothing above is computed
     where false
 {%- endif %}
