@@ -59,17 +59,16 @@
 
 with
 
+{#- a daily run sums the norms and the pricing over every line but outputs none of them, so
+    the flags' joins are not needed: the valued lines with an operator are the flagged view's
+    lines (it joins the operator's first declaration; the contract rejects lines without one) -#}
+{%- set line_source = ref('int_declaration_lines_flagged') if every_line else ref('int_declaration_lines_valued') %}
 lines as (
     select
         *,
         {{ log_unit_value }} as log_unit_value
-    {%- if every_line %}
-    from {{ ref('int_declaration_lines_flagged') }}
-    {%- else %}
-    -- a daily run sums the norms and the pricing over every line but outputs none of these,
-    -- so the flags' joins are not needed: the same lines as the flagged view (which keeps
-    -- the lines with an operator; the contract rejects lines without one)
-    from {{ ref('int_declaration_lines_valued') }}
+    from {{ line_source }}
+    {%- if not every_line %}
     where tin is not null
     {%- endif %}
 ),
