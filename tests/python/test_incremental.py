@@ -10,7 +10,11 @@ chain (entity histories, features, trained models, learned scores) must be ident
 (doubles compared to 1e-9 relative). The incremental run uses the exact retrain and
 rescore settings (line_risk_retrain on_change, line_risk_rescore changed); a second copy is
 rebuilt with the defaults (model frozen between retrains, new lines scored only), which
-must keep the stored model and score only the lines of the daily file (issue 13).
+must keep the stored model and score only the lines of the daily file (issue 13); there the
+entity history and the features are computed for the daily file's lines only, and those
+must equal the full refresh's rows exactly while every other line keeps its stored row. A
+third copy is rebuilt with a training cut-off that moves with the daily file (a retrain is
+due), which must recompute every line's features as a full refresh does.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ EXTRA_TABLES = [("staging", "stg_customs__declarations"), ("staging", "stg_sourc
                 ("intermediate", "int_line_risk_models_trained"), ("intermediate", "int_declaration_line_scores")]
 # the retrain and rescore settings under which an incremental run equals a full refresh
 EXACT = '{"line_risk_retrain": "on_change", "line_risk_rescore": "changed"}'
+# default modes, with a training cut-off that follows the as-of date (a daily file moves it)
+RETRAIN_DUE = '{"line_risk_training_cutoff": "as_of"}'
 
 
 def _dbt(args: list[str], data: Path, db: Path, target: Path) -> None:
@@ -53,6 +59,18 @@ def _build(data: Path, db: Path, target: Path, full_refresh: bool = False, exact
     # seeds and models; tests are not needed to compare the results and would double the time
     args = ["build", "--exclude-resource-type", "test", "unit_test"]
     _dbt(args + (["--full-refresh"] if full_refresh else []) + (["--vars", EXACT] if exact else []), data, db, target)
+
+
+def _add_next_month_rates(data: Path) -> None:
+    """Exchange rates for the month after the last one, as a customs administration has them
+    on the first day of a month: without them the daily file's new day (the first day of the
+    next month) would be rejected in staging, and no new line would reach the targeting chain."""
+    path = data / "exchange_rates.parquet"
+    rates = pd.read_parquet(path)
+    last = rates["month_start"].max()
+    following = rates[rates["month_start"] == last].assign(
+        month_start=(pd.Timestamp(last) + pd.DateOffset(months=1)).date())
+    pd.concat([rates, following], ignore_index=True).to_parquet(path, index=False)
 
 
 def _add_daily_file(data: Path) -> dict:
@@ -115,17 +133,24 @@ def builds(tmp_path_factory):
     work = tmp_path_factory.mktemp("incremental")
     data = work / "data"
     generate(data, declarations=20_000, seed=13, corrupt_rate=0.002, progress=False)
+    _add_next_month_rates(data)
     incremental_db, full_db, frozen_db = work / "incremental.duckdb", work / "full.duckdb", work / "frozen.duckdb"
+    retrain_db = work / "retrain.duckdb"
     _build(data, incremental_db, work / "target-incremental")
     before = _table(incremental_db, "staging", "stg_customs__declarations")
     shutil.copy(incremental_db, frozen_db)
+    shutil.copy(incremental_db, retrain_db)
     shutil.copy(incremental_db, work / "incremental-before.duckdb")
     daily = _add_daily_file(data)
     _build(data, incremental_db, work / "target-incremental", exact=True)
     _build(data, full_db, work / "target-full", full_refresh=True)
     _build(data, frozen_db, work / "target-frozen")
+    # the as-of date moves to the daily file's day: with cut-off as_of the stored model's cut-off
+    # is stale, so a retrain is due, in the default retrain and rescore modes
+    _dbt(["build", "--exclude-resource-type", "test", "unit_test", "--vars", RETRAIN_DUE], data, retrain_db,
+         work / "target-retrain")
     return {"incremental": incremental_db, "full": full_db, "daily": daily, "before": before, "data": data,
-            "frozen": frozen_db, "frozen_before": work / "incremental-before.duckdb"}
+            "frozen": frozen_db, "frozen_before": work / "incremental-before.duckdb", "retrain": retrain_db}
 
 
 def test_every_marts_table_identical(builds):
@@ -179,6 +204,62 @@ def test_targeting_chain_scored_incrementally(builds):
     # the exact settings rescored more than the daily file: late corrections move later lines' features
     changed = exact.merge(before, on=["declaration_id", "item_no"], suffixes=("", "_before"))
     assert (changed["feature_hash"] != changed["feature_hash_before"]).sum() > len(latest)
+
+
+def _latest_load_keys(db: Path) -> pd.MultiIndex:
+    base = _table(db, "staging", "base_customs__declarations")
+    latest = base[base["_load_seq"] == base["_load_seq"].max()]
+    return pd.MultiIndex.from_frame(latest[["declaration_id", "item_no"]].drop_duplicates())
+
+
+def _split(frame: pd.DataFrame, keys: pd.MultiIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
+    inside = pd.MultiIndex.from_frame(frame[["declaration_id", "item_no"]]).isin(keys)
+    return frame[inside], frame[~inside]
+
+
+def test_daily_features_computed_for_lines_to_score_only(builds):
+    """Default modes: the features of the daily file's lines (new and corrected) equal the full
+    refresh's exactly (point in time, counted against everything known before each line); every
+    other line keeps its stored row; the entity history is kept as it was."""
+    latest = _latest_load_keys(builds["frozen"])
+    frozen = _table(builds["frozen"], "intermediate", "int_declaration_line_features")
+    full = _table(builds["full"], "intermediate", "int_declaration_line_features")
+    stored = _table(builds["frozen_before"], "intermediate", "int_declaration_line_features")
+    staged = _table(builds["frozen"], "staging", "stg_customs__declarations")
+    # every staged line has features, the new day's lines included (they are scored next)
+    assert len(frozen) == len(staged) == len(full)
+    new_frozen, old_frozen = _split(frozen, latest)
+    new_full, _ = _split(full, latest)
+    new_day = new_frozen[new_frozen["declaration_date"] > builds["before"]["declaration_date"].max()]
+    assert len(new_day) >= 20, "the daily file's new lines must be staged and computed"
+    for column in frozen.columns:
+        left = new_frozen.sort_values(["declaration_id", "item_no"])[column].reset_index(drop=True)
+        right = new_full.sort_values(["declaration_id", "item_no"])[column].reset_index(drop=True)
+        pd.testing.assert_series_equal(left, right, check_exact=True, obj=f"new line feature {column}")
+    _same(old_frozen, _split(stored, latest)[1], "features of lines outside the daily file (kept)")
+    _same(_table(builds["frozen"], "intermediate", "int_line_entity_history"),
+          _table(builds["frozen_before"], "intermediate", "int_line_entity_history"), "entity history (kept)")
+    # the exact settings and the full refresh agree on lines the default run kept: some differ
+    # from the stored rows, so keeping them is a choice, not a no-op
+    _, old_full = _split(full, latest)
+    merged = old_full.merge(stored, on=["declaration_id", "item_no"], suffixes=("", "_stored"))
+    assert (merged["f_declarant_mean_uv_log_ratio"] != merged["f_declarant_mean_uv_log_ratio_stored"]).any()
+    scores = _table(builds["frozen"], "intermediate", "int_declaration_line_scores")
+    assert len(scores) == len(frozen)
+
+
+def test_retrain_due_recomputes_every_line(builds):
+    """A moved training cut-off (a retrain is due) recomputes the entity history and every
+    line's features in the default modes, so the retrained model learns from what a full
+    refresh gives."""
+    card = _table(builds["retrain"], "intermediate", "int_line_risk_models_trained")
+    cutoffs = set(card[(card["part"] == "card") & (card["name"] == "as_of_date")]["text"])
+    window = _table(builds["retrain"], "intermediate", "int_evaluation_window")
+    assert cutoffs == {str(pd.Timestamp(window["as_of_date"].iloc[0]).date())}
+    stored = _table(builds["frozen_before"], "intermediate", "int_line_risk_models_trained")
+    assert cutoffs != set(stored[(stored["part"] == "card") & (stored["name"] == "as_of_date")]["text"])
+    for table in ("int_line_entity_history", "int_declaration_line_features"):
+        _same(_table(builds["retrain"], "intermediate", table), _table(builds["full"], "intermediate", table), table)
 
 
 def test_fact_aggregates_and_inventory_identical(builds):

@@ -1,3 +1,8 @@
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    incremental_strategy='append',
+    pre_hook="{{ line_features_delete_stored() }}",
+) }}
 {#- M10 / M4 learned, at the line: every staged declaration line with the features the
     learned scorers read, each known ON ITS DECLARATION DATE (docs/targeting.md).
     Columns named f_* are the features; int_line_risk_models_trained learns from
@@ -20,7 +25,20 @@
         risky-broker flag is left out: its list reads examinations past the as-of date
         when the raw data has them, and the broker's own hit rate says the same).
     The operator GRI is not a feature: it is weighted with the weights of the as-of
-    date, which are learned from later outcomes than an earlier line's date. -#}
+    date, which are learned from later outcomes than an earlier line's date.
+    Incremental on DuckDB (issue 13, docs/incremental.md): a daily run computes only the
+    lines without stored features (the pre-hook first deletes those of the latest load),
+    looking up their entity counts itself; the norms and the parties' pricing are still
+    summed over every line, so such a line gets the features a full refresh gives it.
+    Every line is computed when macro line_risk_recompute_all says so (a retrain is due,
+    the exact modes, --full-refresh). -#}
+-- depends_on: {{ ref('base_customs__declarations') }}
+-- depends_on: {{ ref('int_declaration_lines_valued') }}
+-- depends_on: {{ ref('int_examinations_dated') }}
+-- depends_on: {{ ref('int_evaluation_window') }}
+{%- if target.type == 'duckdb' %}
+-- depends_on: {{ ref('int_line_risk_training_cutoff') }}
+{%- endif %}
 {%- set entities = line_entity_keys().keys() | list -%}
 {%- set m = var('line_risk_smoothing_m') -%}
 {%- set min_lines = var('unit_value_min_lines') -%}
@@ -32,16 +50,86 @@
     'hs6': ['flow', 'hs_subheading', 'value_unit'],
 } -%}
 {%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} -%}
-{%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' %}
+{%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' -%}
+{%- set log_unit_value = 'case when unit_value_usd > 0 then ln(unit_value_usd) end' -%}
+{#- every line, or (a daily run) the lines without stored features: the frame the look-ups,
+    the norms' per-line ratios and the output are computed on -#}
+{%- set every_line = line_risk_recompute_all() -%}
+{%- set output_lines = 'lines' if every_line else 'lines_to_compute' %}
 
 with
 
+{#- a daily run sums the norms and the pricing over every line but outputs none of them, so
+    the flags' joins are not needed: the valued lines with an operator are the flagged view's
+    lines (it joins the operator's first declaration; the contract rejects lines without one) -#}
+{%- set line_source = ref('int_declaration_lines_flagged') if every_line else ref('int_declaration_lines_valued') %}
 lines as (
     select
         *,
-        case when unit_value_usd > 0 then ln(unit_value_usd) end as log_unit_value
-    from {{ ref('int_declaration_lines_flagged') }}
+        {{ log_unit_value }} as log_unit_value
+    from {{ line_source }}
+    {%- if not every_line %}
+    where tin is not null
+    {%- endif %}
 ),
+
+{% if not every_line -%}
+    stored_lines as (
+        select
+            declaration_id,
+            item_no
+        from {{ this }}
+    ),
+
+    -- the lines to score: new, corrected (their stored rows were deleted by the pre-hook),
+    -- or never given features
+    lines_to_compute as (
+        select
+            *,
+            {{ log_unit_value }} as log_unit_value
+        from {{ ref('int_declaration_lines_flagged') }} as flagged
+        where not exists (
+            select 1
+            from stored_lines
+            where
+                stored_lines.declaration_id = flagged.declaration_id
+                and stored_lines.item_no = flagged.item_no
+        )
+    ),
+
+    -- their entity counts, looked up here (int_line_entity_history is left as it is): the
+    -- outcomes of every examined line, counted strictly before each line's day
+    examined_lines as (
+        {{ line_entity_examined_lines() | indent(8) }}
+    ),
+
+    line_keys_to_compute as (
+        select
+            declaration_date,
+            {{ line_entity_key_columns() | indent(12) }}
+        from lines_to_compute
+    ),
+
+    requests as (
+        {{- line_entity_requests('line_keys_to_compute') | indent(8) }}
+        union all
+        select
+            'all' as entity,
+            'all' as entity_key,
+            declaration_date as event_date
+        from lines_to_compute
+        group by declaration_date
+    ),
+
+    outcomes as (
+        {{- line_entity_outcomes('examined_lines', 'requests') | indent(8) }}
+    ),
+
+    entity_history as (
+        {{ entity_counts_before('requests', 'outcomes') | indent(8) }}
+    ),
+
+{% endif -%}
 
 -- one import per entity: each is read once, so the filter reaches the table scan
 -- (one shared CTE would be materialised whole and scanned 19 times)
@@ -52,7 +140,7 @@ lines as (
             as_of_day,
             examined_before,
             irregular_before
-        from {{ ref('int_line_entity_history') }}
+        from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
         where entity = '{{ entity }}'
     ),
 
@@ -64,7 +152,7 @@ overall as (
         as_of_day,
         (irregular_before + {{ var('line_risk_prior_rate') }} * {{ m }})
         / (examined_before + {{ m }}) as prior_rate
-    from {{ ref('int_line_entity_history') }}
+    from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
     where entity = 'all'
 ),
 
@@ -102,14 +190,20 @@ overall as (
 
 {% endfor %}
 -- noqa: disable=LT02
-joined as (
+{#- the lines with their norms: every line (the parties' pricing sums them), and on a daily run
+    the lines to compute as well (the output frame, with the prior of their day) -#}
+{%- set frames = {'joined': 'lines'} if every_line else {'joined': 'lines', 'joined_to_compute': 'lines_to_compute'} %}
+{%- for frame, source in frames.items() %}
+{{ frame }} as (
     select
-        lines.*,
+        {{ source }}.*,
+        {%- if source == output_lines %}
         overall.prior_rate,
+        {%- endif %}
         {%- for norm, keys in norms.items() %}
         case
-            when lines.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
-                then lines.log_unit_value - norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines
+            when {{ source }}.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
+                then {{ source }}.log_unit_value - norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines
         end as uv_log_ratio_{{ norm }},
         case
             when norms_{{ norm }}.priced_lines >= {{ min_lines }}
@@ -121,17 +215,20 @@ joined as (
                 ))
         end as uv_log_sd_{{ norm }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from lines
+    from {{ source }}
+    {%- if source == output_lines %}
     inner join overall
-        on lines.declaration_date = overall.as_of_day
+        on {{ source }}.declaration_date = overall.as_of_day
+    {%- endif %}
     {%- for norm, keys in norms.items() %}
     left join unit_value_norms_{{ norm }} as norms_{{ norm }}
-        on lines.declaration_month = norms_{{ norm }}.declaration_month
+        on {{ source }}.declaration_month = norms_{{ norm }}.declaration_month
         {%- for key in keys %}
-            and lines.{{ key }} = norms_{{ norm }}.{{ key }}
+            and {{ source }}.{{ key }} = norms_{{ norm }}.{{ key }}
         {%- endfor %}
     {%- endfor %}
 ),
+{% endfor %}
 
 {%- for party, column in pricing_parties.items() %}
 {{ party }}_pricing_months as (
@@ -142,7 +239,12 @@ joined as (
         sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
         sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
     from joined
-    where flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
+    where
+        flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
+        {%- if not every_line %}
+        -- a daily run: only the parties of the lines to compute
+        and {{ column }} in (select lines_to_compute.{{ column }} from lines_to_compute)
+        {%- endif %}
     group by {{ column }}, declaration_month
 ),
 
@@ -166,11 +268,12 @@ joined as (
 -- the 18 history and 3 pricing look-ups probe the line itself: a narrow key frame joined
 -- back on the line id built a 1M-row hash table per 1M lines, which spills when memory is
 -- short (10M); the probe side's columns are passed through, not copied
+{%- set output_frame = 'joined' if every_line else 'joined_to_compute' %}
 line_entity_keys as (
     select
-        joined.*,
+        {{ output_frame }}.*,
         {{ line_entity_key_columns() | indent(8) }}
-    from joined
+    from {{ output_frame }}
 ),
 
 priced as (

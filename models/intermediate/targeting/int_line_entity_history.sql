@@ -1,3 +1,8 @@
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() and line_risk_recompute_all() %}delete from {{ this }}{% endif %}",
+) }}
 {#- M10 (learned declaration risk), point in time: for every entity of macro
     line_entity_keys (tariff line, HS6, origin, importer, broker, HS6 x origin, ...)
     and every day a line of that entity was declared, how many of its lines had been
@@ -7,8 +12,15 @@
     counts on every declaration day, the prior the rates are smoothed toward. Macro entity_counts_before counts, per
     declaration day, the examinations closed strictly before it (a running sum; on DuckDB
     over the examination days alone, with an ASOF join).
-    int_declaration_line_features reads it back per line. -#}
-{%- set entities = line_entity_keys().keys() | list %}
+    int_declaration_line_features reads it back per line when it computes every line.
+    Incremental on DuckDB (issue 13, docs/incremental.md): a run that computes every line
+    (macro line_risk_recompute_all: a retrain is due, the exact modes, --full-refresh)
+    replaces every row; a daily run keeps the stored rows and adds none, because the
+    features look up their new lines' counts themselves (from the same outcomes, macro
+    line_entity_outcomes). -#}
+{%- if target.type == 'duckdb' %}
+-- depends_on: {{ ref('int_line_risk_training_cutoff') }}
+{%- endif %}
 
 with
 
@@ -22,74 +34,19 @@ lines as (
     from {{ ref('int_declaration_lines_valued') }}
 ),
 
-evaluation_window as (
-    select as_of_date from {{ ref('int_evaluation_window') }}
-),
-
--- examinations known on the as-of date only (a warehouse as of D sees nothing later)
-examinations as (
-    select
-        examinations_dated.declaration_id,
-        examinations_dated.item_no,
-        examinations_dated.control_date,
-        examinations_dated.is_irregular
-    from {{ ref('int_examinations_dated') }} as examinations_dated
-    cross join evaluation_window
-    where examinations_dated.control_date <= evaluation_window.as_of_date
-),
-
 examined_lines as (
-    select
-        lines.*,
-        examinations.control_date,
-        case when examinations.is_irregular then 1 else 0 end as irregular_line
-    from lines
-    inner join examinations
-        on lines.declaration_id = examinations.declaration_id
-            and lines.item_no = examinations.item_no
+    {{ line_entity_examined_lines() | indent(4) }}
 ),
 
--- noqa: disable=LT02
 outcomes as (
     -- lines examined per entity and closing day
-    {%- for entity in entities %}
-    select
-        '{{ entity }}' as entity,
-        entity_key_{{ entity }} as entity_key,
-        control_date as event_date,
-        count(*) as examined_lines,
-        sum(irregular_line) as irregular_lines
-    from examined_lines
-    where entity_key_{{ entity }} is not null
-    group by entity_key_{{ entity }}, control_date
-    union all
-    {%- endfor %}
-    select
-        'all' as entity,
-        'all' as entity_key,
-        control_date as event_date,
-        count(*) as examined_lines,
-        sum(irregular_line) as irregular_lines
-    from examined_lines
-    group by control_date
+    {{- line_entity_outcomes('examined_lines') | indent(4) }}
 ),
 
 requests as (
     -- the days a line of the entity was declared
-    {%- for entity in entities %}
-    select
-        '{{ entity }}' as entity,
-        entity_key_{{ entity }} as entity_key,
-        declaration_date as event_date
-    from lines
-    where entity_key_{{ entity }} is not null
-    group by entity_key_{{ entity }}, declaration_date
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{- line_entity_requests('lines') | indent(4) }}
 ),
--- noqa: enable=LT02
 
 first_outcomes as (
     select
@@ -140,3 +97,8 @@ final as (
 )
 
 select * from final
+{%- if not line_risk_recompute_all() %}
+    -- a daily run keeps the stored rows and adds none (the features count their own lines);
+    -- DuckDB plans a constant false filter as an empty result, so nothing above is computed
+    where false
+{%- endif %}

@@ -8,7 +8,9 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from .helpers import State, dates, day_number, ids, take_strings
+from .declarations import decl_ids, item_numbers, line_value_lcu
+from .helpers import State, dates, day_number, ids, slices, take_strings
+from .line_patterns import flag
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, MEDIUM_USD, OFFENCES, OFFENCE_OF,
                      OFFICER_BASE, OFFICER_TIP, PCA_OFFICER_SHARE, RULE_KNOWN_UPGRADE, SELECTION)
 from .reference import RELEASE_BASE, RELEASE_CH, TRANSPORT
@@ -45,29 +47,30 @@ def select_for_examination(state: State, rng: np.random.Generator) -> None:
 
 def examine(state: State, rng: np.random.Generator) -> None:
     """Examinations of red and yellow lines: found or not, offence type, amounts, seriousness, date."""
-    (evaded, h_channel, h_date, h_sel, hidx, irr, irr_o, irr_s, irr_x, misclassified, undervalued, v_lcu) = (
-        state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.irr, state.irr_o,
-        state.irr_s, state.irr_x, state.misclassified, state.undervalued, state.v_lcu)
+    (evaded, h_channel, h_date, h_sel, hidx, pattern) = (
+        state.evaded, state.h_channel, state.h_date, state.h_sel, state.hidx, state.pattern)
     l_channel = h_channel[hidx]
     examined = l_channel <= 1
     ex = np.flatnonzero(examined)
     n_ex = len(ex)
     sel_ex = h_sel[hidx[ex]]
+    pat = pattern[ex]
+    irr_ex = flag(pat, "irr")
     det_p = np.where(l_channel[ex] == 0, DETECT["red"], DETECT["yellow"])
     u = rng.random(n_ex)
-    found = np.where(irr[ex], u < det_p, u < FALSE_POSITIVE)
+    found = np.where(irr_ex, u < det_p, u < FALSE_POSITIVE)
     # offence type: priority valuation > misclassification > origin > special regime > other
     off_t = np.full(n_ex, -1, dtype=np.int64)
     other = np.array([OFFENCES.index(o) for o in ["undeclared_goods", "smuggling", "counterfeit"]])
     fp_types = np.array([OFFENCES.index(o) for o in ["valuation", "misclassification", "origin", "undeclared_goods"]])
-    off_t = np.where(irr_x[ex], other[rng.choice(3, n_ex, p=[0.6, 0.2, 0.2])], off_t)
+    off_t = np.where(flag(pat, "irr_x"), other[rng.choice(3, n_ex, p=[0.6, 0.2, 0.2])], off_t)
     for rname in ["special_regime_abuse", "origin", "misclassification", "undervaluation"]:
-        flag = {"undervaluation": undervalued, "misclassification": misclassified, "origin": irr_o,
-                "special_regime_abuse": irr_s}[rname][ex]
-        off_t = np.where(flag, OFFENCES.index(OFFENCE_OF[rname]), off_t)
-    off_t = np.where(~irr[ex], fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
+        f_ = flag(pat, {"undervaluation": "undervalued", "misclassification": "misclassified", "origin": "irr_o",
+                        "special_regime_abuse": "irr_s"}[rname])
+        off_t = np.where(f_, OFFENCES.index(OFFENCE_OF[rname]), off_t)
+    off_t = np.where(~irr_ex, fp_types[rng.integers(0, len(fp_types), n_ex)], off_t)
     off_t = np.where(found, off_t, -1)
-    amt = np.where(irr[ex], evaded[ex], v_lcu[ex] * rng.uniform(0.02, 0.10, n_ex))
+    amt = np.where(irr_ex, evaded[ex], line_value_lcu(state, ex)[0] * rng.uniform(0.02, 0.10, n_ex))
     amt = np.round(np.where(found, amt, 0.0), 2)
     big = amt > np.quantile(amt[found], 0.85) if found.any() else np.zeros(n_ex, dtype=bool)
     p_ser = np.where((off_t == OFFENCES.index("valuation")) & big, 0.70,
@@ -82,19 +85,22 @@ def examine(state: State, rng: np.random.Generator) -> None:
 
 def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
     """Post-clearance audits: ~3% of operators a year, partly targeted."""
-    (M, R, customs_nc, h_date, hidx, imp, month_bounds, ms, n_ex, op, v_decl_usd, v_lcu) = (
+    (M, R, customs_nc, h_date, hidx, imp, month_bounds, ms, n_ex, op, size_val_usd) = (
         state.M, state.R, state.customs_nc, state.h_date, state.hidx, state.imp, state.month_bounds, state.ms,
-        state.n_ex, state.op, state.v_decl_usd, state.v_lcu)
+        state.n_ex, state.op, state.size_val_usd)
     years = sorted({int(str(np.datetime64(int(d), "D"))[:4]) for d in ms})
     imp_lcu_op_year = {}
-    l_year = (np.datetime64("1970", "Y") + (h_date[hidx].astype("datetime64[D]").astype("datetime64[Y]")
+    h_year = (np.datetime64("1970", "Y") + (h_date.astype("datetime64[D]").astype("datetime64[Y]")
               - np.datetime64("1970", "Y"))).astype(int) + 1970
     pca_rows = {k: [] for k in ["op", "date", "scope", "outcome", "off", "ser", "amt", "col", "sel"]}
-    size_val_usd = np.bincount(op, weights=v_decl_usd, minlength=M)
     size_hint = np.where(size_val_usd >= LARGE_USD, 2, np.where(size_val_usd >= MEDIUM_USD, 1, 0))
     for y in years:
-        sel_y = l_year == y
-        imp_y = np.bincount(op[sel_y & imp], weights=v_lcu[sel_y & imp], minlength=M)
+        lines_y = np.flatnonzero((h_year == y)[hidx] & imp)
+        v_lcu = np.empty(len(lines_y))
+        for sl in slices(len(lines_y)):
+            v_lcu[sl] = line_value_lcu(state, lines_y[sl])[0]
+        imp_y = np.bincount(op[lines_y], weights=v_lcu, minlength=M)
+        del lines_y, v_lcu
         imp_lcu_op_year[y] = imp_y
         k_y = max(1, round(0.03 * M))
         w = (0.3 + 1.2 * customs_nc + 0.3 * (size_hint == 2) + 0.1 * (size_hint == 1)) * (imp_y > 0)
@@ -131,13 +137,13 @@ def post_clearance_audits(state: State, rng: np.random.Generator) -> None:
 
 
 def control_results(state: State) -> None:
-    """control_results columns (examinations and PCAs) ordered by control date."""
-    (P, amt, collected, ex, ex_date, found, n_ctrl, n_ex, n_pca, off_t, op, scope_names, sel_ex, serious, tins) = (
-        state.P, state.amt, state.collected, state.ex, state.ex_date, state.found, state.n_ctrl, state.n_ex,
-        state.n_pca, state.off_t, state.op, state.scope_names, state.sel_ex, state.serious, state.tins)
-    c_type = take_strings(["examination", "pca"], np.r_[np.zeros(n_ex, np.int64), np.ones(n_pca, np.int64)])
-    c_scope = pa.concat_arrays([pa.nulls(n_ex, pa.string()),
-                                take_strings(list(scope_names), P["scope"].astype(np.int64))]) if n_pca else pa.nulls(n_ex, pa.string())
+    """control_results rows (examinations and PCAs) ordered by control date, as numbers and codes:
+    link_controls() makes the columns once the declarations are written."""
+    (P, amt, collected, ex, ex_date, found, n_ex, n_pca, off_t, op, sel_ex, serious) = (
+        state.P, state.amt, state.collected, state.ex, state.ex_date, state.found, state.n_ex, state.n_pca,
+        state.off_t, state.op, state.sel_ex, state.serious)
+    c_type = np.r_[np.zeros(n_ex, np.int8), np.ones(n_pca, np.int8)]
+    c_scope = np.r_[np.full(n_ex, -1, np.int8), P["scope"].astype(np.int8)]  # -1: null (examinations)
     c_op = np.r_[op[ex], P["op"].astype(np.int64)]
     c_date = np.r_[ex_date, P["date"].astype(np.int64)]
     c_found = np.r_[found, P["outcome"].astype(bool)]
@@ -149,42 +155,38 @@ def control_results(state: State) -> None:
     # order by control date (stable), ids sequential in that order
     c_ord = np.argsort(c_date, kind="stable")
     c_src_ex = np.r_[ex, np.full(n_pca, -1)][c_ord]
-    c_type = c_type.take(pa.array(c_ord)); c_scope = c_scope.take(pa.array(c_ord))
-    c_op, c_date, c_found, c_off, c_ser, c_amt, c_col, c_sel = (
-        x[c_ord] for x in (c_op, c_date, c_found, c_off, c_ser, c_amt, c_col, c_sel))
-    ctrl_cols = {
-        "control_id": ids("C", np.arange(1, n_ctrl + 1), 9),
-        "control_type": c_type,
-        "audit_scope": c_scope,
-        "_decl_src": c_src_ex,
-        "tin": tins.take(pa.array(c_op)),
-        "control_date": dates(c_date),
-        "outcome": take_strings(["compliant", "irregularity"], c_found.astype(np.int64)),
-        "offence_type": pa.array(np.array(OFFENCES, dtype=object)[np.maximum(c_off, 0)], type=pa.string(),
-                                 mask=~c_found),
-        "seriousness": pa.array(np.where(c_ser, "serious", "minor").astype(object), type=pa.string(), mask=~c_found),
-        "amount_reassessed": pa.array(c_amt),
-        "amount_collected": pa.array(c_col),
-        "selection_method": take_strings(SELECTION, c_sel),
-    }
-    state.put(ctrl_cols=ctrl_cols)
+    ctrl = {name: x[c_ord] for name, x in (
+        ("type", c_type), ("scope", c_scope), ("op", c_op), ("date", c_date), ("found", c_found), ("off", c_off),
+        ("ser", c_ser), ("amt", c_amt), ("col", c_col), ("sel", c_sel))}
+    ctrl["decl_src"] = c_src_ex  # examined line, -1 for PCAs
+    state.put(ctrl=ctrl)
 
 
 def link_controls(state: State) -> None:
-    """Examinations point at their declaration id and item number."""
-    ctrl_cols, decl_ids_h, hidx, item_no = state.ctrl_cols, state.decl_ids_h, state.hidx, state.item_no
-    # map examined lines -> declaration id / item no for control results
-    ctrl_decl = ctrl_cols.pop("_decl_src")
+    """control_results columns; examinations point at their declaration id and item number."""
+    ctrl, hidx, n_ctrl, scope_names, tins = state.ctrl, state.hidx, state.n_ctrl, state.scope_names, state.tins
+    ctrl_decl = ctrl["decl_src"]
     ex_mask_c = ctrl_decl < 0
+    c_found, c_scope = ctrl["found"], ctrl["scope"]
     ctrl_cols_final = {
-        "control_id": ctrl_cols["control_id"], "control_type": ctrl_cols["control_type"],
-        "audit_scope": ctrl_cols["audit_scope"],
-        "declaration_id": decl_ids_h.take(pa.array(np.where(ex_mask_c, 0, hidx[np.maximum(ctrl_decl, 0)]), mask=ex_mask_c)),
-        "item_no": pa.array(np.where(ex_mask_c, 0, item_no[np.maximum(ctrl_decl, 0)]).astype(np.int32), mask=ex_mask_c),
-        "tin": ctrl_cols["tin"], "control_date": ctrl_cols["control_date"], "outcome": ctrl_cols["outcome"],
-        "offence_type": ctrl_cols["offence_type"], "seriousness": ctrl_cols["seriousness"],
-        "amount_reassessed": ctrl_cols["amount_reassessed"], "amount_collected": ctrl_cols["amount_collected"],
-        "selection_method": ctrl_cols["selection_method"],
+        "control_id": ids("C", np.arange(1, n_ctrl + 1), 9),
+        "control_type": take_strings(["examination", "pca"], ctrl["type"]),
+        "audit_scope": pa.array(list(scope_names), type=pa.string()).take(
+            pa.array(np.maximum(c_scope, 0).astype(np.int64), mask=c_scope < 0)),
+        "declaration_id": decl_ids(state, np.where(ex_mask_c, 0, hidx[np.maximum(ctrl_decl, 0)]), null=ex_mask_c),
+        "item_no": pa.array(np.where(ex_mask_c, 0, item_numbers(state, np.maximum(ctrl_decl, 0))).astype(np.int32),
+                            mask=ex_mask_c),
+        "tin": tins.take(pa.array(ctrl["op"])),
+        "control_date": dates(ctrl["date"]),
+        "outcome": take_strings(["compliant", "irregularity"], c_found.astype(np.int64)),
+        "offence_type": pa.array(OFFENCES, type=pa.string()).take(
+            pa.array(np.maximum(ctrl["off"], 0), mask=~c_found)),
+        "seriousness": pa.array(["minor", "serious"], type=pa.string()).take(
+            pa.array(ctrl["ser"].astype(np.int64), mask=~c_found)),
+        "amount_reassessed": pa.array(ctrl["amt"]),
+        "amount_collected": pa.array(ctrl["col"]),
+        "selection_method": take_strings(SELECTION, ctrl["sel"]),
     }
-    del ctrl_cols, ctrl_decl, ex_mask_c
+    del ex_mask_c
+    state.drop("ctrl")
     state.put(ctrl_cols_final=ctrl_cols_final)

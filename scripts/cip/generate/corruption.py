@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .declarations import decl_ids, item_numbers
 from .helpers import State, replace_at
 
 DECL_KINDS = ["null_tin", "malformed_tin", "unparseable_date", "nonpositive_value", "hs_letters",
@@ -14,22 +15,23 @@ KEY_SCHEMA = pa.schema([("table", pa.string()), ("kind", pa.string()), ("key", p
                         ("declaration_id", pa.string()), ("item_no", pa.int32()), ("version", pa.int32())])
 
 
-def plan_decl_corruption(rng, is_v2: np.ndarray, rate: float, decl_ids_h: pa.Array, hidx: np.ndarray,
-                          src: np.ndarray, item_no: np.ndarray):
+def plan_decl_corruption(rng, n_rows: int, v2_rows: np.ndarray, rate: float, decl_ids_of, hidx: np.ndarray,
+                          item_no):
     """Choose the corrupted declaration rows (version-1 rows only) and their breach kind.
 
     Returns the plan (sorted row positions and kind codes in the un-duplicated row space),
     the counts for truth.json and the row keys as a table.
     """
-    n = len(is_v2)
-    cand = np.flatnonzero(~is_v2)
+    n = n_rows
+    cand = np.delete(np.arange(n), v2_rows)  # version-1 rows
     k = min(int(round(rate * len(cand))), len(cand))
     pos = np.sort(rng.choice(cand, k, replace=False)) if k else np.zeros(0, np.int64)
     kind = rng.integers(0, len(DECL_KINDS), k).astype(np.int64)
     counts = {kname: int((kind == i).sum()) for i, kname in enumerate(DECL_KINDS)}
     n_dup = counts["duplicate_line"]
-    did = decl_ids_h.take(pa.array(hidx[src[pos]]))
-    ino = item_no[src[pos]].astype(np.int32)
+    line = pos - np.searchsorted(v2_rows, pos, side="right")  # line of each chosen row
+    did = decl_ids_of(hidx[line])
+    ino = item_no(line)
     ver = np.ones(k, dtype=np.int32)
     key = pc.binary_join_element_wise(did, pc.cast(pa.array(ino), pa.string()),
                                       pc.cast(pa.array(ver), pa.string()), "#")
@@ -109,23 +111,30 @@ def corrupt_simple(rng, cols: dict, rate: float, table: str, key_col: str, date_
 
 
 
-def corrupt(state: State, rng: np.random.Generator) -> None:
-    """Plan the contract breaches (declarations) and apply them (control_results, taxpayers)."""
-    ctrl_cols_final, taxpayers = state.ctrl_cols_final, state.taxpayers
-    (corrupt_rate, decl_ids_h, hidx, is_v2, item_no, src) = (
-        state.corrupt_rate, state.decl_ids_h, state.hidx, state.is_v2, state.item_no, state.src)
+def plan_corruption(state: State, rng: np.random.Generator) -> None:
+    """Plan the contract breaches of the declarations (applied as they are written)."""
+    (corrupt_rate, hidx, n_rows, v2_rows) = (state.corrupt_rate, state.hidx, state.n_rows, state.v2_rows)
     corruption = {"declarations": {}, "control_results": {}, "taxpayers": {}}
     corr_keys: list[pa.Table] = []
     cplan = None
     if corrupt_rate > 0:
         cplan, corruption["declarations"], keys_d = plan_decl_corruption(
-            rng, is_v2, corrupt_rate, decl_ids_h, hidx, src, item_no)
+            rng, n_rows, v2_rows, corrupt_rate, lambda h: decl_ids(state, h), hidx,
+            lambda lines: item_numbers(state, lines))
+        corr_keys = [keys_d]
+    state.put(corr_keys=corr_keys, corruption=corruption, cplan=cplan)
+
+
+def corrupt(state: State, rng: np.random.Generator) -> None:
+    """Apply the contract breaches of control_results and taxpayers (drawn after the declarations' plan)."""
+    ctrl_cols_final, corr_keys, corrupt_rate, corruption, taxpayers = (
+        state.ctrl_cols_final, state.corr_keys, state.corrupt_rate, state.corruption, state.taxpayers)
+    if corrupt_rate > 0:
         ctrl_cols_final, corruption["control_results"], keys_c = corrupt_simple(
             rng, ctrl_cols_final, corrupt_rate, "control_results", "control_id", "control_date",
             {"null_tin": None, "malformed_tin": "T12", "unparseable_date": "2024-13-45", "unknown_outcome": "maybe"})
         taxpayers, corruption["taxpayers"], keys_t = corrupt_simple(
             rng, taxpayers, corrupt_rate, "taxpayers", "tin", None,
             {"null_tin": None, "malformed_tin": "T12", "unknown_status": "suspended"})
-        corr_keys = [keys_d, keys_c, keys_t]
-    state.put(corr_keys=corr_keys, corruption=corruption, cplan=cplan, ctrl_cols_final=ctrl_cols_final,
-        taxpayers=taxpayers)
+        corr_keys += [keys_c, keys_t]
+    state.put(ctrl_cols_final=ctrl_cols_final, taxpayers=taxpayers)

@@ -4,8 +4,11 @@ row order of the declarations file. The line-level patterns are in line_patterns
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .helpers import State, ids
+from .helpers import State, ids, slices
+from .line_patterns import flag
 from .params import (ANNUAL_GROWTH, OTHER_OFFENCE_RATE, PREFERENCE, PREFERENCE_USE, SCHEME_BROKERS,
                      SCHEME_ROUTE, SEASON, TREATMENT_REDUCTION)
 from .reference import (CURRENCIES, EXEMPTION_CODES, HOME_COUNTRY, HUBS, IMPORT_REGIME_P, OFFICES, TRANSPORT,
@@ -101,6 +104,9 @@ def draw_headers(state: State, rng: np.random.Generator) -> None:
     h_op = h_op.astype(np.int32); h_month = h_month.astype(np.int16); h_regime = h_regime.astype(np.int8)
     h_mode = h_mode.astype(np.int8); h_office = h_office.astype(np.int8); h_cur = h_cur.astype(np.int8)
     h_channel = h_channel.astype(np.int8); h_tfrac = h_tfrac.astype(np.float32)
+    h_date = h_date.astype(np.int32); h_supplier = h_supplier.astype(np.int32)
+    h_broker = h_broker.astype(np.int32)
+    h_start = h_start.astype(np.int32)  # lines < 2**31
     del u, pr, py
     state.put(D=D, all_offices=all_offices, h_aeo=h_aeo, h_broker=h_broker, h_broker_null=h_broker_null,
         h_channel=h_channel, h_cur=h_cur, h_date=h_date, h_evd=h_evd, h_exp=h_exp, h_man=h_man,
@@ -111,16 +117,14 @@ def draw_headers(state: State, rng: np.random.Generator) -> None:
 def draw_lines(state: State, rng: np.random.Generator) -> None:
     """Declaration lines: chapter and tariff line per line, then the operator-level irregularities
     (undervaluation on valuation-sensitive lines, misclassification to the low-duty residual line)."""
-    (D, N, R, h_date, h_exp, h_month, h_op, h_regime, h_start, h_tfrac, hs, isic_off, items, off_cls,
-        op_isic, op_line_seed, ref, treat_day, treated) = (
+    (D, N, R, h_date, h_exp, h_month, h_op, h_regime, h_tfrac, hs, isic_off, items, off_cls, op_isic,
+        op_line_seed, ref, treat_day, treated) = (
         state.D, state.N, state.R, state.h_date, state.h_exp, state.h_month, state.h_op, state.h_regime,
-        state.h_start, state.h_tfrac, state.hs, state.isic_off, state.items, state.off_cls, state.op_isic,
-        state.op_line_seed, state.ref, state.treat_day, state.treated)
+        state.h_tfrac, state.hs, state.isic_off, state.items, state.off_cls, state.op_isic, state.op_line_seed,
+        state.ref, state.treat_day, state.treated)
     hidx = np.repeat(np.arange(D, dtype=np.int32), items)
-    item_no = (np.arange(N, dtype=np.int64) - h_start[hidx] + 1).astype(np.int32)
     op = h_op[hidx]
     l_month = h_month[hidx]
-    tfrac = h_tfrac[hidx]
     imp = ~h_exp[hidx]
     after = h_date[hidx] >= treat_day
     # chapter: own class (95%), off-class for ISIC-inconsistent noncompliers, random otherwise
@@ -138,26 +142,35 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     focus = op_line_seed[op] + np.floor(u ** 2.5 * hs["nr_cnt"][ch]).astype(np.int64)
     nr_line = hs["nr_mat"][ch, focus % hs["nr_cnt"][ch]]
     r_line = hs["r_mat"][ch, (op_line_seed[op] + np.floor(u ** 2.5 * hs["r_cnt"][ch]).astype(np.int64)) % hs["r_cnt"][ch]]
-    del focus
-    line_true = np.where(res_pick, r_line, nr_line)
+    del focus, ch, u
+    line_true = np.where(res_pick, r_line, nr_line).astype(np.int16 if len(hs["hs_code"]) < 1 << 15 else np.int32)
     line_decl = line_true.copy()
     del r_line, res_pick
 
     # planted irregularities (imports only): operator-level first
     regime = h_regime[hidx]
+    # each probability is drawn against and folded into p_any (the chance of any of them, in the same
+    # order of products as one expression) before the next is made: one float array alive at a time
     treat_factor = np.where(treated[op] & after, 1.0 - TREATMENT_REDUCTION, 1.0)
-    p_u = np.where(R["undervaluation"][op] & imp, 0.60 * treat_factor, 0.0)
-    p_m = np.where(R["misclassification"][op] & imp, (0.08 + 0.55 * tfrac) * treat_factor, 0.0)
-    p_o = np.where(R["origin"][op] & imp, 0.50, 0.0)
-    p_s = np.where(R["special_regime_abuse"][op] & imp, 0.05 + 0.35 * tfrac, 0.0)
+    p_ = np.where(R["undervaluation"][op] & imp, 0.60 * treat_factor, 0.0)
+    irr_u = rng.random(N) < p_
+    p_any = 1 - p_
+    tfrac = h_tfrac[hidx]
+    p_ = np.where(R["misclassification"][op] & imp, (0.08 + 0.55 * tfrac) * treat_factor, 0.0)
     del treat_factor
-    irr_u = rng.random(N) < p_u
-    irr_m = rng.random(N) < p_m
-    irr_o = rng.random(N) < p_o
-    irr_s = rng.random(N) < p_s
+    irr_m = rng.random(N) < p_
+    p_any *= 1 - p_
+    p_ = np.where(R["origin"][op] & imp, 0.50, 0.0)
+    irr_o = rng.random(N) < p_
+    p_any *= 1 - p_
+    p_ = np.where(R["special_regime_abuse"][op] & imp, 0.05 + 0.35 * tfrac, 0.0)
+    del tfrac
+    irr_s = rng.random(N) < p_
+    p_any *= 1 - p_
+    del p_
     irr_x = imp & (rng.random(N) < OTHER_OFFENCE_RATE)  # undeclared goods / smuggling / counterfeit
-    p_any = 1 - (1 - p_u) * (1 - p_m) * (1 - p_o) * (1 - p_s) * (1 - np.where(imp, OTHER_OFFENCE_RATE, 0))
-    del p_u, p_m, p_o, p_s
+    p_any *= 1 - np.where(imp, OTHER_OFFENCE_RATE, 0)
+    np.subtract(1, p_any, out=p_any)
     # undervaluation concentrated in valuation-sensitive lines of the operator's class
     k = np.flatnonzero(irr_u & (rng.random(N) < 0.75) & (ref["cls_val_cnt"][op_isic[op]] > 0))
     kc = op_isic[op[k]]
@@ -170,7 +183,7 @@ def draw_lines(state: State, rng: np.random.Generator) -> None:
     line_decl[k] = hs["low_resid"][cm]
     del nr_line, k, kc, cm
     state.put(after=after, hidx=hidx, imp=imp, irr_m=irr_m, irr_o=irr_o, irr_s=irr_s, irr_u=irr_u, irr_x=irr_x,
-        item_no=item_no, l_month=l_month, line_decl=line_decl, line_true=line_true, op=op, p_any=p_any,
+        l_month=l_month, line_decl=line_decl, line_true=line_true, op=op, p_any=p_any,
         regime=regime)
 
 
@@ -204,61 +217,105 @@ def draw_origin_and_reliefs(state: State, rng: np.random.Generator) -> None:
         pref_share[ref["country_codes"] == c_] = f_
     pays = imp & (regime == 0) & ~exempt  # lines that pay duty at entry: where line-level schemes pay off
     pref = pays & ~np.isnan(pref_share[origin]) & (rng.random(N) < PREFERENCE_USE)
-    pf = np.where(pref, pref_share[origin], 1.0).astype(np.float32)  # share of the general rate paid
     n_pays = int(pays.sum())
     state.put(departure=departure, exempt=exempt, exempt_code=exempt_code, hub_idx=hub_idx, n_ctry=n_ctry,
-        n_pays=n_pays, origin=origin, pays=pays, pf=pf, pref=pref)
+        n_pays=n_pays, origin=origin, pays=pays, pref=pref, pref_share=pref_share)
 
 
 def value_lines(state: State, rng: np.random.Generator) -> None:
-    """Values, quantities, mass, taxes as declared, duty treatment and the evaded amount per line."""
-    (N, exempt, h_cur, hidx, hs, imp, irr, irr_d, irr_o, irr_s, irr_x, l_month, line_decl, line_true,
-        misclassified, op, op_line_mean, pays, pf, pref, ref, regime, undervalued) = (
-        state.N, state.exempt, state.h_cur, state.hidx, state.hs, state.imp, state.irr, state.irr_d,
-        state.irr_o, state.irr_s, state.irr_x, state.l_month, state.line_decl, state.line_true,
-        state.misclassified, state.op, state.op_line_mean, state.pays, state.pf, state.pref, state.ref,
-        state.regime, state.undervalued)
+    """Values, quantities, mass, duty treatment and the evaded amount per line. Only what was drawn is
+    kept per line (customs value, quantity, mass, evaded); line_taxes() derives the taxes from them.
+    Each step works in place, so that at most a few float arrays of N lines are alive at once."""
+    (M, N, exempt, hidx, hs, imp, l_month, line_decl, line_true, op, op_line_mean, pattern, ref, regime) = (
+        state.M, state.N, state.exempt, state.hidx, state.hs, state.imp, state.l_month, state.line_decl,
+        state.line_true, state.op, state.op_line_mean, state.pattern, state.ref, state.regime)
     # values (the declared unit value is the true one times the undervaluation factor)
-    uv_true = hs["base_price"][line_true] * rng.lognormal(-0.06, 0.35, N) * (1.02 ** (l_month / 12.0))
-    v_true_usd = op_line_mean[op] * rng.lognormal(-0.5, 1.0, N)
-    qty = v_true_usd / uv_true
-    uv_factor = np.where(irr_d, rng.uniform(0.25, 0.5, N), np.where(undervalued, rng.uniform(0.3, 0.6, N), 1.0))
-    v_decl_usd = v_true_usd * uv_factor
-    del uv_true, uv_factor, irr_d
-    mass = np.where(hs["supplementary_unit"][line_decl] == "KG", qty,
-                    qty * hs["kg_per_unit"][line_true] * rng.lognormal(0, 0.15, N))
-    cur = h_cur[hidx]
-    fx = ref["rates"][cur, l_month]
-    lcu = ref["rates"][-1, l_month]
-    customs_value = np.round(v_decl_usd / fx, 2)
-    customs_value = np.maximum(customs_value, 0.01)
-    v_lcu = customs_value * fx / lcu
-    del fx
+    uv_true = hs["base_price"][line_true]
+    uv_true *= rng.lognormal(-0.06, 0.35, N)
+    uv_true *= 1.02 ** (l_month / 12.0)
+    v_true_usd = rng.lognormal(-0.5, 1.0, N)
+    v_true_usd *= op_line_mean[op]
+    qty = np.divide(v_true_usd, uv_true, out=uv_true)
+    del uv_true
+    u_d = rng.uniform(0.25, 0.5, N)
+    v_decl_usd = rng.uniform(0.3, 0.6, N)
+    v_decl_usd[~flag(pattern, "undervalued")] = 1.0
+    irr_d = flag(pattern, "irr_d")
+    v_decl_usd[irr_d] = u_d[irr_d]  # the undervaluation factor
+    del u_d, irr_d
+    v_decl_usd *= v_true_usd
+    mass = qty * hs["kg_per_unit"][line_true]
+    mass *= rng.lognormal(0, 0.15, N)
+    kg = (hs["supplementary_unit"] == "KG")[line_decl]
+    mass[kg] = qty[kg]
+    del kg
+    size_val_usd = np.bincount(op, weights=v_decl_usd, minlength=M)  # operator size (controls)
+    customs_value = np.empty(N)
+    tax_code = np.empty(N, dtype=np.int8)
+    for sl in slices(N):
+        fx = ref["rates"][state.h_cur[hidx[sl]], l_month[sl]]
+        customs_value[sl] = np.maximum(np.round(v_decl_usd[sl] / fx, 2), 0.01)
+        # duty treatment as coded: 0 general 1 preferential 2 exempt 3 suspended 4 export
+        tax_code[sl] = np.where(~imp[sl], 4, np.where(exempt[sl], 2, np.where(regime[sl] != 0, 3,
+                                np.where(state.pref[sl], 1, 0))))
+    del v_decl_usd
+    state.put(customs_value=customs_value)
+    rate_null = imp & (rng.random(N) < 0.005)  # a few not recorded
+    # true taxes and evaded amount (only for irregular lines); legitimate reliefs stay
+    evaded = np.empty(N)
+    for sl in slices(N):
+        t = line_taxes(state, sl)
+        v_lcu_true = v_true_usd[sl] / t["lcu"]
+        pat = pattern[sl]
+        irr_s_, irr_o_ = flag(pat, "irr_s"), flag(pat, "irr_o")
+        t_home = imp[sl] & (regime[sl] == 0) | irr_s_
+        lt = line_true[sl]
+        td = np.where(t_home & ~(exempt[sl] & ~irr_s_), hs["duty_rate"][lt] * t["pf"], 0.0) * v_lcu_true
+        te = np.where(t_home, hs["excise_rate"][lt], 0.0) * v_lcu_true
+        tv = np.where(t_home, hs["vat_rate"][lt], 0.0) * (v_lcu_true + td + te)
+        ev = np.where(flag(pat, "irr"), np.maximum(td + te + tv - t["duty"] - t["excise"] - t["vat"], 0.0), 0.0)
+        ev = ev + np.where(irr_o_, 0.10 * v_lcu_true, 0.0)
+        other_only = flag(pat, "irr_x") & ~(flag(pat, "undervalued") | flag(pat, "misclassified") | irr_o_ | irr_s_)
+        ev = ev + np.where(other_only, 0.20 * v_lcu_true, 0.0)
+        evaded[sl] = ev
+    del v_true_usd
+    state.put(evaded=evaded, mass=mass, qty=qty, rate_null=rate_null, size_val_usd=size_val_usd,
+        tax_code=tax_code)
+
+
+def item_numbers(state: State, lines) -> np.ndarray:
+    """Item number (1, 2, ... within the declaration) of lines (a slice or an index array)."""
+    lines = np.arange(lines.start, lines.stop) if isinstance(lines, slice) else np.asarray(lines)
+    return (lines - state.h_start[state.hidx[lines]] + 1).astype(np.int32)
+
+
+def line_value_lcu(state: State, idx) -> tuple[np.ndarray, np.ndarray]:
+    """The customs value in local currency of the lines idx (a slice or an index array), and lcu."""
+    l_month = state.l_month[idx]
+    fx = state.ref["rates"][state.h_cur[state.hidx[idx]], l_month]
+    lcu = state.ref["rates"][-1, l_month]
+    return state.customs_value[idx] * fx / lcu, lcu
+
+
+def line_taxes(state: State, idx) -> dict:
+    """v_lcu, d_rate, duty, excise and vat (and lcu, pf) of the lines idx (a slice or an index array),
+    derived from the declared customs value: the same arithmetic on the same inputs gives the same bits
+    as holding five float arrays per line, at a fraction of the memory."""
+    hs = state.hs
+    line_decl, imp, pays = state.line_decl[idx], state.imp[idx], state.pays[idx]
+    home_use = imp & (state.regime[idx] == 0)
+    v_lcu, lcu = line_value_lcu(state, idx)
+    # share of the general rate paid
+    pf = np.where(state.pref[idx], state.pref_share[state.origin[idx]], 1.0).astype(np.float32)
     # taxes (imports only); suspensive regimes and exemptions pay no duty at entry
     d_rate = np.where(pays, np.round(hs["duty_rate"][line_decl] * pf, 4), 0.0)
-    e_rate = np.where(imp & (regime == 0), hs["excise_rate"][line_decl], 0.0)
-    vrate = np.where(imp & (regime == 0), hs["vat_rate"][line_decl], 0.0)
+    e_rate = np.where(home_use, hs["excise_rate"][line_decl], 0.0)
+    vrate = np.where(home_use, hs["vat_rate"][line_decl], 0.0)
     duty = np.round(v_lcu * d_rate, 2)
     excise = np.round(v_lcu * e_rate, 2)
     vat = np.round((v_lcu + duty + excise) * vrate, 2)
     duty = np.where(imp, duty, 0.0); excise = np.where(imp, excise, 0.0); vat = np.where(imp, vat, 0.0)
-    del e_rate, vrate
-    # duty treatment as coded: 0 general 1 preferential 2 exempt 3 suspended 4 export; a few not recorded
-    tax_code = np.where(~imp, 4, np.where(exempt, 2, np.where(regime != 0, 3, np.where(pref, 1, 0)))).astype(np.int8)
-    rate_null = imp & (rng.random(N) < 0.005)
-    # true taxes and evaded amount (only for irregular lines); legitimate reliefs stay
-    v_lcu_true = v_true_usd / lcu
-    t_home = imp & (regime == 0) | irr_s
-    td = np.where(t_home & ~(exempt & ~irr_s), hs["duty_rate"][line_true] * pf, 0.0) * v_lcu_true
-    te = np.where(t_home, hs["excise_rate"][line_true], 0.0) * v_lcu_true
-    tv = np.where(t_home, hs["vat_rate"][line_true], 0.0) * (v_lcu_true + td + te)
-    evaded = np.where(irr, np.maximum(td + te + tv - duty - excise - vat, 0.0), 0.0)
-    evaded = evaded + np.where(irr_o, 0.10 * v_lcu_true, 0.0)
-    evaded = evaded + np.where(irr_x & ~(undervalued | misclassified | irr_o | irr_s), 0.20 * v_lcu_true, 0.0)
-    del td, te, tv, v_lcu_true, t_home, pf, lcu
-    state.put(cur=cur, customs_value=customs_value, d_rate=d_rate, duty=duty, evaded=evaded, excise=excise,
-        mass=mass, qty=qty, rate_null=rate_null, tax_code=tax_code, v_decl_usd=v_decl_usd, v_lcu=v_lcu,
-        vat=vat)
+    return {"v_lcu": v_lcu, "lcu": lcu, "pf": pf, "d_rate": d_rate, "duty": duty, "excise": excise, "vat": vat}
 
 
 def draw_late_corrections(state: State, rng: np.random.Generator) -> None:
@@ -270,25 +327,53 @@ def draw_late_corrections(state: State, rng: np.random.Generator) -> None:
     n_v2 = int(round(0.003 * N))
     v2_lines = np.sort(rng.choice(N, n_v2, replace=False)) if n_v2 else np.zeros(0, np.int64)
     v2_factor = rng.uniform(1.05, 1.6, n_v2)
-    line_fac = np.ones(N)
-    line_fac[v2_lines] = v2_factor
-    state.put(line_fac=line_fac, n_v2=n_v2, v2_factor=v2_factor, v2_lines=v2_lines)
+    state.put(n_v2=n_v2, v2_factor=v2_factor, v2_lines=v2_lines)
 
 
 def row_space(state: State) -> None:
     """Row order of the declarations file (each corrected line followed by its version 2) and ids."""
-    D, N, h_date, v2_factor, v2_lines = state.D, state.N, state.h_date, state.v2_factor, state.v2_lines
-    # row space: version-1 lines in order, each corrected line followed by its version 2
-    src = np.sort(np.r_[np.arange(N), v2_lines], kind="stable")
-    is_v2 = np.r_[False, src[1:] == src[:-1]]
-    fac = np.ones(len(src))
-    fac[is_v2] = v2_factor  # v2 rows come in ascending line order, like v2_lines
-    n_rows = len(src)
+    N, v2_lines = state.N, state.v2_lines
+    # row space: version-1 lines in order, each corrected line followed by its version 2 (rows(a, b)
+    # maps rows to lines; no per-row array is kept)
+    v2_rows = v2_lines + np.arange(1, len(v2_lines) + 1)
+    n_rows = N + len(v2_lines)
+    state.put(n_rows=n_rows, v2_rows=v2_rows)
+
+
+def number_declarations(state: State) -> None:
+    """Declaration numbers (the ids are made from them where needed, see decl_ids)."""
+    D, h_date = state.D, state.h_date
     # ids: 'D' + YY + 8-digit sequence per year
     h_year = (h_date.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
     first_of_year = np.r_[True, h_year[1:] != h_year[:-1]]
     grp_start = np.maximum.accumulate(np.where(first_of_year, np.arange(D), 0))
     decl_num = (h_year % 100) * 100_000_000 + (np.arange(D) - grp_start + 1)
     del h_year, first_of_year, grp_start
-    decl_ids_h = ids("D", decl_num, 10)
-    state.put(decl_ids_h=decl_ids_h, fac=fac, is_v2=is_v2, n_rows=n_rows, src=src)
+    state.put(decl_num=decl_num)
+
+
+def decl_ids(state: State, h: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """Declaration ids of headers h (null where null is True), built for the rows that need them
+    rather than held for every declaration."""
+    h = np.asarray(h)
+    if len(h) == 0:
+        return pa.array([], type=pa.string()) if null is None else pa.nulls(0, pa.string())
+    lo, hi = int(h.min()), int(h.max())
+    if hi - lo + 1 <= len(h):  # each id made once for the span of headers (a chunk's lines repeat theirs)
+        out = ids("D", state.decl_num[lo:hi + 1], 10).take(pa.array(h - lo))
+    else:  # few headers spread over many (examined lines, breaches)
+        out = ids("D", state.decl_num[h], 10)
+    return out if null is None else pc.if_else(pa.array(null), pa.scalar(None, pa.string()), out)
+
+
+def rows(state: State, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For rows [a, b) of the declarations file: the line of each row, whether it is a version 2, and
+    the factor on its values (the correction's factor on version 2 rows, else 1)."""
+    r = np.arange(a, b)
+    v2_rows, v2_factor = state.v2_rows, state.v2_factor
+    src = r - np.searchsorted(v2_rows, r, side="right")
+    k = np.searchsorted(v2_rows, r)
+    is_v2 = v2_rows[np.minimum(k, len(v2_rows) - 1)] == r if len(v2_rows) else np.zeros(b - a, dtype=bool)
+    fac = np.ones(b - a)
+    fac[is_v2] = v2_factor[k[is_v2]]
+    return src, is_v2, fac

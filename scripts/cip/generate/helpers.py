@@ -46,9 +46,30 @@ class Progress:
               + (f"  {note}" if note else ""), file=sys.stderr, flush=True)
 
 
+CALC_ROWS = 1 << 20  # lines per slice where per-line values are derived in slices (any size gives the same bits)
+
+
+def slices(n: int):
+    """Consecutive slices of CALC_ROWS lines over range(n): elementwise arithmetic done per slice gives the
+    same bits as on whole arrays, with temporaries bounded by the slice instead of the data set."""
+    for a in range(0, n, CALC_ROWS):
+        yield slice(a, min(a + CALC_ROWS, n))
+
+
+IDS_ROWS = 1 << 22  # ids made per piece: Arrow's padding bounds its output at 4 bytes a character, so
+# tens of millions of ids at once overflow a 32-bit string array (seen at 100M lines)
+
+
 def ids(prefix: str, nums: np.ndarray, width: int) -> pa.Array:
-    s = pc.utf8_lpad(pc.cast(pa.array(np.asarray(nums, dtype=np.int64)), pa.string()), width, "0")
-    return pc.binary_join_element_wise(prefix, s, "")
+    nums = np.asarray(nums, dtype=np.int64)
+
+    def piece(x: np.ndarray) -> pa.Array:
+        s = pc.utf8_lpad(pc.cast(pa.array(x), pa.string()), width, "0")
+        return pc.binary_join_element_wise(prefix, s, "")
+
+    if len(nums) <= IDS_ROWS:
+        return piece(nums)
+    return pa.concat_arrays([piece(nums[a:a + IDS_ROWS]) for a in range(0, len(nums), IDS_ROWS)])
 
 
 def take_strings(values, idx: np.ndarray) -> pa.Array:

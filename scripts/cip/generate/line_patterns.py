@@ -6,8 +6,25 @@ from __future__ import annotations
 import numpy as np
 
 from .helpers import State, pick_combos
-from .params import (MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, PRICE_COMBOS, PRICE_P, ROUTE_COMBOS, ROUTE_P,
-                     SCHEME_P)
+from .params import (LINE_PATTERNS, MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, PRICE_COMBOS, PRICE_P, ROUTE_COMBOS,
+                     ROUTE_P, SCHEME_P)
+
+
+# line flags as masks over the bits of `pattern` (bit i = LINE_PATTERNS[i]): one int16 per line instead
+# of a bool array per flag
+_BIT = {name: 1 << i for i, name in enumerate(LINE_PATTERNS)}
+FLAGS = {"irr": (1 << len(LINE_PATTERNS)) - 1,
+         "irr_u": _BIT["operator_undervaluation"], "irr_o": _BIT["operator_origin"],
+         "irr_s": _BIT["operator_special_regime"], "irr_x": _BIT["other_offence"],
+         "irr_d": _BIT["unit_price_manipulation"],
+         "undervalued": (_BIT["operator_undervaluation"] | _BIT["goods_route_undervaluation"]
+                         | _BIT["broker_scheme"] | _BIT["unit_price_manipulation"]),
+         "misclassified": _BIT["operator_misclassification"] | _BIT["duty_misclassification"]}
+
+
+def flag(pattern: np.ndarray, name: str) -> np.ndarray:
+    """A line flag (irregular, undervalued, misclassified, or one planted draw) from the pattern bits."""
+    return (pattern & FLAGS[name]) != 0
 
 
 def misclass_p(hs: dict) -> np.ndarray:
@@ -76,19 +93,16 @@ def plant_line_patterns(state: State, rng: np.random.Generator) -> None:
     line_decl = np.where(irr_b, hs["neighbour"][line_true], line_decl).astype(line_true.dtype)
     p_any = 1 - (1 - p_any) * (1 - p_a) * (1 - p_b) * (1 - p_c) * (1 - p_d)
     del p_a, p_b, p_c, p_d
-    undervalued = irr_u | irr_a | irr_c | irr_d
-    misclassified = irr_m | irr_b
-    irr = undervalued | misclassified | irr_o | irr_s | irr_x
     # which patterns made each line irregular (bit i = LINE_PATTERNS[i])
     pattern = np.zeros(N, dtype=np.int16)
     for i, f_ in enumerate((irr_u, irr_m, irr_o, irr_s, irr_x, irr_a, irr_b, irr_c, irr_d)):
         pattern |= f_.astype(np.int16) << i
+    del irr_u, irr_m, irr_o, irr_s, irr_x, irr_b, irr_d
     # declarations officers watch: lines in a scheme's visible scope (route, broker, price
     # combination, or declared under a code that misclassified goods go to)
     b_target = np.zeros(n_hs, dtype=bool)
     b_target[hs["neighbour"][misclass_p(hs) > 0]] = line_patterns
     scheme_line = (l_a >= 0) | l_c | (l_d >= 0) | (pays & b_target[line_decl])
     del irr_a, irr_c, b_target
-    state.put(b_scope=b_scope, combos_a=combos_a, combos_d=combos_d, irr=irr, irr_d=irr_d, l_a=l_a, l_c=l_c,
-        l_d=l_d, line_decl=line_decl, misclassified=misclassified, op_damp=op_damp, p_any=p_any,
-        pattern=pattern, scheme_line=scheme_line, undervalued=undervalued)
+    state.put(b_scope=b_scope, combos_a=combos_a, combos_d=combos_d, l_a=l_a, l_c=l_c, l_d=l_d,
+        line_decl=line_decl, op_damp=op_damp, p_any=p_any, pattern=pattern, scheme_line=scheme_line)

@@ -7,7 +7,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from .helpers import State, dates, day_number, ids, take_strings
+from .declarations import line_taxes, line_value_lcu
+from .helpers import State, dates, day_number, ids, slices, take_strings
 
 
 def register_taxpayers(state: State, rng: np.random.Generator) -> None:
@@ -37,15 +38,32 @@ def register_taxpayers(state: State, rng: np.random.Generator) -> None:
 
 def draw_tax_returns(state: State, rng: np.random.Generator) -> None:
     """Monthly tax returns of registered trading operators (planted mismatches and non-filing)."""
-    (M, R, T, excise, imp, l_month, line_fac, ms, op, tin_nums, tins, tp_ops, v_lcu, vat) = (
-        state.M, state.R, state.T, state.excise, state.imp, state.l_month, state.line_fac, state.ms, state.op,
-        state.tin_nums, state.tins, state.tp_ops, state.v_lcu, state.vat)
-    key = op.astype(np.int64) * T + l_month
-    agg = lambda w: np.bincount(key, weights=w * line_fac, minlength=M * T).reshape(M, T)
-    vat_m = agg(np.where(imp, vat, 0.0))
-    cif_m = agg(np.where(imp, v_lcu, 0.0))
-    fob_m = agg(np.where(imp, 0.0, v_lcu))
-    exc_m = agg(excise)
+    (M, N, R, T, imp, l_month, ms, op, tin_nums, tins, tp_ops, v2_factor, v2_lines) = (
+        state.M, state.N, state.R, state.T, state.imp, state.l_month, state.ms, state.op, state.tin_nums,
+        state.tins, state.tp_ops, state.v2_factor, state.v2_lines)
+
+    def agg(weight, n_keys: int, flow: bool = False) -> np.ndarray:
+        """Per operator and month (and flow), the sum of weight(slice) over lines at their corrected
+        values. np.add.at adds line after line into the same bins, as one bincount over all lines
+        would (the same sums to the bit), without a key and a weight per line for all N at once."""
+        out = np.zeros(n_keys)
+        for sl in slices(N):
+            key = op[sl].astype(np.int64) * T + l_month[sl]
+            if flow:
+                key = key * 2 + imp[sl]
+            w = weight(sl)
+            lo, hi = np.searchsorted(v2_lines, [sl.start, sl.stop])
+            w[v2_lines[lo:hi] - sl.start] *= v2_factor[lo:hi]  # x * 1.0 == x elsewhere
+            np.add.at(out, key, w)
+        return out
+
+    # imports (CIF) and exports (FOB) in one pass, keyed apart: a bin's sum skips only the +0.0 terms
+    # that weighting the other flow by zero would have added, so the sums are the same
+    flow_m = agg(lambda sl: line_value_lcu(state, sl)[0], M * T * 2, flow=True).reshape(M, T, 2)
+    cif_m, fob_m = flow_m[:, :, 1], flow_m[:, :, 0]
+    vat_m = agg(lambda sl: line_taxes(state, sl)["vat"], M * T).reshape(M, T)  # 0 on export lines
+    exc_m = agg(lambda sl: line_taxes(state, sl)["excise"], M * T).reshape(M, T)
+    del flow_m
     rt_ops = tp_ops[np.argsort(tin_nums[tp_ops], kind="stable")]
     nR = len(rt_ops) * T
     r_op = np.repeat(rt_ops, T)

@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .declarations import decl_ids, item_numbers
 from .helpers import State, jsonable, safe_mean
-from .line_patterns import misclass_p
+from .line_patterns import flag, misclass_p
 from .params import (CUSTOMS_RISKS, DETECT, FALSE_POSITIVE, LARGE_USD, LINE_PATTERNS, MEDIUM_USD,
                      MISCLASS_CAP, MISCLASS_FLOOR, MISCLASS_K, OTHER_OFFENCE_RATE, PRICE_P, RISK_TYPES,
                      ROUTE_P, SCHEME_P, SELECTION, TAX_TYPES, TREATMENT_CODE, TREATMENT_REDUCTION)
@@ -76,10 +77,10 @@ def treatment_effect_truth(state: State) -> None:
 
 def write_operator_truth(state: State) -> None:
     """_truth/operators.parquet: per operator its planted risk types, group, size and irregular lines."""
-    (M, comparison, irr, is_aeo_any, isic_off, nc, op, op_isic, out_dir, ref, registered, risk, size_hint,
+    (M, comparison, is_aeo_any, isic_off, nc, op, op_isic, out_dir, pattern, ref, registered, risk, size_hint,
         size_val_usd, tin_nums, tins, treated) = (
-        state.M, state.comparison, state.irr, state.is_aeo_any, state.isic_off, state.nc, state.op,
-        state.op_isic, state.out_dir, state.ref, state.registered, state.risk, state.size_hint,
+        state.M, state.comparison, state.is_aeo_any, state.isic_off, state.nc, state.op,
+        state.op_isic, state.out_dir, state.pattern, state.ref, state.registered, state.risk, state.size_hint,
         state.size_val_usd, state.tin_nums, state.tins, state.treated)
     risk_str = risk_strings(risk)
     size_names = np.array(["small", "medium", "large"], dtype=object)
@@ -96,25 +97,17 @@ def write_operator_truth(state: State) -> None:
         "is_aeo": pa.array(is_aeo_any),
         "registered": pa.array(registered),
         "lines": pa.array(np.bincount(op, minlength=M).astype(np.int64)),
-        "irregular_lines": pa.array(np.bincount(op, weights=irr, minlength=M).astype(np.int64)),
+        "irregular_lines": pa.array(np.bincount(op, weights=flag(pattern, "irr"), minlength=M).astype(np.int64)),
     }).take(pa.array(np.argsort(tin_nums[:M], kind="stable")))
     pq.write_table(ops_truth, out_dir / "_truth" / "operators.parquet")
 
 
-def write_line_truth(state: State) -> None:
-    """_truth/declaration_lines_truth.parquet, _truth/line_patterns.parquet, _truth/corruptions.parquet."""
-    (N, all_brok_ids, b_scope, combos_a, combos_d, corr_keys, decl_ids_h, evaded, ex, found, h_broker, hidx,
-        hs_codes_arr, imp, irr, irr_o, irr_s, irr_x, item_no, l_a, l_c, l_d, line_decl, line_true, lp,
-        misclassified, n_ctry, nc, op, op_damp, out_dir, pattern, pays, ref, scheme_ids, sel_ex, size_exp,
-        undervalued) = (
-        state.N, state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys,
-        state.decl_ids_h, state.evaded, state.ex, state.found, state.h_broker, state.hidx, state.hs_codes_arr,
-        state.imp, state.irr, state.irr_o, state.irr_s, state.irr_x, state.item_no, state.l_a, state.l_c,
-        state.l_d, state.line_decl, state.line_true, state.lp, state.misclassified, state.n_ctry, state.nc,
-        state.op, state.op_damp, state.out_dir, state.pattern, state.pays, state.ref, state.scheme_ids,
-        state.sel_ex, state.size_exp, state.undervalued)
-    rt_code = np.where(undervalued, 1, np.where(misclassified, 2, np.where(irr_o, 3, np.where(
-        irr_s, 4, np.where(irr_x, 5, 0))))).astype(np.int8)
+def write_lines_truth_file(state: State) -> None:
+    """_truth/declaration_lines_truth.parquet, written as soon as the evaded amounts have been read by
+    the examinations (no random draw here), so that they are not held to the end."""
+    N, evaded, hidx, hs, line_true, out_dir, pattern = (
+        state.N, state.evaded, state.hidx, state.hs, state.line_true, state.out_dir, state.pattern)
+    hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
     rt_names = pa.array([None] + CUSTOMS_RISKS + ["other_offence"], type=pa.string())
     pat_names = pa.array([None] + ["|".join(LINE_PATTERNS[j] for j in range(len(LINE_PATTERNS)) if c >> j & 1)
                                    for c in range(1, 1 << len(LINE_PATTERNS))], type=pa.string())
@@ -123,16 +116,31 @@ def write_line_truth(state: State) -> None:
                            ("evaded_lcu", pa.float64())])
 
     def lt_chunk(a: int, b: int) -> pa.Table:
+        pat = pattern[a:b]
+        rt_code = np.where(flag(pat, "undervalued"), 1, np.where(flag(pat, "misclassified"), 2, np.where(
+            flag(pat, "irr_o"), 3, np.where(flag(pat, "irr_s"), 4, np.where(flag(pat, "irr_x"), 5, 0)))))
         return pa.Table.from_arrays([
-            decl_ids_h.take(pa.array(hidx[a:b])), pa.array(item_no[a:b]), pa.array(irr[a:b]),
-            rt_names.take(pa.array(rt_code[a:b])), pat_names.take(pa.array(pattern[a:b].astype(np.int64))),
+            decl_ids(state, hidx[a:b]), pa.array(item_numbers(state, slice(a, b))), pa.array(flag(pat, "irr")),
+            rt_names.take(pa.array(rt_code)), pat_names.take(pa.array(pat.astype(np.int64))),
             hs_codes_arr.take(pa.array(line_true[a:b])), pa.array(np.round(evaded[a:b], 2))], schema=lt_schema)
 
     write_chunked(out_dir / "_truth" / "declaration_lines_truth.parquet", lt_schema, "parquet", N, lt_chunk)
+
+
+def write_line_truth(state: State) -> None:
+    """_truth/line_patterns.parquet, _truth/corruptions.parquet and the line-pattern summaries."""
+    (all_brok_ids, b_scope, combos_a, combos_d, corr_keys, ex, found, h_broker, hidx, imp, l_a, l_c, l_d,
+        line_decl, line_true, lp, n_ctry, nc, op, op_damp, out_dir, pattern, pays, ref, scheme_ids, sel_ex,
+        size_exp) = (
+        state.all_brok_ids, state.b_scope, state.combos_a, state.combos_d, state.corr_keys, state.ex, state.found,
+        state.h_broker, state.hidx, state.imp, state.l_a, state.l_c, state.l_d, state.line_decl, state.line_true,
+        state.lp, state.n_ctry, state.nc, state.op, state.op_damp, state.out_dir, state.pattern, state.pays,
+        state.ref, state.scheme_ids, state.sel_ex, state.size_exp)
     line_truth = line_pattern_truth(
         out_dir, ref, brok_ids=all_brok_ids, scheme_ids=scheme_ids, combos_a=combos_a, combos_d=combos_d,
         n_ctry=n_ctry, l_a=l_a, l_d=l_d, l_c=l_c, h_broker=h_broker, hidx=hidx, op=op, pattern=pattern,
-        irr=irr, imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex, found=found, sel_ex=sel_ex,
+        irr=flag(pattern, "irr"), imp=imp, pays=pays, line_true=line_true, line_decl=line_decl, b_scope=b_scope, ex=ex,
+        found=found, sel_ex=sel_ex,
         size_exp=size_exp, nc=nc, op_damp=op_damp, lp=lp)
     if corr_keys:
         pq.write_table(pa.concat_tables(corr_keys), out_dir / "_truth" / "corruptions.parquet")
@@ -149,8 +157,9 @@ def write_truth_json(state: State) -> None:
         tax_code, treated, treatment_truth) = (
         state.M, state.N, state.R, state.T, state.after, state.brok_ids, state.compl, state.corr_keys,
         state.corrupt_rate, state.corruption, state.counts, state.ex, state.exempt, state.filed, state.fmt,
-        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp, state.irr,
-        state.irr_u, state.is_aeo_any, state.isic_off, state.l_channel, state.l_month, state.line_decl,
+        state.found, state.h_broker, state.h_broker_null, state.hidx, state.hs, state.imp,
+        flag(state.pattern, "irr"), flag(state.pattern, "irr_u"), state.is_aeo_any, state.isic_off, state.l_channel,
+        state.l_month, state.line_decl,
         state.line_patterns, state.line_truth, state.n_brok, state.n_ex, state.n_pca, state.n_v2, state.nc,
         state.op, state.origin, state.out_dir, state.r_op, state.random_inspection_rate, state.rate_null,
         state.ref, state.registered, state.risk, state.seed, state.size_hint, state.size_val_usd, state.start,
@@ -249,22 +258,28 @@ def line_pattern_truth(out_dir: Path, ref: dict, *, brok_ids, scheme_ids, combos
     parts, summary = [], {}
     size_p = lp * np.array([ROUTE_P[0], ROUTE_P[1], ROUTE_P[2]])
     b_p = lp * misclass_p(hs)
+    # (name, group per line, groups, irregular probability per line, description); the per-line arrays
+    # are built when their pattern's turn comes (lambdas), so that one pattern's are alive at a time
     specs = [
-        ("goods_route_undervaluation", l_a, len(combos_a), size_p[size_exp[op]] * op_damp[op],
+        ("goods_route_undervaluation", lambda: l_a, len(combos_a), lambda: size_p[size_exp[op]] * op_damp[op],
          "(HS6, departure country) combinations undervalued (declared 0.3-0.6 of true value), mostly by "
          f"small importers: irregular probability {ROUTE_P[0]} small, {ROUTE_P[1]} medium, {ROUTE_P[2]} large"),
-        ("duty_misclassification", np.where(b_scope & (b_p[line_true] > 0), line_true, -1), len(hs["hs_code"]), b_p[line_true],
+        ("duty_misclassification", lambda: np.where(b_scope & (b_p[line_true] > 0), line_true, -1),
+         len(hs["hs_code"]), lambda: b_p[line_true],
          "true tariff line declared as its neighbouring lower-duty line (same HS6, else same heading); probability "
          f"min({MISCLASS_K} x (duty gap x true duty rate - {MISCLASS_FLOOR}), {MISCLASS_CAP})"),
-        ("broker_scheme", np.where(l_c, np.searchsorted(scheme_ids, h_broker[hidx]), -1), len(scheme_ids),
-         lp * SCHEME_P * op_damp[op], f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
+        ("broker_scheme", lambda: np.where(l_c, np.searchsorted(scheme_ids, h_broker[hidx]), -1), len(scheme_ids),
+         lambda: lp * SCHEME_P * op_damp[op],
+         f"scheme brokers: their duty-paying lines irregular with probability {SCHEME_P}, "
          "undervalued 0.3-0.6, whoever the importer"),
-        ("unit_price_manipulation", l_d, len(combos_d), np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
+        ("unit_price_manipulation", lambda: l_d, len(combos_d),
+         lambda: np.where(nc[op], 0.0, lp * PRICE_P * op_damp[op]),
          "(tariff line, origin) combinations declared at 0.25-0.5 of the line's usual unit value by "
          f"importers that are otherwise compliant (probability {PRICE_P}); seen only against the norm"),
     ]
-    for name, group, k, p_line, desc in specs:
-        c = per_group(group, k, name, p_line)
+    for name, group_of, k, p_line_of, desc in specs:
+        group = group_of()
+        c = per_group(group, k, name, p_line_of())
         tbl = {key: c[key] for key in cols[8:]}
         none = [None] * k
         tbl.update({"pattern": [name] * k, "hs_code": none, "declared_hs_code": none, "origin_country": none,

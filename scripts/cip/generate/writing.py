@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .corruption import apply_decl_corruption
+from .declarations import decl_ids, item_numbers, line_taxes, rows
 from .helpers import State, dates, ids, take_strings
 from .params import TAX_TYPES
 from .reference import EXEMPTION_CODES, IMPORT_REGIMES, TRANSPORT
@@ -49,45 +50,41 @@ def write_table(table: pa.Table, out_dir: Path, name: str, fmt: str) -> None:
 
 
 
-def write_small_tables(state: State) -> None:
-    """Writes every source table but declarations."""
-    (advance_rulings, conc_tbl, country_tbl, ctrl_cols_final, fmt, fx_tbl, hs_tbl, out_dir, sens_tbl,
-        tax_audits, tax_returns, taxpayers, trader_survey, treatments_applied) = (
-        state.advance_rulings, state.conc_tbl, state.country_tbl, state.ctrl_cols_final, state.fmt,
-        state.fx_tbl, state.hs_tbl, state.out_dir, state.sens_tbl, state.tax_audits, state.tax_returns,
-        state.taxpayers, state.trader_survey, state.treatments_applied)
-    tables = {
-        "control_results": ctrl_cols_final,
-        "advance_rulings": advance_rulings, "treatments_applied": treatments_applied,
-        "trader_survey": trader_survey, "taxpayers": taxpayers,
-        "tax_returns": tax_returns, "tax_audits": tax_audits,
-        "hs_nomenclature": hs_tbl, "country_risk": country_tbl,
-        "sensitive_goods": sens_tbl, "exchange_rates": fx_tbl,
-        "isic_hs_concordance": conc_tbl,
-    }
-    del ctrl_cols_final, advance_rulings, treatments_applied, trader_survey, taxpayers, tax_returns, tax_audits
-    counts = {"declarations": 0}
-    for name in list(tables):
-        t = pa.table(tables.pop(name))
-        counts[name] = t.num_rows
-        write_table(t, out_dir, name, fmt)
+# source table -> the state entry that holds its columns (every source table but declarations)
+SMALL_TABLES = {
+    "control_results": "ctrl_cols_final", "advance_rulings": "advance_rulings",
+    "treatments_applied": "treatments_applied", "trader_survey": "trader_survey", "taxpayers": "taxpayers",
+    "tax_returns": "tax_returns", "tax_audits": "tax_audits", "hs_nomenclature": "hs_tbl",
+    "country_risk": "country_tbl", "sensitive_goods": "sens_tbl", "exchange_rates": "fx_tbl",
+    "isic_hs_concordance": "conc_tbl",
+}
+
+
+def write_small_tables(state: State, *names: str) -> None:
+    """Writes the named source tables (see SMALL_TABLES) and frees their columns: the tables no contract
+    breach touches are written as soon as they are drawn, so that they are not held to the end."""
+    if not hasattr(state, "counts"):
+        state.put(counts={"declarations": 0} | {name: None for name in SMALL_TABLES})
+    for name in names:
+        t = pa.table(getattr(state, SMALL_TABLES[name]))
+        state.drop(SMALL_TABLES[name])
+        state.counts[name] = t.num_rows
+        write_table(t, state.out_dir, name, state.fmt)
         del t
-    state.put(counts=counts)
 
 
 def write_declarations(state: State) -> None:
     """Writes declarations in fixed chunks of rows (bounded memory, same bytes every run)."""
-    (all_brok_ids, all_offices, counts, cplan, cur, customs_value, d_rate, decl_ids_h, departure, duty,
-        excise, exempt, exempt_code, fac, fmt, h_aeo, h_broker, h_broker_null, h_date, h_evd, h_man, h_mode,
-        h_office, h_regime, h_release, h_supplier, hidx, hs, imp, is_v2, item_no, l_channel, line_decl, mass,
-        n_rows, op, origin, out_dir, qty, rate_null, ref, src, tax_code, tins, vat) = (
-        state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.cur, state.customs_value,
-        state.d_rate, state.decl_ids_h, state.departure, state.duty, state.excise, state.exempt,
-        state.exempt_code, state.fac, state.fmt, state.h_aeo, state.h_broker, state.h_broker_null, state.h_date,
-        state.h_evd, state.h_man, state.h_mode, state.h_office, state.h_regime, state.h_release,
-        state.h_supplier, state.hidx, state.hs, state.imp, state.is_v2, state.item_no, state.l_channel,
-        state.line_decl, state.mass, state.n_rows, state.op, state.origin, state.out_dir, state.qty,
-        state.rate_null, state.ref, state.src, state.tax_code, state.tins, state.vat)
+    (all_brok_ids, all_offices, counts, cplan, customs_value, departure, exempt, exempt_code, fmt,
+        h_aeo, h_broker, h_broker_null, h_cur, h_date, h_evd, h_man, h_mode, h_office, h_regime, h_release,
+        h_supplier, hidx, hs, imp, l_channel, line_decl, mass, n_rows, op, origin, out_dir, qty,
+        rate_null, ref, tax_code, tins) = (
+        state.all_brok_ids, state.all_offices, state.counts, state.cplan, state.customs_value,
+        state.departure, state.exempt, state.exempt_code, state.fmt, state.h_aeo,
+        state.h_broker, state.h_broker_null, state.h_cur, state.h_date, state.h_evd, state.h_man, state.h_mode,
+        state.h_office, state.h_regime, state.h_release, state.h_supplier, state.hidx, state.hs, state.imp,
+        state.l_channel, state.line_decl, state.mass, state.n_rows, state.op, state.origin,
+        state.out_dir, state.qty, state.rate_null, state.ref, state.tax_code, state.tins)
     # declarations: built and written in fixed chunks of rows (bounded memory, same bytes every run)
     hs_codes_arr = pa.array(list(hs["hs_code"]), type=pa.string())
     unit_arr = pa.array(list(hs["supplementary_unit"]), type=pa.string())
@@ -111,16 +108,16 @@ def write_declarations(state: State) -> None:
     ])
 
     def build_chunk(a: int, b: int) -> pa.Table:
-        s = src[a:b]
-        f = fac[a:b]
+        s, is_v2, f = rows(state, a, b)
+        tx = line_taxes(state, s)
         hs_ = hidx[s]
         imp_r = imp[s]
         mode_l = h_mode[hs_]
         ld = line_decl[s]
         cols = {
-            "declaration_id": decl_ids_h.take(pa.array(hs_)),
-            "item_no": pa.array(item_no[s]),
-            "version": pa.array(np.where(is_v2[a:b], 2, 1).astype(np.int32)),
+            "declaration_id": decl_ids(state, hs_),
+            "item_no": pa.array(item_numbers(state, s)),
+            "version": pa.array(np.where(is_v2, 2, 1).astype(np.int32)),
             "declaration_date": dates(h_date[hs_]),
             "flow": take_strings(["I", "E"], (~imp_r).astype(np.int64)),
             "regime": take_strings(IMPORT_REGIMES + ["10"], h_regime[hs_]),
@@ -132,15 +129,15 @@ def write_declarations(state: State) -> None:
             "origin_country": ctry_arr.take(pa.array(origin[s])),
             "departure_country": ctry_arr.take(pa.array(departure[s])),
             "transport_mode": take_strings(TRANSPORT, mode_l),
-            "currency": take_strings(ref["cur_codes"], cur[s]),
+            "currency": take_strings(ref["cur_codes"], h_cur[hs_]),
             "customs_value": pa.array(np.round(customs_value[s] * f, 2)),
             "net_mass_kg": pa.array(np.round(mass[s], 3)),
             "quantity": pa.array(np.round(qty[s], 3)),
             "quantity_unit": unit_arr.take(pa.array(ld)),
-            "duty_paid": pa.array(np.round(duty[s] * f, 2)),
-            "vat_paid": pa.array(np.round(vat[s] * f, 2)),
-            "excise_paid": pa.array(np.round(excise[s] * f, 2)),
-            "duty_rate": pa.array(d_rate[s], mask=rate_null[s]),
+            "duty_paid": pa.array(np.round(tx["duty"] * f, 2)),
+            "vat_paid": pa.array(np.round(tx["vat"] * f, 2)),
+            "excise_paid": pa.array(np.round(tx["excise"] * f, 2)),
+            "duty_rate": pa.array(tx["d_rate"], mask=rate_null[s]),
             "tax_type": tax_types.take(pa.array(tax_code[s].astype(np.int64), mask=rate_null[s])),
             "exemption_code": ex_codes.take(pa.array(exempt_code[s], mask=~exempt[s])),
             "channel": take_strings(["red", "yellow", "green"], l_channel[s]),
@@ -155,4 +152,3 @@ def write_declarations(state: State) -> None:
         return pa.Table.from_arrays([cols[f_.name] for f_ in schema], schema=schema)
 
     counts["declarations"] = write_chunked(out_dir / f"declarations.{fmt}", schema, fmt, n_rows, build_chunk)
-    state.put(hs_codes_arr=hs_codes_arr)

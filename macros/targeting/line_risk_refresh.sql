@@ -1,0 +1,130 @@
+{#- Issue 13 (docs/incremental.md, "Which lines get features"): whether this run of
+    int_line_entity_history or int_declaration_line_features computes every line (true) or
+    only the lines to score (false, the daily path on DuckDB). Every line is computed:
+      - on other engines, on a first build and on --full-refresh (not incremental);
+      - in the exact modes (var line_risk_retrain on_change, var line_risk_rescore changed);
+      - when one of the chain's stored tables is missing (the other's rows could be stale);
+      - when a retrain is due: the stored model card's cut-off differs from the one the
+        trainer uses now (int_line_risk_training_cutoff, the trainer's own function), or no
+        model is stored. The retrained model then learns from the features a full refresh
+        gives, and every line is rescored with them.
+    The trainer is read by name, not ref: it runs after both models (it reads the features),
+    so what is read is the model stored by the previous run, as the trainer itself compares. -#}
+{% macro line_risk_recompute_all() -%}
+    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- if var('line_risk_retrain') != 'on_cutoff' or var('line_risk_rescore') != 'new' -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set stored = {} -%}
+    {%- for name in ['int_line_entity_history', 'int_declaration_line_features', 'int_line_risk_models_trained'] -%}
+        {%- set relation = adapter.get_relation(database=this.database, schema=this.schema, identifier=name) -%}
+        {%- if relation is none -%}
+            {{ return(true) }}
+        {%- endif -%}
+        {%- do stored.update({name: relation}) -%}
+    {%- endfor -%}
+    {%- set kept = run_query(
+        "select count(*) > 0 and bool_and(card.text = cast(cutoff.training_cutoff as varchar))"
+        ~ " from " ~ stored['int_line_risk_models_trained'] ~ " as card"
+        ~ " cross join " ~ ref('int_line_risk_training_cutoff') ~ " as cutoff"
+        ~ " where card.part = 'card' and card.name = 'as_of_date'") -%}
+    {{ return(not kept.rows[0][0]) }}
+{%- endmacro %}
+
+{#- M10: the examined and irregular lines per entity key and closing day, and overall
+    (entity 'all'), of the relation `examined_lines` (the entity key columns of macro
+    line_entity_key_columns, control_date, irregular_line 0/1). The outcomes both
+    int_line_entity_history and int_declaration_line_features count before a day.
+    `requests` (entity, entity_key, ...), when given, keeps only the keys it asks for: the
+    few thousand lines of a daily run need a small share of the keys. -#}
+{% macro line_entity_outcomes(examined_lines, requests=none) -%}
+    {%- for entity in line_entity_keys().keys() %}
+    select
+        '{{ entity }}' as entity,
+        entity_key_{{ entity }} as entity_key,
+        control_date as event_date,
+        count(*) as examined_lines,
+        sum(irregular_line) as irregular_lines
+    from {{ examined_lines }}
+    where entity_key_{{ entity }} is not null
+    {%- if requests is not none %}
+        and entity_key_{{ entity }} in (select entity_key from {{ requests }} where entity = '{{ entity }}')
+    {%- endif %}
+    group by entity_key_{{ entity }}, control_date
+    union all
+    {%- endfor %}
+    select
+        'all' as entity,
+        'all' as entity_key,
+        control_date as event_date,
+        count(*) as examined_lines,
+        sum(irregular_line) as irregular_lines
+    from {{ examined_lines }}
+    group by control_date
+{%- endmacro %}
+
+{#- M10: the days a line of each entity was declared, from the relation `lines` (entity key
+    columns, declaration_date): entity, entity_key, event_date. -#}
+{% macro line_entity_requests(lines) -%}
+    {%- for entity in line_entity_keys().keys() %}
+    select
+        '{{ entity }}' as entity,
+        entity_key_{{ entity }} as entity_key,
+        declaration_date as event_date
+    from {{ lines }}
+    where entity_key_{{ entity }} is not null
+    group by entity_key_{{ entity }}, declaration_date
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- M10: every staged line examined by an examination closed by the as-of date (a warehouse
+    as of D sees nothing later): its entity keys (macro line_entity_key_columns), the
+    closing day and irregular_line (1 when the examination found an irregularity). The
+    keys are computed after the join, on the examined lines only. -#}
+{% macro line_entity_examined_lines() -%}
+    select
+        declaration_id,
+        item_no,
+        declaration_date,
+        {{- line_entity_key_columns() | indent(4) }},
+        control_date,
+        irregular_line
+    from (
+        select
+            lines.*,
+            examinations_dated.control_date,
+            case when examinations_dated.is_irregular then 1 else 0 end as irregular_line
+        from {{ ref('int_declaration_lines_valued') }} as lines
+        inner join {{ ref('int_examinations_dated') }} as examinations_dated
+            on lines.declaration_id = examinations_dated.declaration_id
+                and lines.item_no = examinations_dated.item_no
+        cross join {{ ref('int_evaluation_window') }} as evaluation_window
+        where examinations_dated.control_date <= evaluation_window.as_of_date
+    ) as examined
+{%- endmacro %}
+
+{#- Pre-hook of int_declaration_line_features (DuckDB, incremental runs): a run that computes
+    every line deletes every stored row; a daily run deletes the stored rows of the lines the
+    latest load brought or corrected (and of lines it rejected), so that the model computes
+    exactly the lines without stored features. -#}
+{% macro line_features_delete_stored() -%}
+    {%- if is_incremental() -%}
+        {%- if line_risk_recompute_all() -%}
+            delete from {{ this }}
+        {%- else -%}
+            {%- set base = ref('base_customs__declarations') -%}
+            delete from {{ this }}
+            using (
+                select distinct declaration_id, item_no from {{ base }}
+                where _load_seq = (select max(_load_seq) from {{ base }})
+            ) as latest_load
+            where {{ this }}.declaration_id = latest_load.declaration_id
+                and {{ this }}.item_no = latest_load.item_no
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
