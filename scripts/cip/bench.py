@@ -341,7 +341,38 @@ def write_daily_file(data: Path, corrections: int = 50, lines_per_day: int | Non
     """)
     rows = con.execute(f"select count(*), count(*) filter (where version > 1) from read_parquet('{path}')").fetchone()
     con.close()
-    return {"file": str(path), "day": str(day), "rows": rows[0], "corrections": rows[1]}
+    rates = carry_exchange_rates(data, day)
+    return {"file": str(path), "day": str(day), "rows": rows[0], "corrections": rows[1], "rate_file": rates}
+
+
+def carry_exchange_rates(data: Path, day: dt.date) -> str | None:
+    """When the new day opens a month without exchange rates, appends
+    exchange_rates/part-YYYYMM.parquet with the latest month's rates carried forward, as an
+    administration loads the month's rates before its first declaration; without them staging
+    quarantines every new line ("no exchange rate for the month") and the daily load would time
+    the corrections alone. Returns the file written, or None when the month has rates."""
+    import duckdb
+
+    files = _parquet_list(data, "exchange_rates")
+    month = day.replace(day=1)
+    con = duckdb.connect()
+    covered = con.execute(f"select count(*) from read_parquet({files}, union_by_name = true) "
+                          f"where month_start = date '{month}'").fetchone()[0]
+    if covered:
+        con.close()
+        return None
+    folder = data / "exchange_rates"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"part-{month:%Y%m}.parquet"
+    con.execute(f"""
+        copy (
+            select * exclude (month_start), date '{month}' as month_start
+            from read_parquet({files}, union_by_name = true)
+            qualify month_start = max(month_start) over ()
+        ) to '{path}' (format parquet)
+    """)
+    con.close()
+    return str(path)
 
 
 # ----------------------------------------------------------------------------- machine

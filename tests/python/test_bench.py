@@ -114,6 +114,13 @@ def test_daily_file_adds_new_lines_and_corrections(tmp_path):
     base = pd.read_parquet(tmp_path / "declarations.parquet")
     corrected = frame[frame["version"] > 1].merge(base, on=["declaration_id", "item_no"], suffixes=("", "_base"))
     assert len(corrected.drop_duplicates(["declaration_id", "item_no"])) == 7
+    # the new day opens a month the rates did not cover: its rates are carried forward, once
+    rates = pd.read_parquet(daily["rate_file"])
+    month = pd.Timestamp(daily["day"]).to_period("M").start_time.date()
+    assert (rates["month_start"] == month).all()
+    last = pd.read_parquet(tmp_path / "exchange_rates.parquet")
+    assert len(rates) == (last["month_start"] == last["month_start"].max()).sum()
+    assert bench.carry_exchange_rates(tmp_path, pd.Timestamp(daily["day"]).date()) is None
 
 
 def test_progress_eta_from_stage_weights():

@@ -62,15 +62,12 @@ def _build(data: Path, db: Path, target: Path, full_refresh: bool = False, exact
 
 
 def _add_next_month_rates(data: Path) -> None:
-    """Exchange rates for the month after the last one, as a customs administration has them
-    on the first day of a month: without them the daily file's new day (the first day of the
-    next month) would be rejected in staging, and no new line would reach the targeting chain."""
-    path = data / "exchange_rates.parquet"
-    rates = pd.read_parquet(path)
-    last = rates["month_start"].max()
-    following = rates[rates["month_start"] == last].assign(
-        month_start=(pd.Timestamp(last) + pd.DateOffset(months=1)).date())
-    pd.concat([rates, following], ignore_index=True).to_parquet(path, index=False)
+    """Exchange rates for the month after the last one, loaded before the first build, as a
+    customs administration has them on the first day of a month: without them the daily file's
+    new day (the first day of the next month) would be rejected in staging, and no new line
+    would reach the targeting chain."""
+    last = pd.read_parquet(data / "exchange_rates.parquet")["month_start"].max()
+    assert bench.carry_exchange_rates(data, (pd.Timestamp(last) + pd.DateOffset(months=1)).date())
 
 
 def _add_daily_file(data: Path) -> dict:
