@@ -533,6 +533,11 @@ def bench_size(n: int, work: Path, args, progress: Progress) -> dict:
             record(DAILY_LAYER_STAGE, only, f"{second['rows']:,} rows; {' '.join(INCREMENTAL_LAYER)} and their tests",
                    fatal=False)
             shutil.rmtree(data / "declarations", ignore_errors=True)
+            # the carried rates too, so that --reuse-data starts from the generated files again
+            for carried in {day.get("rate_file") for day in (result.get("daily", {}), second)} - {None}:
+                Path(carried).unlink(missing_ok=True)
+                if not any(Path(carried).parent.iterdir()):
+                    Path(carried).parent.rmdir()
 
     floor_s = stages["floor (DuckDB query)"]["wall_s"]
     peers = [stages[name]["wall_s"] for name in PEERS if name in stages]
