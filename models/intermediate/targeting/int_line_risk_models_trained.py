@@ -19,13 +19,13 @@ def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     from threadpoolctl import threadpool_limits
 
-    from cip.line_models import artifacts_frame, settings_from, train, training_cutoff, training_fingerprint
+    from cip.line_models import artifacts_frame, settings_from, train, training_fingerprint
     from cip.memory import TRAINING_BYTES_PER_CELL, memory_lent
 
     features = dbt.ref("int_declaration_line_features")
     examinations = dbt.ref("int_examinations_dated")
-    as_of = dbt.ref("int_evaluation_window").select("as_of_date").fetchall()[0][0]
-    cutoff = training_cutoff(as_of, dbt.config.get("training_cutoff"))
+    # the one cut-off row the entity history and the features also read to know a retrain is due
+    cutoff = dbt.ref("int_line_risk_training_cutoff").select("training_cutoff").fetchall()[0][0]
     retrain = str(dbt.config.get("retrain"))
     if retrain not in ("on_change", "on_cutoff"):
         raise ValueError(f"var line_risk_retrain must be on_change or on_cutoff, got {retrain!r} "
