@@ -39,6 +39,7 @@ import threading
 import time
 from pathlib import Path
 
+from cip import dbt as cip_dbt
 from cip.paths import project_root
 from cip.progress import Progress, format_seconds
 
@@ -229,15 +230,9 @@ def _python_child(function: str, *args: str) -> list[str]:
 
 
 def dbt_env(data: Path, db: Path, target: Path, logs: Path) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "CIP_DATA_DIR": str(data.resolve()),
-        "CIP_DB_PATH": str(db.resolve()),
-        "DBT_TARGET_PATH": str(target.resolve()),
-        "DBT_LOG_PATH": str(logs.resolve()),
-        "DBT_PROFILES_DIR": env.get("DBT_PROFILES_DIR", str(project_root())),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    })
+    """The project's dbt environment (cip.dbt.dbt_env) with this run's target and log folders."""
+    env = cip_dbt.dbt_env(data, db)
+    env.update({"DBT_TARGET_PATH": str(target.resolve()), "DBT_LOG_PATH": str(logs.resolve())})
     return env
 
 
