@@ -2,14 +2,18 @@
     relation `requests`, the examined and irregular lines of `outcomes` (entity, entity_key,
     event_date, examined_lines, irregular_lines) of the same entity closed strictly before
     that date. Returns a select of entity, entity_key, as_of_day, examined_before,
-    irregular_before; a request with no earlier outcome counts 0. -#}
-{% macro entity_counts_before(requests, outcomes) -%}
-    {{ return(adapter.dispatch('entity_counts_before', 'customs_cip')(requests, outcomes)) }}
+    irregular_before; a request with no earlier outcome counts 0.
+    `keys` are the columns that name an entity key in both relations (default entity,
+    entity_key); a caller that numbered its keys passes its integer id instead, which is
+    cheaper to partition and sort on, and the requests then carry entity and entity_key. -#}
+{% macro entity_counts_before(requests, outcomes, keys=['entity', 'entity_key']) -%}
+    {{ return(adapter.dispatch('entity_counts_before', 'customs_cip')(requests, outcomes, keys)) }}
 {%- endmacro %}
 
 {#- Portable: one running sum over the requests and outcomes together, in date order; at
     equal dates the request sorts first, so an outcome of that day is not counted. -#}
-{% macro default__entity_counts_before(requests, outcomes) -%}
+{% macro default__entity_counts_before(requests, outcomes, keys) -%}
+    {%- set carried = ['entity', 'entity_key'] | reject('in', keys) | list %}
     select
         entity,
         entity_key,
@@ -18,16 +22,20 @@
         irregular_before
     from (
         select
-            entity,
-            entity_key,
+            {%- for column in carried %}
+            {{ column }},
+            {%- endfor %}
+            {{ keys | join(', ') }},
             event_date,
             is_outcome,
             sum(examined_lines) over entity_history as examined_before,
             sum(irregular_lines) over entity_history as irregular_before
         from (
             select
-                entity,
-                entity_key,
+                {%- for column in carried %}
+                {{ column }},
+                {%- endfor %}
+                {{ keys | join(', ') }},
                 event_date,
                 0 as is_outcome,
                 0 as examined_lines,
@@ -35,8 +43,10 @@
             from {{ requests }}
             union all
             select
-                entity,
-                entity_key,
+                {%- for column in carried %}
+                null as {{ column }},
+                {%- endfor %}
+                {{ keys | join(', ') }},
                 event_date,
                 1 as is_outcome,
                 examined_lines,
@@ -44,7 +54,7 @@
             from {{ outcomes }}
         ) as stream
         window entity_history as (
-            partition by entity, entity_key
+            partition by {{ keys | join(', ') }}
             order by event_date, is_outcome
             rows between unbounded preceding and current row
         )
@@ -56,7 +66,7 @@
     the latest running sum strictly before its date (ASOF join). The same rows as the
     portable window, which sorted the ~4 requests per line with them: 59% of the model's
     operator time at 1M lines (docs/benchmarks.md, "Issue 13, targeting chain"). -#}
-{% macro duckdb__entity_counts_before(requests, outcomes) -%}
+{% macro duckdb__entity_counts_before(requests, outcomes, keys) -%}
     select
         requests.entity,
         requests.entity_key,
@@ -66,19 +76,20 @@
     from {{ requests }} as requests
     asof left join (
         select
-            entity,
-            entity_key,
+            {{ keys | join(', ') }},
             event_date,
             sum(examined_lines) over entity_history as examined_before,
             sum(irregular_lines) over entity_history as irregular_before
         from {{ outcomes }}
         window entity_history as (
-            partition by entity, entity_key
+            partition by {{ keys | join(', ') }}
             order by event_date
             rows between unbounded preceding and current row
         )
     ) as outcomes_cumulated
-        on requests.entity = outcomes_cumulated.entity
-            and requests.entity_key = outcomes_cumulated.entity_key
-            and requests.event_date > outcomes_cumulated.event_date
+        on
+        {%- for key in keys %}
+            requests.{{ key }} = outcomes_cumulated.{{ key }} and
+        {%- endfor %}
+            requests.event_date > outcomes_cumulated.event_date
 {%- endmacro %}

@@ -48,14 +48,28 @@ requests as (
     {{- line_entity_requests('lines') | indent(4) }}
 ),
 
-first_outcomes as (
+-- every entity key with an outcome, numbered: the running sums and the look-up below
+-- partition and sort on this integer, not on the two text columns
+outcome_keys as (
     select
         entity,
         entity_key,
-        min(event_date) as first_outcome_date
+        min(event_date) as first_outcome_date,
+        row_number() over (order by entity, entity_key) as key_id
     from outcomes
-    where entity <> 'all'
     group by entity, entity_key
+),
+
+outcomes_numbered as (
+    select
+        outcome_keys.key_id,
+        outcomes.event_date,
+        outcomes.examined_lines,
+        outcomes.irregular_lines
+    from outcomes
+    inner join outcome_keys
+        on outcomes.entity = outcome_keys.entity
+            and outcomes.entity_key = outcome_keys.entity_key
 ),
 
 -- only the days after the entity's first examination: before it there is nothing to
@@ -65,25 +79,37 @@ counted_days as (
     select
         requests.entity,
         requests.entity_key,
+        outcome_keys.key_id,
         requests.event_date
     from requests
-    inner join first_outcomes
-        on requests.entity = first_outcomes.entity
-            and requests.entity_key = first_outcomes.entity_key
-    where requests.event_date > first_outcomes.first_outcome_date
+    inner join outcome_keys
+        on requests.entity = outcome_keys.entity
+            and requests.entity_key = outcome_keys.entity_key
+    where requests.event_date > outcome_keys.first_outcome_date
     union all
+    -- every declaration day counts overall, also before the first outcome (0 then)
     select
         'all' as entity,
         'all' as entity_key,
-        declaration_date as event_date
-    from lines
-    group by declaration_date
+        all_key.key_id,
+        declaration_days.declaration_date as event_date
+    from (
+        select declaration_date
+        from lines
+        group by declaration_date
+    ) as declaration_days
+    left join (
+        select key_id
+        from outcome_keys
+        where entity = 'all'
+    ) as all_key
+        on 1 = 1
 ),
 
 -- examinations closed strictly before each counted day (an examination closed on the
 -- declaration day is not counted)
 counted as (
-    {{ entity_counts_before('counted_days', 'outcomes') | indent(4) }}
+    {{ entity_counts_before('counted_days', 'outcomes_numbered', keys=['key_id']) | indent(4) }}
 ),
 
 final as (
