@@ -31,10 +31,10 @@ def _duckdb(name):
         "analyze_relation": lambda: "",
         "cip_engine_setup": lambda: "select 1",
         # the ASOF join of the DuckDB rendering is beyond the linter's dialect: columns only
-        "entity_counts_before": lambda requests, outcomes: (
+        "entity_counts_before": lambda requests, outcomes, keys=None: (
             "select\n        entity,\n        entity_key,\n        event_date as as_of_day,\n"
             "        0 as examined_before,\n        0 as irregular_before\n"
-            f"    from {requests}"),
+            f"    from {requests}\n    where exists (select 1 from {outcomes})"),
     }
     if name not in renderings:
         raise KeyError(f"tests/sqlfluff_libs/adapter.py has no lint rendering for macro {name!r}")

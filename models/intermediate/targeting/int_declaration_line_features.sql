@@ -73,6 +73,24 @@ lines as (
     {%- endif %}
 ),
 
+{% if every_line -%}
+    -- what the norms sum, read apart: the wide lines then stream into the one frame that
+    -- reads them instead of being held whole for the norms as well
+    priced_lines as (
+        select
+            flow,
+            hs_code,
+            hs_subheading,
+            origin_country,
+            value_unit,
+            declaration_month,
+            {{ log_unit_value }} as log_unit_value
+        from {{ line_source }}
+        where unit_value_usd > 0
+    ),
+
+{% endif -%}
+
 {% if not every_line -%}
     stored_lines as (
         select
@@ -167,7 +185,7 @@ overall as (
             sum(cast(round(log_unit_value * 1000000) as bigint)) as sum_log_micro,
             sum(cast(round(log_unit_value * 10000) as bigint) * cast(round(log_unit_value * 10000) as bigint))
                 as sum_log_squared_e8
-        from lines
+        from {{ 'priced_lines' if every_line else 'lines' }}
         where log_unit_value is not null
         group by {{ keys | join(', ') }}, declaration_month
     ),

@@ -72,6 +72,18 @@ outcomes_numbered as (
             and outcomes.entity_key = outcome_keys.entity_key
 ),
 
+declaration_days as (
+    select declaration_date
+    from lines
+    group by declaration_date
+),
+
+overall_key as (
+    select key_id
+    from outcome_keys
+    where entity = 'all'
+),
+
 -- only the days after the entity's first examination: before it there is nothing to
 -- count (int_declaration_line_features reads a missing day as 0 examined lines), and
 -- most keys of the pairs (HS6 x country, supplier) are never examined at all
@@ -91,18 +103,10 @@ counted_days as (
     select
         'all' as entity,
         'all' as entity_key,
-        all_key.key_id,
+        overall_key.key_id,
         declaration_days.declaration_date as event_date
-    from (
-        select declaration_date
-        from lines
-        group by declaration_date
-    ) as declaration_days
-    left join (
-        select key_id
-        from outcome_keys
-        where entity = 'all'
-    ) as all_key
+    from declaration_days
+    left join overall_key
         on 1 = 1
 ),
 
