@@ -15,6 +15,10 @@ unchanged, even if late corrections changed its training lines: frozen between r
 A kept model appends nothing; --full-refresh always retrains."""
 
 
+# the chosen training lines' keys, registered on the session while the model runs
+TRAINING_KEYS = "line_risk_training_keys"
+
+
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     from threadpoolctl import threadpool_limits
@@ -49,13 +53,6 @@ def model(dbt, session):
         "seed": dbt.config.get("seed"),
         "threads": dbt.config.get("threads"),
     })
-    # the most recent examined lines only, chosen in the database: at 10M lines that keeps
-    # 1.8M examined lines out of pandas; then in date order, as the trainer expects
-    columns = ["declaration_date", "declaration_id", "item_no", "is_irregular"] + feature_columns
-    latest = features.join(
-        labels, "declaration_id = label_declaration_id and item_no = label_item_no"
-    ).select(", ".join(columns)
-             ).order("declaration_date desc, declaration_id desc, item_no desc").limit(settings.max_training_lines)
     stored = []
     if dbt.is_incremental:
         stored = session.sql(
@@ -64,26 +61,47 @@ def model(dbt, session):
     if retrain == "on_cutoff" and stored and {text for name, text in stored if name == "as_of_date"} == {str(cutoff)}:
         # frozen between retrains: the stored model stays, nothing appended
         return session.sql(f"select * from {dbt.this} where false")
-    # the fingerprint is summed in the database: deciding to keep the model costs no pandas frame
-    content = latest.aggregate(f"count(*) as n, sum(hash({', '.join(columns)})) as h").fetchall()[0]
-    fingerprint = training_fingerprint(content, cutoff, settings)
-    if stored and {text for name, text in stored if name == "training_fingerprint"} == {fingerprint}:
-        # the same training input: training would give the same model
-        return session.sql(f"select * from {dbt.this} where false")
-    if dbt.is_incremental:
-        # a new model replaces the stored one (append strategy: the old rows go first)
-        session.execute(f"delete from {dbt.this}")
 
-    # the training frame and the fit's copies live in this process beside DuckDB's buffer pool:
-    # DuckDB's memory_limit is lowered by what they take while Python holds them, so the build's
-    # peak stays within the limit (issue 13: at 10M the training added 1 GB on top of a full pool)
-    with memory_lent(session, content[0] * len(columns) * TRAINING_BYTES_PER_CELL,
-                     configured=dbt.config.get("duckdb_memory_limit")):
-        training = latest.order("declaration_date, declaration_id, item_no").df()
-        # BLAS on var line_risk_threads threads too: OpenBLAS's default (a thread per core), beside
-        # the DuckDB query dbt runs next to this model, made the logistic fit's Hessian products
-        # 10-20x slower (training at 200k lines 21.9 s -> 6.4 s, same weights within 1e-13)
-        with threadpool_limits(limits=settings.threads):
-            artifacts = train(training, cutoff, settings, fingerprint=fingerprint)
-        del training
+    # the most recent examined lines only, chosen in the database: at 10M lines that keeps
+    # 1.8M examined lines out of pandas; then in date order, as the trainer expects.
+    # Chosen on their keys, then their features fetched: a top-N over the wide joined rows
+    # read every examined line's 60 features, and did so twice (issue 13)
+    columns = ["declaration_date", "declaration_id", "item_no", "is_irregular"] + feature_columns
+    latest_keys = features.select(
+        "declaration_id as key_declaration_id, item_no as key_item_no, declaration_date as key_date"
+    ).join(
+        labels, "key_declaration_id = label_declaration_id and key_item_no = label_item_no"
+    ).order("key_date desc, key_declaration_id desc, key_item_no desc").limit(
+        settings.max_training_lines
+    ).select("key_declaration_id, key_item_no, is_irregular")
+    # a line is unique in both tables (tested): the same rows as a top-N of the joined rows
+    session.register(TRAINING_KEYS, latest_keys.to_arrow_table())
+    try:
+        latest = features.join(
+            session.table(TRAINING_KEYS), "declaration_id = key_declaration_id and item_no = key_item_no"
+        ).select(", ".join(columns))
+        # the fingerprint is summed in the database: deciding to keep the model costs no pandas frame
+        content = latest.aggregate(f"count(*) as n, sum(hash({', '.join(columns)})) as h").fetchall()[0]
+        fingerprint = training_fingerprint(content, cutoff, settings)
+        if stored and {text for name, text in stored if name == "training_fingerprint"} == {fingerprint}:
+            # the same training input: training would give the same model
+            return session.sql(f"select * from {dbt.this} where false")
+        if dbt.is_incremental:
+            # a new model replaces the stored one (append strategy: the old rows go first)
+            session.execute(f"delete from {dbt.this}")
+
+        # the training frame and the fit's copies live in this process beside DuckDB's buffer pool:
+        # DuckDB's memory_limit is lowered by what they take while Python holds them, so the build's
+        # peak stays within the limit (issue 13: at 10M the training added 1 GB on top of a full pool)
+        with memory_lent(session, content[0] * len(columns) * TRAINING_BYTES_PER_CELL,
+                         configured=dbt.config.get("duckdb_memory_limit")):
+            training = latest.order("declaration_date, declaration_id, item_no").df()
+            # BLAS on var line_risk_threads threads too: OpenBLAS's default (a thread per core), beside
+            # the DuckDB query dbt runs next to this model, made the logistic fit's Hessian products
+            # 10-20x slower (training at 200k lines 21.9 s -> 6.4 s, same weights within 1e-13)
+            with threadpool_limits(limits=settings.threads):
+                artifacts = train(training, cutoff, settings, fingerprint=fingerprint)
+            del training
+    finally:
+        session.unregister(TRAINING_KEYS)
     return artifacts if len(artifacts) else artifacts_frame([])
