@@ -47,13 +47,10 @@ isic_with_concordance as (
     select list and joins over `declarations` (window lines with is_recent_half and
     the unit value) and the caller's CTEs risky_brokers, risky_hs_codes,
     risky_countries, unit_value_norms, nomenclature, taxpayers, isic_with_concordance
-    and concordance. With `dated`, the lines and the four risk lists carry an
-    as_of_date and are matched on it (each evaluation date has its own lists). -#}
-{% macro indicator_lines_select(dated=false) -%}
+    and concordance. The dated counts (int_operator_counts_dated) split the same
+    attributes into per-slice sums and per-date flags instead (issue 13). -#}
+{% macro indicator_lines_select() -%}
     select
-        {%- if dated %}
-        declarations.as_of_date,
-        {%- endif %}
         declarations.tin,
         declarations.declaration_id,
         declarations.flow,
@@ -80,27 +77,15 @@ isic_with_concordance as (
     from declarations
     left join risky_brokers
         on declarations.declarant_id = risky_brokers.declarant_id
-            {%- if dated %}
-            and declarations.as_of_date = risky_brokers.as_of_date
-            {%- endif %}
     left join risky_hs_codes
         on declarations.hs_code = risky_hs_codes.hs_code
-            {%- if dated %}
-            and declarations.as_of_date = risky_hs_codes.as_of_date
-            {%- endif %}
     left join risky_countries
         on declarations.origin_country = risky_countries.country_code
-            {%- if dated %}
-            and declarations.as_of_date = risky_countries.as_of_date
-            {%- endif %}
     left join nomenclature
         on declarations.hs_code = nomenclature.hs_code
     left join unit_value_norms
         on declarations.hs_code = unit_value_norms.hs_code
             and declarations.value_unit = unit_value_norms.value_unit
-            {%- if dated %}
-            and declarations.as_of_date = unit_value_norms.as_of_date
-            {%- endif %}
     left join taxpayers
         on declarations.tin = taxpayers.tin
     left join isic_with_concordance

@@ -14,6 +14,8 @@ def _duckdb(name):
         "text_literal": lambda value: "'" + value.replace("'", "''") + "'",
         "median": lambda expr: f"median({expr})",
         "quantile": lambda expr, q: f"quantile_cont({expr}, {q})",
+        "quantiles": lambda expr, qs: [
+            f"quantile_cont({expr}, [{', '.join(str(q) for q in qs)}])[{index}]" for index in range(1, len(qs) + 1)],
         "try_cast": lambda expr, data_type: f"try_cast({expr} as {data_type})",
         "read_raw_source": lambda *args: "select 1 as _parsing",
         "raw_row_count": lambda *args: "select 0 as raw_rows",

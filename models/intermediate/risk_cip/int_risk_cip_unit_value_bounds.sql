@@ -8,11 +8,17 @@
     {{ exceptions.raise_compiler_error("var risk_cip_bound_method is '" ~ method ~ "': use 'median_ratio' or 'iqr' (docs/risk_cip.md).") }}
 {%- endif -%}
 {%- set ratio = var('risk_cip_median_ratio') or var('unit_value_lower_bound_ratio') -%}
+{#- one shared quantile aggregate on DuckDB: the values are held once, not five times (issue 13) -#}
+{%- set unit_value_quantiles = quantiles('unit_value_usd', [0.10, 0.25, 0.5, 0.75, 0.90]) -%}
 
 with
 
 import_lines as (
-    select * from {{ ref('int_risk_cip_import_lines') }}
+    select
+        hs_code,
+        value_unit,
+        unit_value_usd
+    from {{ ref('int_risk_cip_import_lines') }}
     where unit_value_usd > 0
 ),
 
@@ -21,11 +27,11 @@ distribution as (
         hs_code,
         value_unit,
         count(*) as priced_lines,
-        cast({{ quantile('unit_value_usd', 0.10) }} as {{ type_double() }}) as p10_unit_value_usd,
-        cast({{ quantile('unit_value_usd', 0.25) }} as {{ type_double() }}) as p25_unit_value_usd,
-        cast({{ median('unit_value_usd') }} as {{ type_double() }}) as median_unit_value_usd,
-        cast({{ quantile('unit_value_usd', 0.75) }} as {{ type_double() }}) as p75_unit_value_usd,
-        cast({{ quantile('unit_value_usd', 0.90) }} as {{ type_double() }}) as p90_unit_value_usd
+        cast({{ unit_value_quantiles[0] }} as {{ type_double() }}) as p10_unit_value_usd,
+        cast({{ unit_value_quantiles[1] }} as {{ type_double() }}) as p25_unit_value_usd,
+        cast({{ unit_value_quantiles[2] }} as {{ type_double() }}) as median_unit_value_usd,
+        cast({{ unit_value_quantiles[3] }} as {{ type_double() }}) as p75_unit_value_usd,
+        cast({{ unit_value_quantiles[4] }} as {{ type_double() }}) as p90_unit_value_usd
     from import_lines
     group by hs_code, value_unit
 ),
