@@ -22,20 +22,14 @@
         irregular_before
     from (
         select
-            {%- for column in carried %}
-            {{ column }},
-            {%- endfor %}
-            {{ keys | join(', ') }},
+            {{ (carried + keys) | join(', ') }},
             event_date,
             is_outcome,
             sum(examined_lines) over entity_history as examined_before,
             sum(irregular_lines) over entity_history as irregular_before
         from (
             select
-                {%- for column in carried %}
-                {{ column }},
-                {%- endfor %}
-                {{ keys | join(', ') }},
+                {{ (carried + keys) | join(', ') }},
                 event_date,
                 0 as is_outcome,
                 0 as examined_lines,
@@ -43,10 +37,7 @@
             from {{ requests }}
             union all
             select
-                {%- for column in carried %}
-                null as {{ column }},
-                {%- endfor %}
-                {{ keys | join(', ') }},
+                {% for column in carried %}null as {{ column }}, {% endfor %}{{ keys | join(', ') }},
                 event_date,
                 1 as is_outcome,
                 examined_lines,
@@ -67,6 +58,10 @@
     portable window, which sorted the ~4 requests per line with them: 59% of the model's
     operator time at 1M lines (docs/benchmarks.md, "Issue 13, targeting chain"). -#}
 {% macro duckdb__entity_counts_before(requests, outcomes, keys) -%}
+    {%- set same_key = [] -%}
+    {%- for key in keys -%}
+        {%- do same_key.append('requests.' ~ key ~ ' = outcomes_cumulated.' ~ key) -%}
+    {%- endfor %}
     select
         requests.entity,
         requests.entity_key,
@@ -87,9 +82,6 @@
             rows between unbounded preceding and current row
         )
     ) as outcomes_cumulated
-        on
-        {%- for key in keys %}
-            requests.{{ key }} = outcomes_cumulated.{{ key }} and
-        {%- endfor %}
-            requests.event_date > outcomes_cumulated.event_date
+        on {{ same_key | join(' and ') }}
+            and requests.event_date > outcomes_cumulated.event_date
 {%- endmacro %}
