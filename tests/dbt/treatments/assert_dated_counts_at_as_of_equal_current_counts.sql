@@ -48,11 +48,11 @@ final as (
         current_counts.tin is null
         or dated_counts.tin is null
         {%- for name in names %}
-        or not (
-            (current_counts.{{ name }} is null and dated_counts.{{ name }} is null)
-            or abs(current_counts.{{ name }} - dated_counts.{{ name }})
-            <= 1e-9 * greatest(1, abs(current_counts.{{ name }}), abs(dated_counts.{{ name }}))
-        )
+            or not (
+                (current_counts.{{ name }} is null and dated_counts.{{ name }} is null)
+                or abs(current_counts.{{ name }} - dated_counts.{{ name }})
+                <= 1e-9 * greatest(1, abs(current_counts.{{ name }}), abs(dated_counts.{{ name }}))
+            )
         {%- endfor %}
 )
 
