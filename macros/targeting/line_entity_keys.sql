@@ -1,6 +1,6 @@
 {#- M10 (learned declaration risk): the entities whose point-in-time hit rate is a
     feature of a declaration line, in one place for int_line_entity_history (which
-    counts their examinations) and int_declaration_line_features (which reads the
+    counts their examinations) and int_declaration_line_feature_counts (which reads the
     counts back per line). name -> SQL over the columns of int_declaration_lines_valued
     (which int_declaration_lines_flagged passes on);
     a null key means the line has no such entity. Which ones are used is

@@ -1,5 +1,5 @@
 {#- Issue 13 (docs/incremental.md, "Which lines get features"): whether this run of
-    int_line_entity_history or int_declaration_line_features computes every line (true) or
+    int_line_entity_history or int_declaration_line_feature_counts computes every line (true) or
     only the lines to score (false, the daily path on DuckDB). Every line is computed:
       - on other engines, on a first build and on --full-refresh (not incremental);
       - in the exact modes (var line_risk_retrain on_change, var line_risk_rescore changed);
@@ -18,7 +18,7 @@
         {{ return(true) }}
     {%- endif -%}
     {%- set stored = {} -%}
-    {%- for name in ['int_line_entity_history', 'int_declaration_line_features', 'int_line_risk_models_trained'] -%}
+    {%- for name in ['int_line_entity_history', 'int_declaration_line_feature_counts', 'int_line_risk_models_trained'] -%}
         {%- set relation = adapter.get_relation(database=this.database, schema=this.schema, identifier=name) -%}
         {%- if relation is none -%}
             {{ return(true) }}
@@ -36,7 +36,7 @@
 {#- M10: the examined and irregular lines per entity key and closing day, and overall
     (entity 'all'), of the relation `examined_lines` (the entity key columns of macro
     line_entity_key_columns, control_date, irregular_line 0/1). The outcomes both
-    int_line_entity_history and int_declaration_line_features count before a day.
+    int_line_entity_history and int_declaration_line_feature_counts count before a day.
     `requests` (entity, entity_key, ...), when given, keeps only the keys it asks for: the
     few thousand lines of a daily run need a small share of the keys. -#}
 {% macro line_entity_outcomes(examined_lines, requests=none) -%}
@@ -108,7 +108,7 @@
     ) as examined
 {%- endmacro %}
 
-{#- Pre-hook of int_declaration_line_features (DuckDB, incremental runs): a run that computes
+{#- Pre-hook of int_declaration_line_feature_counts (DuckDB, incremental runs): a run that computes
     every line deletes every stored row; a daily run deletes the stored rows of the lines the
     latest load brought or corrected (and of lines it rejected), so that the model computes
     exactly the lines without stored features. -#}

@@ -1,325 +1,59 @@
-{{ config(
-    materialized='incremental' if target.type == 'duckdb' else 'table',
-    incremental_strategy='append',
-    pre_hook="{{ line_features_delete_stored() }}",
-) }}
+{{ config(materialized='view') }}
 {#- M10 / M4 learned, at the line: every staged declaration line with the features the
     learned scorers read, each known ON ITS DECLARATION DATE (docs/targeting.md).
     Columns named f_* are the features; int_line_risk_models_trained learns from
-    every f_* column and the scorers apply them, so a feature added here is used
-    everywhere without another edit.
-      - per entity of macro line_entity_keys: the hit rate of its examined lines,
-        from examinations closed before the declaration date (int_line_entity_history),
-        smoothed toward the overall rate of that day by an m-estimate
-        (var line_risk_smoothing_m pseudo-lines), as a log-odds lift over the overall
-        rate (0 = no evidence), and its support (log of 1 + examined lines);
-      - unit value against the norm of its tariff line, of its tariff line x origin and
-        of its HS6 subheading:
-        log ratio to the geometric mean of the lines declared in earlier months, and
-        that ratio in standard deviations (0 without a norm of var unit_value_min_lines lines);
-      - how the importer, the broker and the supplier priced their import lines in
-        earlier months: mean log ratio to the tariff line's norm and the share of lines
-        below var unit_value_lower_bound_ratio x the norm (declarations only, no outcome);
-      - value, mass, unit value (logs) and duty rate; imports, exemption, AEO;
-      - the first-time-operator and below-norm rule flags (declarations only; the
-        risky-broker flag is left out: its list reads examinations past the as-of date
-        when the raw data has them, and the broker's own hit rate says the same).
-    The operator GRI is not a feature: it is weighted with the weights of the as-of
-    date, which are learned from later outcomes than an earlier line's date.
-    Incremental on DuckDB (issue 13, docs/incremental.md): a daily run computes only the
-    lines without stored features (the pre-hook first deletes those of the latest load),
-    looking up their entity counts itself; the norms and the parties' pricing are still
-    summed over every line, so such a line gets the features a full refresh gives it.
-    Every line is computed when macro line_risk_recompute_all says so (a retrain is due,
-    the exact modes, --full-refresh). -#}
--- depends_on: {{ ref('base_customs__declarations') }}
--- depends_on: {{ ref('int_declaration_lines_valued') }}
--- depends_on: {{ ref('int_examinations_dated') }}
--- depends_on: {{ ref('int_evaluation_window') }}
-{%- if target.type == 'duckdb' %}
--- depends_on: {{ ref('int_line_risk_training_cutoff') }}
-{%- endif %}
+    every f_* column and the scorers apply them.
+    A view over the stored int_declaration_line_feature_counts (issue 13: the three doubles
+    per entity were 4.6 GB of the 10M warehouse; two integer counts and the day's prior
+    compress). Per entity of macro line_entity_keys it derives, with the expressions, casts
+    and order of operations the stored table used to have (so the values are bit for bit
+    the same):
+      - <entity>_hit_rate: the hit rate of its examined lines, smoothed toward the overall
+        rate of the day (prior_rate) by an m-estimate (var line_risk_smoothing_m pseudo-lines);
+      - f_<entity>_lift: that rate as a log-odds lift over the overall rate (0 = no evidence);
+      - f_<entity>_support: the log of 1 + its examined lines.
+    The other features are passed through. A feature added to the stored model must be
+    listed below as well: the build stops when a stored f_* column is not. The incremental
+    logic (daily path, pre-hook) is the stored model's; a view computes nothing on its own. -#}
 {%- set entities = line_entity_keys().keys() | list -%}
 {%- set m = var('line_risk_smoothing_m') -%}
-{%- set min_lines = var('unit_value_min_lines') -%}
-{#- norms of the tariff line, of the tariff line x origin, and of the HS6 subheading (which
-    still has a norm where a 10-digit line has too few lines) -#}
-{%- set norms = {
-    'line': ['flow', 'hs_code', 'value_unit'],
-    'line_origin': ['flow', 'hs_code', 'origin_country', 'value_unit'],
-    'hs6': ['flow', 'hs_subheading', 'value_unit'],
-} -%}
-{%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} -%}
-{%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' -%}
-{%- set log_unit_value = 'case when unit_value_usd > 0 then ln(unit_value_usd) end' -%}
-{#- every line, or (a daily run) the lines without stored features: the frame the look-ups,
-    the norms' per-line ratios and the output are computed on -#}
-{%- set every_line = line_risk_recompute_all() -%}
-{%- set output_lines = 'lines' if every_line else 'lines_to_compute' %}
+{%- set passed_features = [] -%}
+{%- for norm in ['line', 'line_origin', 'hs6'] -%}
+    {%- do passed_features.extend(['f_uv_log_ratio_' ~ norm, 'f_uv_z_' ~ norm]) -%}
+{%- endfor -%}
+{%- for party in ['importer', 'declarant', 'supplier'] -%}
+    {%- do passed_features.extend(['f_' ~ party ~ '_mean_uv_log_ratio', 'f_' ~ party ~ '_below_norm_share',
+        'f_' ~ party ~ '_priced_support']) -%}
+{%- endfor -%}
+{%- do passed_features.extend(['f_log_unit_value', 'f_log_customs_value_usd', 'f_log_net_mass_kg', 'f_duty_rate',
+    'f_is_import', 'f_is_exempt', 'f_is_aeo', 'f_is_first_time_operator', 'f_is_below_unit_value_norm']) -%}
+{%- if execute -%}
+    {#- a feature stored but not passed would silently leave the models: stop instead -#}
+    {%- set stored = adapter.get_relation(database=this.database, schema=this.schema,
+        identifier='int_declaration_line_feature_counts') -%}
+    {%- if stored is not none -%}
+        {%- set stored_features = [] -%}
+        {%- for column in adapter.get_columns_in_relation(stored) -%}
+            {%- if (column.name | lower).startswith('f_') -%}
+                {%- do stored_features.append(column.name | lower) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if stored_features != passed_features -%}
+            {{ exceptions.raise_compiler_error(
+                "int_declaration_line_features passes the stored features " ~ passed_features
+                ~ " but int_declaration_line_feature_counts stores " ~ stored_features
+                ~ ": list every stored f_* column in the view, in the stored order.") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endif %}
 
 with
 
-{#- a daily run sums the norms and the pricing over every line but outputs none of them, so
-    the flags' joins are not needed: the valued lines with an operator are the flagged view's
-    lines (it joins the operator's first declaration; the contract rejects lines without one) -#}
-{%- set line_source = ref('int_declaration_lines_flagged') if every_line else ref('int_declaration_lines_valued') %}
-lines as (
-    select
-        *,
-        {{ log_unit_value }} as log_unit_value
-    from {{ line_source }}
-    {%- if not every_line %}
-    where tin is not null
-    {%- endif %}
+feature_counts as (
+    select * from {{ ref('int_declaration_line_feature_counts') }}
 ),
 
-{% if every_line -%}
-    -- what the norms sum, read apart: the wide lines then stream into the one frame that
-    -- reads them instead of being held whole for the norms as well
-    priced_lines as (
-        select
-            flow,
-            hs_code,
-            hs_subheading,
-            origin_country,
-            value_unit,
-            declaration_month,
-            {{ log_unit_value }} as log_unit_value
-        from {{ line_source }}
-        where unit_value_usd > 0
-    ),
-
-{% endif -%}
-
-{% if not every_line -%}
-    stored_lines as (
-        select
-            declaration_id,
-            item_no
-        from {{ this }}
-    ),
-
-    -- the lines to score: new, corrected (their stored rows were deleted by the pre-hook),
-    -- or never given features
-    lines_to_compute as (
-        select
-            *,
-            {{ log_unit_value }} as log_unit_value
-        from {{ ref('int_declaration_lines_flagged') }} as flagged
-        where not exists (
-            select 1
-            from stored_lines
-            where
-                stored_lines.declaration_id = flagged.declaration_id
-                and stored_lines.item_no = flagged.item_no
-        )
-    ),
-
-    -- their entity counts, looked up here (int_line_entity_history is left as it is): the
-    -- outcomes of every examined line, counted strictly before each line's day
-    examined_lines as (
-        {{ line_entity_examined_lines() | indent(8) }}
-    ),
-
-    line_keys_to_compute as (
-        select
-            declaration_date,
-            {{ line_entity_key_columns() | indent(12) }}
-        from lines_to_compute
-    ),
-
-    requests as (
-        {{- line_entity_requests('line_keys_to_compute') | indent(8) }}
-        union all
-        select
-            'all' as entity,
-            'all' as entity_key,
-            declaration_date as event_date
-        from lines_to_compute
-        group by declaration_date
-    ),
-
-    outcomes as (
-        {{- line_entity_outcomes('examined_lines', 'requests') | indent(8) }}
-    ),
-
-    entity_history as (
-        {{ entity_counts_before('requests', 'outcomes') | indent(8) }}
-    ),
-
-{% endif -%}
-
--- one import per entity: each is read once, so the filter reaches the table scan
--- (one shared CTE would be materialised whole and scanned 19 times)
-{% for entity in entities %}
-    history_{{ entity }} as (
-        select
-            entity_key,
-            as_of_day,
-            examined_before,
-            irregular_before
-        from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
-        where entity = '{{ entity }}'
-    ),
-
-{% endfor %}
-overall as (
-    -- the prior: overall hit rate of the examinations closed before the day, itself
-    -- smoothed toward var line_risk_prior_rate (the rate before any examination)
-    select
-        as_of_day,
-        (irregular_before + {{ var('line_risk_prior_rate') }} * {{ m }})
-        / (examined_before + {{ m }}) as prior_rate
-    from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
-    where entity = 'all'
-),
-
-{% for norm, keys in norms.items() %}
-    unit_value_months_{{ norm }} as (
-        select
-            {{ keys | join(', ') }},
-            declaration_month,
-            count(*) as priced_lines,
-            -- sums of integers (micro-units of the log, and its square at 1e-4): exact, so
-            -- the norms do not depend on the order in which parallel threads add lines
-            sum(cast(round(log_unit_value * 1000000) as bigint)) as sum_log_micro,
-            sum(cast(round(log_unit_value * 10000) as bigint) * cast(round(log_unit_value * 10000) as bigint))
-                as sum_log_squared_e8
-        from {{ 'priced_lines' if every_line else 'lines' }}
-        where log_unit_value is not null
-        group by {{ keys | join(', ') }}, declaration_month
-    ),
-
-    unit_value_norms_{{ norm }} as (
-        -- lines of the earlier months only (the month itself is not known on its first day)
-        select
-            {{ keys | join(', ') }},
-            declaration_month,
-            sum(priced_lines) over earlier_months as priced_lines,
-            cast(sum(sum_log_micro) over earlier_months as {{ type_double() }}) / 1000000 as sum_log,
-            cast(sum(sum_log_squared_e8) over earlier_months as {{ type_double() }}) / 100000000 as sum_log_squared
-        from unit_value_months_{{ norm }}
-        window earlier_months as (
-            partition by {{ keys | join(', ') }}
-            order by declaration_month
-            rows between unbounded preceding and 1 preceding
-        )
-    ),
-
-{% endfor %}
 -- noqa: disable=LT02
-{#- the lines with their norms: every line (the parties' pricing sums them), and on a daily run
-    the lines to compute as well (the output frame, with the prior of their day) -#}
-{%- set frames = {'joined': 'lines'} if every_line else {'joined': 'lines', 'joined_to_compute': 'lines_to_compute'} %}
-{%- for frame, source in frames.items() %}
-{{ frame }} as (
-    select
-        {{ source }}.*,
-        {%- if source == output_lines %}
-        overall.prior_rate,
-        {%- endif %}
-        {%- for norm, keys in norms.items() %}
-        case
-            when {{ source }}.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
-                then {{ source }}.log_unit_value - norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines
-        end as uv_log_ratio_{{ norm }},
-        case
-            when norms_{{ norm }}.priced_lines >= {{ min_lines }}
-                then sqrt(greatest(
-                    norms_{{ norm }}.sum_log_squared / norms_{{ norm }}.priced_lines
-                    - (norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines)
-                    * (norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines),
-                    0
-                ))
-        end as uv_log_sd_{{ norm }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ source }}
-    {%- if source == output_lines %}
-    inner join overall
-        on {{ source }}.declaration_date = overall.as_of_day
-    {%- endif %}
-    {%- for norm, keys in norms.items() %}
-    left join unit_value_norms_{{ norm }} as norms_{{ norm }}
-        on {{ source }}.declaration_month = norms_{{ norm }}.declaration_month
-        {%- for key in keys %}
-            and {{ source }}.{{ key }} = norms_{{ norm }}.{{ key }}
-        {%- endfor %}
-    {%- endfor %}
-),
-{% endfor %}
-
-{%- for party, column in pricing_parties.items() %}
-{{ party }}_pricing_months as (
-    select
-        {{ column }} as party_id,
-        declaration_month,
-        count(*) as priced_lines,
-        sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
-        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
-    from joined
-    where
-        flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
-        {%- if not every_line %}
-        -- a daily run: only the parties of the lines to compute
-        and {{ column }} in (select lines_to_compute.{{ column }} from lines_to_compute)
-        {%- endif %}
-    group by {{ column }}, declaration_month
-),
-
-{{ party }}_pricing as (
-    -- the party's lines of the earlier months only
-    select
-        party_id,
-        declaration_month,
-        sum(priced_lines) over earlier_months as priced_lines,
-        cast(sum(sum_log_ratio_micro) over earlier_months as {{ type_double() }}) / 1000000 as sum_log_ratio,
-        sum(lines_below) over earlier_months as lines_below
-    from {{ party }}_pricing_months
-    window earlier_months as (
-        partition by party_id
-        order by declaration_month
-        rows between unbounded preceding and 1 preceding
-    )
-),
-
-{% endfor %}
--- the 18 history and 3 pricing look-ups probe the line itself: a narrow key frame joined
--- back on the line id built a 1M-row hash table per 1M lines, which spills when memory is
--- short (10M); the probe side's columns are passed through, not copied
-{%- set output_frame = 'joined' if every_line else 'joined_to_compute' %}
-line_entity_keys as (
-    select
-        {{ output_frame }}.*,
-        {{ line_entity_key_columns() | indent(8) }}
-    from {{ output_frame }}
-),
-
-priced as (
-    select
-        line_entity_keys.*,
-        {%- for entity in entities %}
-        coalesce(history_{{ entity }}.examined_before, 0) as {{ entity }}_examined,
-        coalesce(history_{{ entity }}.irregular_before, 0) as {{ entity }}_irregular,
-        {%- endfor %}
-        {%- for party in pricing_parties %}
-        coalesce({{ party }}_pricing.priced_lines, 0) as {{ party }}_priced_lines,
-        {{ party }}_pricing.sum_log_ratio / {{ party }}_pricing.priced_lines as {{ party }}_mean_log_ratio,
-        {{ safe_divide(party ~ '_pricing.lines_below', party ~ '_pricing.priced_lines') }}
-            as {{ party }}_below_share{{ ',' if not loop.last }}
-        {%- endfor %}
-    from line_entity_keys
-    {%- for entity in entities %}
-    left join history_{{ entity }}
-        on line_entity_keys.entity_key_{{ entity }} = history_{{ entity }}.entity_key
-            and line_entity_keys.declaration_date = history_{{ entity }}.as_of_day
-    {%- endfor %}
-    {%- for party, column in pricing_parties.items() %}
-    left join {{ party }}_pricing
-        on line_entity_keys.{{ column }} = {{ party }}_pricing.party_id
-            and line_entity_keys.declaration_month = {{ party }}_pricing.declaration_month
-    {%- endfor %}
-),
-
 final as (
     select
         -- ids and what the scores are reported with
@@ -339,7 +73,7 @@ final as (
         is_below_unit_value_norm,
         is_first_time_operator,
         {%- for entity in entities %}
-        cast({{ entity }}_examined as integer) as {{ entity }}_examined,
+        {{ entity }}_examined,
         cast(({{ entity }}_irregular + {{ m }} * prior_rate) / ({{ entity }}_examined + {{ m }}) as {{ type_double() }})
             as {{ entity }}_hit_rate,
         {%- endfor %}
@@ -354,30 +88,10 @@ final as (
         ) as f_{{ entity }}_lift,
         cast(ln(1 + {{ entity }}_examined) as {{ type_double() }}) as f_{{ entity }}_support,
         {%- endfor %}
-        {%- for norm, keys in norms.items() %}
-        -- rounded: the norms are float sums whose last bits depend on the order of parallel addition
-        cast({{ round_double('coalesce(uv_log_ratio_' ~ norm ~ ', 0)', 9) }} as {{ type_double() }}) as f_uv_log_ratio_{{ norm }},
-        cast({{ round_double('coalesce(uv_log_ratio_' ~ norm ~ ' / greatest(uv_log_sd_' ~ norm ~ ', 0.05), 0)', 9) }}
-            as {{ type_double() }}) as f_uv_z_{{ norm }},
+        {%- for feature in passed_features %}
+        {{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
-        {%- for party in pricing_parties %}
-        -- rounded: sums of doubles whose last bits depend on the order of parallel addition
-        cast({{ round_double('coalesce(' ~ party ~ '_mean_log_ratio, 0)', 9) }} as {{ type_double() }})
-            as f_{{ party }}_mean_uv_log_ratio,
-        cast({{ round_double('coalesce(' ~ party ~ '_below_share, 0)', 9) }} as {{ type_double() }})
-            as f_{{ party }}_below_norm_share,
-        cast(ln(1 + {{ party }}_priced_lines) as {{ type_double() }}) as f_{{ party }}_priced_support,
-        {%- endfor %}
-        cast(coalesce(log_unit_value, 0) as {{ type_double() }}) as f_log_unit_value,
-        cast(ln(customs_value_usd) as {{ type_double() }}) as f_log_customs_value_usd,
-        cast(coalesce(ln(case when net_mass_kg > 0 then net_mass_kg end), 0) as {{ type_double() }}) as f_log_net_mass_kg,
-        cast(coalesce(duty_rate, 0) as {{ type_double() }}) as f_duty_rate,
-        cast(case when flow = 'I' then 1 else 0 end as {{ type_double() }}) as f_is_import,
-        cast(case when is_exempt then 1 else 0 end as {{ type_double() }}) as f_is_exempt,
-        cast(case when is_aeo then 1 else 0 end as {{ type_double() }}) as f_is_aeo,
-        cast(case when is_first_time_operator then 1 else 0 end as {{ type_double() }}) as f_is_first_time_operator,
-        cast(case when is_below_unit_value_norm then 1 else 0 end as {{ type_double() }}) as f_is_below_unit_value_norm
-    from priced
+    from feature_counts
 )
 -- noqa: enable=LT02
 

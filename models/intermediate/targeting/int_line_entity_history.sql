@@ -12,7 +12,7 @@
     counts on every declaration day, the prior the rates are smoothed toward. Macro entity_counts_before counts, per
     declaration day, the examinations closed strictly before it (a running sum; on DuckDB
     over the examination days alone, with an ASOF join).
-    int_declaration_line_features reads it back per line when it computes every line.
+    int_declaration_line_feature_counts reads it back per line when it computes every line.
     Incremental on DuckDB (issue 13, docs/incremental.md): a run that computes every line
     (macro line_risk_recompute_all: a retrain is due, the exact modes, --full-refresh)
     replaces every row; a daily run keeps the stored rows and adds none, because the
@@ -85,7 +85,7 @@ overall_key as (
 ),
 
 -- only the days after the entity's first examination: before it there is nothing to
--- count (int_declaration_line_features reads a missing day as 0 examined lines), and
+-- count (int_declaration_line_feature_counts reads a missing day as 0 examined lines), and
 -- most keys of the pairs (HS6 x country, supplier) are never examined at all
 counted_days as (
     select

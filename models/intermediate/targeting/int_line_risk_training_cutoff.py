@@ -1,7 +1,7 @@
 """M10 / M4 learned at the line (issue 13): the training cut-off the trainer uses on this
 run, one row: the as-of date and cip.line_models.training_cutoff of it under var
 line_risk_training_cutoff. Computed by the trainer's own function, so there is one
-definition of the cut-off. int_line_entity_history and int_declaration_line_features read
+definition of the cut-off. int_line_entity_history and int_declaration_line_feature_counts read
 it, before the trainer runs, to know whether a retrain is due (macro
 line_risk_recompute_all): then they recompute every line, so the retrained model learns
 from the features a full refresh gives (docs/incremental.md)."""
