@@ -38,8 +38,9 @@ pytestmark = pytest.mark.warehouse
 
 EXTRA_TABLES = [("staging", "stg_customs__declarations"), ("staging", "stg_source_inventory"),
                 ("staging", "stg_quarantine__rejected_rows"), ("intermediate", "int_operator_monthly_activity"),
-                ("intermediate", "int_line_entity_history"), ("intermediate", "int_declaration_line_features"),
-                ("intermediate", "int_line_risk_models_trained"), ("intermediate", "int_declaration_line_scores")]
+                ("intermediate", "int_line_entity_history"), ("intermediate", "int_declaration_line_feature_counts"),
+                ("intermediate", "int_declaration_line_features"), ("intermediate", "int_line_risk_models_trained"),
+                ("intermediate", "int_declaration_line_scores")]
 # the retrain and rescore settings under which an incremental run equals a full refresh
 EXACT = '{"line_risk_retrain": "on_change", "line_risk_rescore": "changed"}'
 # default modes, with a training cut-off that follows the as-of date (a daily file moves it)
@@ -255,7 +256,7 @@ def test_retrain_due_recomputes_every_line(builds):
     assert cutoffs == {str(pd.Timestamp(window["as_of_date"].iloc[0]).date())}
     stored = _table(builds["frozen_before"], "intermediate", "int_line_risk_models_trained")
     assert cutoffs != set(stored[(stored["part"] == "card") & (stored["name"] == "as_of_date")]["text"])
-    for table in ("int_line_entity_history", "int_declaration_line_features"):
+    for table in ("int_line_entity_history", "int_declaration_line_feature_counts", "int_declaration_line_features"):
         _same(_table(builds["retrain"], "intermediate", table), _table(builds["full"], "intermediate", table), table)
 
 
