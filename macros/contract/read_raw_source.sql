@@ -213,7 +213,7 @@
     Returns {'delimiter': ..., 'columns': [...]}; no columns when the file has no line. -#}
 {% macro raw_csv_dialect(file) -%}
     {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
-        ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', parallel = false) limit 1") -%}
+        ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false) limit 1") -%}
     {%- if first.rows | length == 0 or first.rows[0][0] is none -%}
         {{ return({'delimiter': ',', 'columns': []}) }}
     {%- endif -%}

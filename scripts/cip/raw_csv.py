@@ -40,7 +40,7 @@ def dialect(con, path: Path) -> tuple[str, list[str]]:
     """(delimiter, column names) from the header line; no names for a file without a line."""
     first = con.execute(
         f"select line from read_csv({_sql_string(path)}, auto_detect = false, header = false, "
-        "columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', parallel = false) limit 1").fetchall()
+        "columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false) limit 1").fetchall()
     if not first or first[0][0] is None:
         return ",", []
     line = first[0][0]
