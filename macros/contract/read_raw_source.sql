@@ -1,6 +1,7 @@
 {#- Reads one raw input of the source contract and returns a select with every contract
     column, typed and normalised, plus:
-      _cast_errors  the reader's reject reasons ('' when none): a value unreadable as the
+      _cast_errors  the reader's reject reasons ('' when none): first a CSV record that does
+                    not fit its header (_cip_record_error, raw_csv_reader), then a value unreadable as the
                     contract type, a fractional integer, a NaN / infinite / absurd number,
                     a date after the load date or before the earliest date,
       _source_file  the file the row came from, relative to the data folder (so a build
