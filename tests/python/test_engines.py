@@ -20,6 +20,7 @@ tested on DuckDB by test_targeting.py.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -284,3 +285,51 @@ def test_spark_reader_stops_and_disables_as_duckdb_does(spark_built, duckdb_buil
     """The same stop and warning on Spark (its own warehouse and metastore)."""
     _assert_stops_and_disables("spark", _spark_env(tmp_path / "spark"),
                                _bad_data(duckdb_built["data"], tmp_path), tmp_path)
+
+
+def _malformed_csv_data(source: Path, tmp_path: Path) -> Path:
+    """The generated set with declarations as a CSV export holding three records that do not fit
+    the header: a field too many, the last field missing, ';' for the first three commas."""
+    data = tmp_path / "data"
+    shutil.copytree(source, data, ignore=shutil.ignore_patterns("_truth", "declarations.parquet"))
+    duckdb.execute(f"copy (select * from '{source}/declarations.parquet') to '{data}/plain.csv' (header)")
+    header, *lines = (data / "plain.csv").read_text(encoding="utf-8").splitlines()
+    (data / "plain.csv").unlink()
+    lines[10] += ",EXTRA"
+    lines[20] = lines[20].rsplit(",", 1)[0]
+    lines[30] = lines[30].replace(",", ";", 3)
+    (data / "declarations.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return data
+
+
+def _assert_csv_records_quarantined(target: str, env: dict, data: Path, tmp_path: Path) -> None:
+    """cip load keeps the malformed records with _cip_record_error; the build quarantines them
+    with the reason, as on DuckDB (tests/python/test_bad_inputs.py), and stages the rest."""
+    _run([str(BIN / "cip"), "load", "--target", target, "--data", str(data), "--quiet"], env, "cip load")
+    env = {**env, "CIP_TARGET": target, "CIP_DATA_DIR": str(data)}
+    options = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--vars", VARS]
+    _run([str(BIN / "dbt"), "build", "--full-refresh", "--select", "+base_customs__declarations",
+          "--exclude-resource-type", "test", "unit_test", *options], env, "dbt build (base_customs__declarations)")
+    done = subprocess.run(
+        [str(BIN / "dbt"), "show", "--inline", "select _reject_reasons as reasons, count(*) as n_rows from "
+         "{{ ref('base_customs__declarations') }} group by 1 order by 1", "--limit", "1000", "--output", "json",
+         *options], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    shown = json.loads(done.stdout[done.stdout.index("{"):done.stdout.rindex("}") + 1])["show"]
+    reasons = {row["reasons"]: row["n_rows"] for row in shown}
+    structural = {reason: n for reason, n in reasons.items() if reason.startswith("CSV record")}
+    assert sum(n for r, n in structural.items() if r.startswith("CSV record has more fields than the header")) == 1, reasons
+    assert sum(n for r, n in structural.items() if r.startswith("CSV record has fewer fields than the header")) == 2, reasons
+    records = len((data / "declarations.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert sum(reasons.values()) == records, "every record is in the base model, staged or not"
+
+
+def test_postgres_quarantines_csv_records_that_do_not_fit_the_header(engines, duckdb_built, tmp_path):
+    env = _env(CIP_PG_DATABASE="cip_engines_csv")
+    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+    _assert_csv_records_quarantined("postgres", env, _malformed_csv_data(duckdb_built["data"], tmp_path), tmp_path)
+
+
+def test_spark_quarantines_csv_records_that_do_not_fit_the_header(spark_built, duckdb_built, tmp_path):
+    _assert_csv_records_quarantined("spark", _spark_env(tmp_path / "spark"),
+                                    _malformed_csv_data(duckdb_built["data"], tmp_path), tmp_path)
