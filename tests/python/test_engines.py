@@ -273,12 +273,18 @@ def _assert_stops_and_disables(target: str, env: dict, data: Path, tmp_path: Pat
     assert "WARNING: optional source tax.tax_audits not found" in out, out[-3000:]
 
 
+def _postgres_env(database: str) -> dict:
+    """The environment of a build into its own Postgres database, created if needed."""
+    env = _env(CIP_PG_DATABASE=database)
+    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
 def test_postgres_reader_stops_and_disables_as_duckdb_does(engines, duckdb_built, tmp_path):
     """A required column missing stops the build naming the source, table and column; a
     missing optional source is disabled with a warning (docs/engines.md)."""
-    env = _env(CIP_PG_DATABASE="cip_engines_bad")
-    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-    _assert_stops_and_disables("postgres", env, _bad_data(duckdb_built["data"], tmp_path), tmp_path)
+    _assert_stops_and_disables("postgres", _postgres_env("cip_engines_bad"), _bad_data(duckdb_built["data"], tmp_path),
+                               tmp_path)
 
 
 def test_spark_reader_stops_and_disables_as_duckdb_does(spark_built, duckdb_built, tmp_path):
@@ -325,9 +331,8 @@ def _assert_csv_records_quarantined(target: str, env: dict, data: Path, tmp_path
 
 
 def test_postgres_quarantines_csv_records_that_do_not_fit_the_header(engines, duckdb_built, tmp_path):
-    env = _env(CIP_PG_DATABASE="cip_engines_csv")
-    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-    _assert_csv_records_quarantined("postgres", env, _malformed_csv_data(duckdb_built["data"], tmp_path), tmp_path)
+    _assert_csv_records_quarantined("postgres", _postgres_env("cip_engines_csv"),
+                                    _malformed_csv_data(duckdb_built["data"], tmp_path), tmp_path)
 
 
 def test_spark_quarantines_csv_records_that_do_not_fit_the_header(spark_built, duckdb_built, tmp_path):
