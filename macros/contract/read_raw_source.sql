@@ -459,7 +459,7 @@
             {%- set value = text -%}
         {%- elif found in ('DOUBLE', 'FLOAT', 'REAL') or found.startswith('DECIMAL') -%}
             {#- a code exported as a number: 4254010.0 reads as '4254010' -#}
-            {%- set value = "case when " ~ raw ~ " = trunc(" ~ raw ~ ") and abs(" ~ raw ~ ") < 1e18 then cast(cast("
+            {%- set value = "case when " ~ raw ~ " = " ~ trunc_double(raw) ~ " and abs(" ~ raw ~ ") < 1e18 then cast(cast("
                 ~ raw ~ " as bigint) as " ~ type_text() ~ ") else cast(" ~ raw ~ " as " ~ type_text() ~ ") end" -%}
         {%- else -%}
             {%- set value = "cast(" ~ raw ~ " as " ~ type_text() ~ ")" -%}
@@ -478,10 +478,10 @@
             {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " out of range for integer' end") -%}
         {%- else -%}
             {%- set number = try_cast(text, type_double()) -%}
-            {%- set value = "case when " ~ number ~ " = trunc(" ~ number ~ ") then " ~ try_cast(number, 'integer') ~ " end" -%}
+            {%- set value = "case when " ~ number ~ " = " ~ trunc_double(number) ~ " then " ~ try_cast(number, 'integer') ~ " end" -%}
             {%- set t_number = try_cast(t, type_double()) -%}
             {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then '"
-                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> trunc(" ~ t_number ~ ") then '" ~ name
+                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
                 ~ " not a whole number' else '" ~ name ~ " not a finite integer in range' end") -%}
         {%- endif -%}
     {%- elif wanted == 'DOUBLE' -%}
