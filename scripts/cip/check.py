@@ -600,7 +600,7 @@ def _risk_lists(staged: Staged, examined: pd.DataFrame, config: dict) -> tuple[s
 
 
 def _line_counts(lines: pd.DataFrame, staged: Staged, examined: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """int_operator_transactions: per tin, the line counts and sums (macro operator_line_counts)."""
+    """int_operator_transactions: per tin, the line counts and sums (macros operator_line_measures, operator_line_flags)."""
     risky_brokers, risky_hs, risky_countries = _risk_lists(staged, examined, config)
 
     # unit-value norms of import lines per tariff line and unit

@@ -41,7 +41,8 @@ line_totals as (
         min(declaration_date) as first_declaration_date,
         max(declaration_date) as last_declaration_date,
         max(case when is_aeo then 1 else 0 end) = 1 as is_aeo,
-        -- size (M1), collection (Table 4 extended) and the indicator counts (M2): macro operator_line_counts
+        -- size (M1), collection (Table 4 extended) and the indicator counts (M2): the rules of macros
+        -- operator_line_measures and operator_line_flags (macro operator_line_counts)
         {{ operator_line_count_columns() | indent(4) }}
     from lines
     group by tin

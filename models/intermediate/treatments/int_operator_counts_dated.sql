@@ -6,11 +6,11 @@
     examined lines; at a quarter end, the point-in-time lists and norms known the day
     after (int_risky_dimensions_monthly, int_unit_value_norms_monthly) and the
     examinations of that window closed by then (int_examinations_dated).
-    The line counts are those of macro operator_line_counts, computed in two parts so that
-    no line is carried once per date into a wide group-by (issue 13: that spilled 39.6 GB
-    at 50M): the sums that ignore the lists per operator and slice of days, then added up
-    per date; and the list flags per line and date, of which only the flagged rows are
-    counted. -#}
+    The line counts are the rules of macros operator_line_measures and operator_line_flags
+    (macros/segmentation/operator_counts.sql), rendered in two parts so that no line is
+    carried once per date into a wide group-by (issue 13: that spilled 39.6 GB at 50M):
+    the measures per operator and slice of days, then added up per date; and the flags
+    per line and date, of which only the flagged rows are counted. -#}
 
 with
 
@@ -122,60 +122,28 @@ slice_dates as (
             and slices.next_slice_start <= cast({{ dbt.dateadd('day', 1, 'evaluation_dates.as_of_date') }} as date)
 ),
 
-operator_slices as (
-    -- the counts and sums that do not depend on the date's risk lists, per operator and slice;
-    -- counts as doubles (exact below 2^53, and the model's columns are doubles) so that the
-    -- sums over slices stay narrow
+measure_lines as (
+    -- each line with its slice of days and the static look-ups (the measures' attributes)
     select
-        totals_lines.tin,
+        totals_lines.*,
         slice_months.slice_start,
-        cast(count(*) as {{ type_double() }}) as lines,
-        cast(count(case when totals_lines.flow = 'I' then 1 end) as {{ type_double() }}) as import_lines,
-        cast(count(case when totals_lines.flow = 'E' then 1 end) as {{ type_double() }}) as export_lines,
-        sum(case when totals_lines.flow = 'I' then totals_lines.customs_value_usd else 0 end) as import_value_usd,
-        sum(case when totals_lines.flow = 'E' then totals_lines.customs_value_usd else 0 end) as export_value_usd,
-        sum(totals_lines.customs_value_usd) as trade_value_usd,
-        sum(case when totals_lines.flow = 'I' then totals_lines.customs_value_lcu else 0 end) as import_value_lcu,
-        sum(case when totals_lines.flow = 'E' then totals_lines.customs_value_lcu else 0 end) as export_value_lcu,
-        sum(totals_lines.duty_paid_usd) as duty_paid_usd,
-        sum(totals_lines.vat_paid_usd) as vat_paid_usd,
-        sum(totals_lines.excise_paid_usd) as excise_paid_usd,
-        sum(totals_lines.duty_paid_lcu) as duty_paid_lcu,
-        sum(totals_lines.vat_paid_lcu) as vat_paid_lcu,
-        sum(totals_lines.excise_paid_lcu) as excise_paid_lcu,
-        cast(count(case when totals_lines.flow = 'I' and totals_lines.is_exempt then 1 end) as {{ type_double() }})
-            as exempt_lines,
-        cast(count(case when nomenclature.is_residual then 1 end) as {{ type_double() }}) as residual_lines,
-        sum(
-            case
-                when totals_lines.flow = 'I' and isic_with_concordance.isic_code is not null
-                    then totals_lines.customs_value_usd
-                else 0
-            end
-        ) as import_value_isic_known_usd,
-        sum(
-            case
-                when totals_lines.flow = 'I' and isic_with_concordance.isic_code is not null
-                    and concordance.hs_chapter is null
-                    then totals_lines.customs_value_usd
-                else 0
-            end
-        ) as import_value_isic_inconsistent_usd
+        {{ indicator_lookup_columns() | indent(4) }}
     from totals_lines
     inner join slice_months
         on totals_lines.declaration_month = slice_months.month_start
-    left join nomenclature
-        on totals_lines.hs_code = nomenclature.hs_code
-    left join taxpayers
-        on totals_lines.tin = taxpayers.tin
-    left join isic_with_concordance
-        on taxpayers.isic_code = isic_with_concordance.isic_code
-    left join concordance
-        on taxpayers.isic_code = concordance.isic_code
-            and totals_lines.hs_chapter = concordance.hs_chapter
+    {{ indicator_lookup_joins('totals_lines') }}
     where totals_lines.declaration_date >= slice_months.slice_start
         and totals_lines.declaration_date < slice_months.next_slice_start
-    group by totals_lines.tin, slice_months.slice_start
+),
+
+operator_slices as (
+    -- the measures (macro operator_line_measures) per operator and slice
+    select
+        tin,
+        slice_start,
+        {{- named_columns(operator_line_slice_sums()) }}
+    from measure_lines
+    group by tin, slice_start
 ),
 
 risky_brokers as (
@@ -266,77 +234,36 @@ flag_lines_sliced as (
 ),
 
 line_date_flags as (
-    -- each line once per evaluation date whose window holds it, matched with that date's
-    -- lists and norms (as macro indicator_lines_select); only the flagged rows are kept
+    -- each line once per evaluation date whose window holds it, with that date's lists and
+    -- norms (the flags' attributes)
     select
         slice_dates.as_of_date,
         flag_lines_sliced.tin,
-        risky_brokers.declarant_id is not null as is_high_risk_broker,
-        risky_hs_codes.hs_code is not null as is_risky_hs,
-        flag_lines_sliced.flow = 'I' and risky_countries.country_code is not null as is_import_risky_origin,
-        flag_lines_sliced.flow = 'I' and unit_value_norms.hs_code is null as is_import_without_norm,
-        flag_lines_sliced.flow = 'I'
-        and flag_lines_sliced.unit_value_usd < unit_value_norms.lower_bound_unit_value_usd as is_import_below_norm
+        flag_lines_sliced.flow,
+        {{ indicator_list_columns('flag_lines_sliced') | indent(4) }}
     from flag_lines_sliced
     inner join slice_dates
         on flag_lines_sliced.slice_start = slice_dates.slice_start
-    left join risky_brokers
-        on flag_lines_sliced.declarant_id = risky_brokers.declarant_id
-            and slice_dates.as_of_date = risky_brokers.as_of_date
-    left join risky_hs_codes
-        on flag_lines_sliced.hs_code = risky_hs_codes.hs_code
-            and slice_dates.as_of_date = risky_hs_codes.as_of_date
-    left join risky_countries
-        on flag_lines_sliced.origin_country = risky_countries.country_code
-            and slice_dates.as_of_date = risky_countries.as_of_date
-    left join unit_value_norms
-        on flag_lines_sliced.hs_code = unit_value_norms.hs_code
-            and flag_lines_sliced.value_unit = unit_value_norms.value_unit
-            and slice_dates.as_of_date = unit_value_norms.as_of_date
+    {{ indicator_list_joins('flag_lines_sliced', 'slice_dates.as_of_date') }}
 ),
 
 flag_counts as (
+    -- the flags (macro operator_line_flags) per date and operator, over the flagged rows only
     select
         as_of_date,
         tin,
-        count(case when is_high_risk_broker then 1 end) as lines_high_risk_broker,
-        count(case when is_risky_hs then 1 end) as lines_risky_hs,
-        count(case when is_import_risky_origin then 1 end) as import_lines_risky_origin,
-        count(case when is_import_without_norm then 1 end) as import_lines_without_norm,
-        count(case when is_import_below_norm then 1 end) as import_lines_below_norm
+        {{- named_columns(operator_line_flag_counts()) }}
     from line_date_flags
-    where is_high_risk_broker or is_risky_hs or is_import_risky_origin or is_import_without_norm or is_import_below_norm
+    where {{ operator_line_flag_filter() }}
     group by as_of_date, tin
 ),
 
 slice_totals as (
-    -- the slices of each date's window added up; the recent half apart (earlier = all - recent)
+    -- the slices of each date's window added up, the recent half apart
     select
         slice_dates.as_of_date,
         operator_slices.tin,
-        sum(operator_slices.lines) as lines,
-        sum(operator_slices.import_lines) as import_lines,
-        sum(operator_slices.export_lines) as export_lines,
-        sum(operator_slices.import_value_usd) as import_value_usd,
-        sum(operator_slices.export_value_usd) as export_value_usd,
-        sum(operator_slices.trade_value_usd) as trade_value_usd,
-        sum(operator_slices.import_value_lcu) as import_value_lcu,
-        sum(operator_slices.export_value_lcu) as export_value_lcu,
-        sum(operator_slices.duty_paid_usd) as duty_paid_usd,
-        sum(operator_slices.vat_paid_usd) as vat_paid_usd,
-        sum(operator_slices.excise_paid_usd) as excise_paid_usd,
-        sum(operator_slices.duty_paid_lcu) as duty_paid_lcu,
-        sum(operator_slices.vat_paid_lcu) as vat_paid_lcu,
-        sum(operator_slices.excise_paid_lcu) as excise_paid_lcu,
-        sum(operator_slices.exempt_lines) as exempt_lines,
-        sum(operator_slices.residual_lines) as residual_lines,
-        sum(case when slice_dates.is_recent_half then operator_slices.lines else 0 end) as lines_recent,
-        sum(case when slice_dates.is_recent_half then operator_slices.import_lines else 0 end) as import_lines_recent,
-        sum(case when slice_dates.is_recent_half then operator_slices.exempt_lines else 0 end) as exempt_lines_recent,
-        sum(case when slice_dates.is_recent_half then operator_slices.residual_lines else 0 end)
-            as residual_lines_recent,
-        sum(operator_slices.import_value_isic_known_usd) as import_value_isic_known_usd,
-        sum(operator_slices.import_value_isic_inconsistent_usd) as import_value_isic_inconsistent_usd
+        {{- named_columns(operator_line_date_sums('operator_slices', 'slice_dates.is_recent_half')) }}
     from operator_slices
     inner join slice_dates
         on operator_slices.slice_start = slice_dates.slice_start
@@ -344,39 +271,11 @@ slice_totals as (
 ),
 
 line_totals as (
-    -- every name of macro operator_line_counts (the current counts), from the two parts above
+    -- every name of operator_line_count_names, from the two parts above
     select
         slice_totals.as_of_date,
         slice_totals.tin,
-        slice_totals.lines,
-        slice_totals.import_lines,
-        slice_totals.export_lines,
-        slice_totals.import_value_usd,
-        slice_totals.export_value_usd,
-        slice_totals.trade_value_usd,
-        slice_totals.import_value_lcu,
-        slice_totals.export_value_lcu,
-        slice_totals.duty_paid_usd,
-        slice_totals.vat_paid_usd,
-        slice_totals.excise_paid_usd,
-        slice_totals.duty_paid_lcu,
-        slice_totals.vat_paid_lcu,
-        slice_totals.excise_paid_lcu,
-        coalesce(flag_counts.lines_high_risk_broker, 0) as lines_high_risk_broker,
-        coalesce(flag_counts.lines_risky_hs, 0) as lines_risky_hs,
-        coalesce(flag_counts.import_lines_risky_origin, 0) as import_lines_risky_origin,
-        slice_totals.import_lines - coalesce(flag_counts.import_lines_without_norm, 0) as import_lines_with_norm,
-        coalesce(flag_counts.import_lines_below_norm, 0) as import_lines_below_norm,
-        slice_totals.import_lines - slice_totals.import_lines_recent as import_lines_earlier,
-        slice_totals.exempt_lines - slice_totals.exempt_lines_recent as exempt_lines_earlier,
-        slice_totals.import_lines_recent,
-        slice_totals.exempt_lines_recent,
-        slice_totals.lines - slice_totals.lines_recent as lines_earlier,
-        slice_totals.residual_lines - slice_totals.residual_lines_recent as residual_lines_earlier,
-        slice_totals.lines_recent,
-        slice_totals.residual_lines_recent,
-        slice_totals.import_value_isic_known_usd,
-        slice_totals.import_value_isic_inconsistent_usd
+        {{- named_columns(operator_line_dated_counts('slice_totals', 'flag_counts')) }}
     from slice_totals
     left join flag_counts
         on slice_totals.as_of_date = flag_counts.as_of_date

@@ -1,7 +1,8 @@
 -- M21/M2: the indicator history evaluated at the current as-of date is the current raw value
 -- and flag of every active indicator of every operator (same operators, same values): the
--- dated counts sum their lines per slice of days (issue 13) rather than with macro
--- operator_line_counts, so this test keeps the two from becoming two definitions of a rule.
+-- line counts are defined once (macros operator_line_measures, operator_line_flags) but
+-- rendered two ways, in one pass (int_operator_transactions) and per slice of days and date
+-- (int_operator_counts_dated, issue 13), and this test keeps the two renderings equal.
 with
 
 current_values as (
