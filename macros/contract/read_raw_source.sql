@@ -1,6 +1,7 @@
 {#- Reads one raw input of the source contract and returns a select with every contract
     column, typed and normalised, plus:
-      _cast_errors  the reader's reject reasons ('' when none): a value unreadable as the
+      _cast_errors  the reader's reject reasons ('' when none): first a CSV record that does
+                    not fit its header (_cip_record_error, raw_csv_reader), then a value unreadable as the
                     contract type, a fractional integer, a NaN / infinite / absurd number,
                     a date after the load date or before the earliest date,
       _source_file  the file the row came from, relative to the data folder (so a build
@@ -40,6 +41,7 @@
     {%- set label = source_name ~ "." ~ table_name -%}
     {%- set present = {} -%}
     {%- set has_file_column = namespace(value=false) -%}
+    {%- set record_error = namespace(expr=none) -%}
     {%- set columns = adapter.get_columns_in_relation(relation) -%}
     {%- if columns | length == 0 -%}
         {%- if contract_meta(node).get('optional', false) -%}
@@ -57,6 +59,8 @@
     {%- for column in columns -%}
         {%- if column.name | lower == '_cip_source_file' -%}
             {%- set has_file_column.value = true -%}
+        {%- elif column.name | lower == '_cip_record_error' -%}
+            {%- set record_error.expr = adapter.quote(column.name) -%}
         {%- else -%}
             {%- do present.update({column.name | lower: {'name': column.name, 'type': raw_type_name(column.dtype)}}) -%}
         {%- endif -%}
@@ -69,7 +73,7 @@
     {%- do _check_column_types(node, present, schemas) -%}
     {%- set source_file_expr = '_cip_source_file' if has_file_column.value else sql_string(relation) -%}
     {%- set version_expr = sql_string('table') if with_file_versions else none -%}
-    {{ return(_typed_contract_select(node, present, relation, source_file_expr, version_expr, key_filter)) }}
+    {{ return(_typed_contract_select(node, present, relation, source_file_expr, version_expr, key_filter, record_error.expr)) }}
 {%- endmacro %}
 
 {#- A raw column's type from the catalogue, in the DuckDB names the contract rules use. -#}
@@ -133,8 +137,11 @@
     {%- set reader = raw_file_reader(reading) -%}
     {%- set described = run_query("describe select * from " ~ reader) -%}
     {%- set present = {} -%}
+    {%- set record_error = namespace(expr=none) -%}
     {%- for row in described.rows -%}
-        {%- if row[0] != '_cip_raw_file' -%}
+        {%- if row[0] | lower == '_cip_record_error' -%}
+            {%- set record_error.expr = adapter.quote(row[0]) -%}
+        {%- elif row[0] != '_cip_raw_file' -%}
             {%- do present.update({row[0] | lower: {'name': row[0], 'type': row[1] | upper}}) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -152,7 +159,7 @@
             ~ ") as cip_file_versions (cip_file_path, cip_file_version) on raw_file._cip_raw_file = cip_file_versions.cip_file_path" -%}
         {%- set version_expr = "cip_file_versions.cip_file_version" -%}
     {%- endif -%}
-    {{ return(_typed_contract_select(node, present, reader, source_file_expr, version_expr, key_filter)) }}
+    {{ return(_typed_contract_select(node, present, reader, source_file_expr, version_expr, key_filter, record_error.expr)) }}
 {%- endmacro %}
 
 {#- The data folder as the file paths spell it (forward slashes, no trailing slash). -#}
@@ -185,18 +192,107 @@
     {{ return("[" ~ quoted | join(', ') ~ "]") }}
 {%- endmacro %}
 
-{#- The table function reading the files (every CSV value as text). -#}
+{#- The table function reading the files: read_parquet, or for a CSV (one file per table)
+    raw_csv_reader's select, every value as text plus _cip_record_error. -#}
 {% macro raw_file_reader(files) -%}
     {%- if files[0].endswith('.parquet') -%}
         {{ return("read_parquet(" ~ _file_list_sql(files) ~ ", union_by_name = true, filename = '_cip_raw_file')") }}
     {%- else -%}
-        {{ return("read_csv(" ~ _file_list_sql(files)
-            ~ ", header = true, all_varchar = true, union_by_name = true, filename = '_cip_raw_file')") }}
+        {%- set scans = [] -%}
+        {%- for file in files -%}
+            {%- do scans.append(raw_csv_reader(file, raw_csv_dialect(file))) -%}
+        {%- endfor -%}
+        {{ return("(" ~ scans | join(" union all by name ") ~ ")") }}
     {%- endif -%}
 {%- endmacro %}
 
+{#- A CSV file's dialect, from its header line alone: DuckDB's sniffer also samples the data
+    rows, and one malformed record (a field too many, another delimiter) makes it fall back to
+    a single column named by the whole header line. The delimiter is whichever of , ; tab |
+    the header line holds most often (',' when none); the column names are the header's
+    fields, parsed as CSV with that delimiter (quotes '"'); an empty name becomes column<N>.
+    Returns {'delimiter': ..., 'columns': [...]}; no columns when the file has no line. -#}
+{% macro raw_csv_dialect(file) -%}
+    {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
+        ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false) limit 1") -%}
+    {%- if first.rows | length == 0 or first.rows[0][0] is none -%}
+        {{ return({'delimiter': ',', 'columns': []}) }}
+    {%- endif -%}
+    {%- set line = first.rows[0][0] -%}
+    {%- set best = namespace(delimiter=',', count=0) -%}
+    {%- for candidate in [',', ';', '\t', '|'] -%}
+        {%- if line.count(candidate) > best.count -%}
+            {%- set best.delimiter = candidate -%}
+            {%- set best.count = line.count(candidate) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set fields = [] -%}
+    {%- for position in range(1, best.count + 2) -%}
+        {%- do fields.append("'_cip_f" ~ position ~ "': 'VARCHAR'") -%}
+    {%- endfor -%}
+    {%- set parsed = run_query("select * from read_csv(" ~ sql_string(file) ~ ", " ~ _csv_options(best.delimiter)
+        ~ ", header = false, columns = {" ~ fields | join(', ') ~ "}) limit 1") -%}
+    {%- set names = [] -%}
+    {%- for value in parsed.rows[0] -%}
+        {%- if value is not none -%}
+            {%- set name = value | trim -%}
+            {%- do names.append(name if name else 'column' ~ loop.index) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return({'delimiter': best.delimiter, 'columns': names}) }}
+{%- endmacro %}
+
+{#- The read_csv options of every CSV read after the header: the dialect fixed (no sniffing),
+    quotes and escapes '"' (RFC 4180), every value text, a missing field padded with null
+    while an empty field reads '' (nullstr chr(0) never occurs in text), structurally wrong
+    records read rather than stopping the scan (strict_mode off), one thread (DuckDB's
+    parallel scanner cannot pad records beside quoted line breaks). -#}
+{% macro _csv_options(delimiter) -%}
+    {{ return("auto_detect = false, delim = " ~ sql_string(delimiter) ~ ", quote = '\"', escape = '\"',"
+        ~ " null_padding = true, nullstr = chr(0), strict_mode = false, parallel = false") }}
+{%- endmacro %}
+
+{#- The fields of a CSV file by position: one per header column, plus one spare that is
+    non-null only in a record with more fields than the header. -#}
+{% macro _csv_scan(file, dialect) -%}
+    {%- set fields = [] -%}
+    {%- for name in dialect['columns'] -%}
+        {%- do fields.append("'_cip_f" ~ loop.index ~ "': 'VARCHAR'") -%}
+    {%- endfor -%}
+    {%- do fields.append("'_cip_f_extra': 'VARCHAR'") -%}
+    {{ return("read_csv(" ~ sql_string(file) ~ ", " ~ _csv_options(dialect['delimiter']) ~ ", header = true, columns = {"
+        ~ fields | join(', ') ~ "}, filename = '_cip_raw_file')") }}
+{%- endmacro %}
+
+{#- One CSV file as a select: its header's columns (text), _cip_record_error and _cip_raw_file.
+    _cip_record_error names a record whose values would sit in the wrong columns, quarantined
+    rather than staged: more or fewer fields than the header (an unquoted delimiter in a
+    value, a record written with another delimiter), or a value holding a line break followed
+    by a whole record (a quote left open joined the next records into this one). -#}
+{% macro raw_csv_reader(file, dialect) -%}
+    {%- set selects = [] -%}
+    {%- set joined = [] -%}
+    {%- set width = dialect['columns'] | length -%}
+    {%- set separator = '\\|' if dialect['delimiter'] == '|' else dialect['delimiter'] -%}
+    {%- set pattern = sql_string("\\n[^\\n]*(?:" ~ separator ~ "[^\\n]*){" ~ [width - 1, 1] | max ~ "}") -%}
+    {%- for name in dialect['columns'] -%}
+        {%- set field = "_cip_f" ~ loop.index -%}
+        {%- do selects.append(field ~ " as " ~ adapter.quote(name)) -%}
+        {%- do joined.append("(contains(" ~ field ~ ", chr(10)) and regexp_matches(" ~ field ~ ", " ~ pattern ~ "))") -%}
+    {%- endfor -%}
+    {%- set reasons = ["when _cip_f_extra is not null then 'CSV record has more fields than the header'"] -%}
+    {%- if width > 0 -%}
+        {%- do reasons.insert(0, "when " ~ joined | join(' or ') ~ " then 'CSV record holds a line break and a whole record"
+            ~ " in one value (a quote left open joined the next records into it)'") -%}
+        {%- do reasons.append("when _cip_f" ~ width ~ " is null then 'CSV record has fewer fields than the header'") -%}
+    {%- endif -%}
+    {%- do selects.append("case " ~ reasons | join(' ') ~ " end as _cip_record_error") -%}
+    {%- do selects.append("_cip_raw_file") -%}
+    {{ return("select " ~ selects | join(', ') ~ " from " ~ _csv_scan(file, dialect)) }}
+{%- endmacro %}
+
 {#- Per file: its columns (name -> type, as read) and whether it holds rows. Parquet
-    answers from the footers; a CSV is sniffed and its first row read. -#}
+    answers from the footers; a CSV from its header line (raw_csv_dialect) and first record. -#}
 {% macro raw_file_schemas(files) -%}
     {%- set schemas = {} -%}
     {%- for file in files -%}
@@ -215,14 +311,17 @@
         {%- endfor -%}
     {%- else -%}
         {%- for file in files -%}
-            {%- set described = run_query("describe select * from read_csv(" ~ sql_string(file) ~ ", header = true, all_varchar = true)") -%}
-            {%- for row in described.rows -%}
-                {%- do schemas[file]['columns'].append(row[0]) -%}
-                {%- do schemas[file]['types'].update({row[0] | lower: 'VARCHAR'}) -%}
+            {%- set dialect = raw_csv_dialect(file) -%}
+            {%- for name in dialect['columns'] -%}
+                {%- do schemas[file]['columns'].append(name) -%}
+                {%- do schemas[file]['types'].update({name | lower: 'VARCHAR'}) -%}
             {%- endfor -%}
-            {%- set counted = run_query("select count(*) from (select 1 from read_csv(" ~ sql_string(file)
-                ~ ", header = true, all_varchar = true) limit 1)") -%}
-            {%- do schemas[file].update({'rows': counted.rows[0][0]}) -%}
+            {%- if dialect['columns'] -%}
+                {%- set counted = run_query("select count(*) from (select 1 from " ~ _csv_scan(file, dialect) ~ " limit 1)") -%}
+                {%- do schemas[file].update({'rows': counted.rows[0][0]}) -%}
+            {%- else -%}
+                {%- do schemas[file].update({'no_header': true}) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return(schemas) }}
@@ -252,11 +351,16 @@
         {%- set lowered = schema['columns'] | map('lower') | list -%}
         {%- for name in lowered | unique -%}
             {%- if lowered.count(name) > 1 -%}
-                {%- do problems.append(file ~ " has the column " ~ name ~ " twice (names differ only in case): keep one") -%}
+                {%- set spellings = [] -%}
+                {%- for column in schema['columns'] -%}
+                    {%- if column | lower == name -%}{%- do spellings.append(column) -%}{%- endif -%}
+                {%- endfor -%}
+                {%- do problems.append(file ~ " has the column " ~ name ~ " twice"
+                    ~ (" (names differ only in case)" if spellings | unique | list | length > 1 else "") ~ ": keep one") -%}
             {%- endif -%}
         {%- endfor -%}
         {%- set missing = [] -%}
-        {%- for column in node.columns.values() -%}
+        {%- for column in node.columns.values() if not schema.get('no_header', false) -%}
             {%- if column.name | lower not in lowered -%}
                 {%- if contract_meta(column).get('required', false) -%}
                     {%- do missing.append(column.name) -%}
@@ -355,7 +459,7 @@
             {%- set value = text -%}
         {%- elif found in ('DOUBLE', 'FLOAT', 'REAL') or found.startswith('DECIMAL') -%}
             {#- a code exported as a number: 4254010.0 reads as '4254010' -#}
-            {%- set value = "case when " ~ raw ~ " = trunc(" ~ raw ~ ") and abs(" ~ raw ~ ") < 1e18 then cast(cast("
+            {%- set value = "case when " ~ raw ~ " = " ~ trunc_double(raw) ~ " and abs(" ~ raw ~ ") < 1e18 then cast(cast("
                 ~ raw ~ " as bigint) as " ~ type_text() ~ ") else cast(" ~ raw ~ " as " ~ type_text() ~ ") end" -%}
         {%- else -%}
             {%- set value = "cast(" ~ raw ~ " as " ~ type_text() ~ ")" -%}
@@ -374,10 +478,10 @@
             {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " out of range for integer' end") -%}
         {%- else -%}
             {%- set number = try_cast(text, type_double()) -%}
-            {%- set value = "case when " ~ number ~ " = trunc(" ~ number ~ ") then " ~ try_cast(number, 'integer') ~ " end" -%}
+            {%- set value = "case when " ~ number ~ " = " ~ trunc_double(number) ~ " then " ~ try_cast(number, 'integer') ~ " end" -%}
             {%- set t_number = try_cast(t, type_double()) -%}
             {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then '"
-                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> trunc(" ~ t_number ~ ") then '" ~ name
+                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
                 ~ " not a whole number' else '" ~ name ~ " not a finite integer in range' end") -%}
         {%- endif -%}
     {%- elif wanted == 'DOUBLE' -%}
@@ -408,7 +512,7 @@
     {{ return((value, text, reasons)) }}
 {%- endmacro %}
 
-{% macro _typed_contract_select(node, present, reader, source_file_expr, version_expr=none, key_filter=none) -%}
+{% macro _typed_contract_select(node, present, reader, source_file_expr, version_expr=none, key_filter=none, record_error=none) -%}
     {%- set missing = [] -%}
     {%- for column in node.columns.values() -%}
         {%- if contract_meta(column).get('required', false) and column.name | lower not in present -%}
@@ -423,6 +527,11 @@
     {%- set inner = [] -%}
     {%- set selects = [] -%}
     {%- set checks = [] -%}
+    {%- if record_error is not none -%}
+        {#- first: the other reasons of such a record come from values in the wrong columns -#}
+        {%- do inner.append(record_error ~ " as _cip_record_error") -%}
+        {%- do checks.append("_cip_record_error") -%}
+    {%- endif -%}
     {%- for column in node.columns.values() -%}
         {%- set name = column.name | lower -%}
         {%- if name not in present -%}
@@ -517,6 +626,6 @@
     {%- elif files[0].endswith('.parquet') -%}
         select count(*) as raw_rows from read_parquet({{ _file_list_sql(files) }})
     {%- else -%}
-        select count(*) as raw_rows from read_csv({{ _file_list_sql(files) }}, header = true, all_varchar = true)
+        select count(*) as raw_rows from ({% for file in files %}{{ ' union all ' if not loop.first }}select 1 from {{ _csv_scan(file, raw_csv_dialect(file)) }}{% endfor %}) as csv_records
     {%- endif -%}
 {%- endmacro %}

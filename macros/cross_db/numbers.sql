@@ -110,3 +110,18 @@
         else '{{ column_name }} out of range (absolute value above {{ max_abs }})'
     end
 {%- endmacro %}
+
+{#- A double cut to its whole part (toward zero), as a double: trunc(x). Spark's trunc is
+    the date function (trunc(date, fmt)); there x - x % 1 gives the same, NaN and
+    infinities kept as they are. -#}
+{% macro trunc_double(expr) -%}
+    {{ return(adapter.dispatch('trunc_double', 'customs_cip')(expr)) }}
+{%- endmacro %}
+
+{% macro default__trunc_double(expr) -%}
+    trunc({{ expr }})
+{%- endmacro %}
+
+{% macro spark__trunc_double(expr) -%}
+    (case when isnan({{ expr }}) or abs({{ expr }}) = double('Infinity') then {{ expr }} else {{ expr }} - {{ expr }} % 1 end)
+{%- endmacro %}

@@ -204,10 +204,13 @@ def _read_one(path: Path) -> pd.DataFrame:
         for name, mask in extra.items():
             frame[name] = mask
         return frame
-    # CSV: the build's reader (DuckDB's sniffer: any delimiter, every value as text)
+    # CSV: the build's reader (dialect from the header line, every value as text, and
+    # _cip_record_error for a record that does not fit the header)
     import duckdb
+
+    from cip import raw_csv
     with duckdb.connect() as con:
-        return con.execute("select * from read_csv(?, header = true, all_varchar = true)", [str(path)]).df()
+        return con.execute(f"select * exclude (_cip_raw_file) from {raw_csv.reader(con, path)}").df()
 
 
 def read_raw(data: Path, contract: ContractTable, config: dict | None = None) -> pd.DataFrame | None:
@@ -238,6 +241,8 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     out = pd.DataFrame(index=raw.index)
     cast_error = np.zeros(len(raw), dtype=bool)
+    if "_cip_record_error" in raw.columns:   # a CSV record that does not fit its header
+        cast_error |= raw["_cip_record_error"].notna().to_numpy(bool)
     load_date = pd.Timestamp(str(config.get("load_date"))) if config.get("load_date") else pd.Timestamp.now().normalize()
     max_abs = float(config.get("max_abs_number", 1e15))
     for column in contract.columns:

@@ -9,7 +9,9 @@ tax.taxpayers, reference.hs_nomenclature, ...), replacing what was there.
 Nothing is checked or converted here beyond the file format: the columns keep their names
 as exported and their types as read (Parquet types map to the nearest Postgres type, a CSV
 loads as text, as DuckDB reads it), plus _cip_source_file, the file each row came from
-relative to the data folder. The contract reader (macros/contract/read_raw_source.sql)
+relative to the data folder. A CSV is read record by record as the DuckDB build reads it
+(cip/raw_csv.py): a record with more or fewer fields than its header is loaded, its
+_cip_record_error column saying so, and the build quarantines it on every engine. The contract reader (macros/contract/read_raw_source.sql)
 then applies the same rules as on DuckDB: required columns, types, quarantine. A source
 without files leaves no table: an optional one is disabled with a warning by the build,
 a required one stops it. A file whose columns collide (names differing only in case)
@@ -21,7 +23,8 @@ CIP_PG_DATABASE, defaults matching scripts/postgres.sh and the profile's `postgr
 
 Spark: a local Spark session with the settings of the profile's `spark` target
 (profiles.yml, rendered here with the same environment, so the tables land in the warehouse
-and metastore dbt reads) reads each file itself (Parquet as typed, CSV as text) and writes
+and metastore dbt reads) reads each file (Parquet as typed; a CSV as DuckDB reads it, converted to a text-only
+Parquet file first, with _cip_record_error) and writes
 one Parquet table per source table. Files of one table are united by column name, as
 DuckDB's union_by_name does.
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -37,6 +41,7 @@ from pathlib import Path
 
 import duckdb
 
+from cip import raw_csv
 from cip.contract import load_contract
 from cip.paths import data_dir
 
@@ -102,11 +107,12 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _reader(files: list[Path]) -> str:
+def _reader(con, files: list[Path]) -> str:
     listed = "[" + ", ".join(_sql_string(str(f)) for f in files) + "]"
     if files[0].suffix == ".parquet":
         return f"read_parquet({listed}, union_by_name = true, filename = '_cip_raw_file')"
-    return f"read_csv({listed}, header = true, all_varchar = true, union_by_name = true, filename = '_cip_raw_file')"
+    # every value as text, plus _cip_record_error for a record that does not fit the header
+    return "(" + " union all by name ".join(f"select * from {raw_csv.reader(con, f)}" for f in files) + ")"
 
 
 def _check_duplicate_columns(con, label: str, files: list[Path]) -> None:
@@ -116,8 +122,7 @@ def _check_duplicate_columns(con, label: str, files: list[Path]) -> None:
             names = [r[0] for r in con.execute(
                 "select name from parquet_schema(?) where num_children is null", [str(file)]).fetchall()]
         else:
-            names = [r[0] for r in con.execute(
-                f"describe select * from read_csv({_sql_string(str(file))}, header = true, all_varchar = true)").fetchall()]
+            names = raw_csv.dialect(con, file)[1]
         lowered = [n.lower() for n in names]
         for name in sorted(set(lowered)):
             if lowered.count(name) > 1:
@@ -152,7 +157,7 @@ def load_postgres(folder: Path, *, quiet: bool = False) -> dict[str, int | None]
                     print(f"  {label:<34} no file ({'optional: the build disables it' if table.optional else 'REQUIRED: the build will stop'})")
                 continue
             _check_duplicate_columns(duck, label, files)
-            reader = _reader(files)
+            reader = _reader(duck, files)
             described = duck.execute(f"describe select * from {reader}").fetchall()
             columns = [(name, kind) for name, kind, *_ in described if name != "_cip_raw_file"]
             ddl = ", ".join(f"{_quote(name)} {pg_type(kind)}" for name, kind in columns)
@@ -223,6 +228,7 @@ def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
     duck = duckdb.connect()
     spark = spark_session()
     prefix = len(str(folder)) + 1
+    tmp = tempfile.mkdtemp(prefix="cip-load-")
     try:
         for table in contract.values():
             label = f"{table.source}.{table.name}"
@@ -244,8 +250,14 @@ def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
             for file in files:
                 if file.suffix == ".parquet":
                     frame = spark.read.parquet(str(file))
-                else:  # every value as text, as DuckDB reads a CSV (all_varchar)
-                    frame = spark.read.option("header", "true").option("multiLine", "true").option("escape", '"').csv(str(file))
+                else:
+                    # read by DuckDB as the build reads it (every value text, _cip_record_error per
+                    # record), not by Spark's CSV reader, which pads a short record and drops the
+                    # extra field of a long one without a word
+                    converted = Path(tmp) / f"{table.source}.{table.name}.{len(frames)}.parquet"
+                    duck.execute(f"copy (select * exclude (_cip_raw_file) from {raw_csv.reader(duck, file)}) "
+                                 f"to {_sql_string(str(converted))} (format parquet)")
+                    frame = spark.read.parquet(str(converted))
                 frames.append(frame.withColumn(SOURCE_FILE_COLUMN, F.lit(str(file)[prefix:])))
             united = reduce(lambda left, right: left.unionByName(right, allowMissingColumns=True), frames)
             united.write.format("parquet").mode("overwrite").saveAsTable(f"{table.source}.{table.name}")
@@ -254,6 +266,7 @@ def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
                 print(f"  {label:<34} {loaded[label]:>10,} rows from {len(files)} file(s)")
     finally:
         spark.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return loaded
 
 

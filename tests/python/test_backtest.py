@@ -176,6 +176,23 @@ def test_filtered_copy_hides_later_controls_and_lines(tmp_path):
     assert not (copy / "control_results.csv").exists()
 
 
+def test_a_csv_record_that_does_not_fit_its_header_is_kept_marked_and_not_clean(tmp_path):
+    """A control with a field too many: the filtered copy keeps it with _cip_record_error (the
+    build quarantines it), and the later controls read from the raw files leave it out."""
+    data = _raw_folder(tmp_path)
+    with open(data / "control_results.csv", "a", encoding="utf-8") as handle:
+        handle.write("C7,examination,D2,1,T00000001,2025-08-01,irregularity,valuation,5.0,rule,EXTRA\n")
+    copy = tmp_path / "copy"
+    out = warehouse.filtered_copy(data, copy, pd.Timestamp("2025-06-30"), pd.Timestamp("2025-12-30"))
+    assert out["control_results"]["rows"] == 7 and out["control_results"]["kept"] == 3
+    marked = duckdb.connect().execute(f"select control_id, _cip_record_error from '{copy}/control_results.parquet' "
+                                      "where _cip_record_error is not null").fetchall()
+    assert marked == [("C7", "CSV record has more fields than the header")]
+    config = {"tin_pattern": "^[A-Za-z0-9]{9,12}$"}
+    controls = warehouse.later_controls(data, config, pd.Timestamp("2025-06-30"), pd.Timestamp("2025-12-30"))
+    assert controls["control_id"].tolist() == ["C2", "C3", "C4"]
+
+
 def test_later_controls_read_the_original_clean_rows(tmp_path):
     data = _raw_folder(tmp_path)
     config = {"tin_pattern": "^[A-Za-z0-9]{9,12}$"}

@@ -419,6 +419,125 @@ def test_semicolon_csv(base):
     _same_as_check(data, work)
 
 
+# --------------------------------------------------------------------------- CSV records that do not fit the header
+
+TOO_MANY = "CSV record has more fields than the header"
+TOO_FEW = "CSV record has fewer fields than the header"
+JOINED = "CSV record holds a line break and a whole record in one value"
+
+
+@pytest.fixture(scope="module")
+def csv_records(base) -> dict:
+    """declarations.csv as DuckDB exports it (quotes only where needed), written with a BOM and
+    CRLF line ends, with planted records: a field too many (an unquoted comma), the last field
+    missing, the first three commas written as ';', a quote left open on the last record but
+    one (it takes the last record into its first value), and a sound record whose quoted value
+    holds a comma and a line break. One build."""
+    data = _copy(base["data"], base["root"] / "csv-records")
+    with duckdb.connect() as con:
+        text = con.execute("select * from read_parquet(?)", [str(data / "declarations.parquet")]).df()
+        con.execute(f"copy (select * from read_parquet('{data / 'declarations.parquet'}')) "
+                    f"to '{data / 'plain.csv'}' (header)")
+    (data / "declarations.parquet").unlink()
+    header, *lines = (data / "plain.csv").read_text(encoding="utf-8").splitlines()
+    (data / "plain.csv").unlink()
+    assert len(lines) == len(text), "one line per record: the generated values hold no line break"
+    free = list(_single_lines(text))
+    picked = {name: free[i * 40 + 11] for i, name in enumerate(["long", "short", "semicolon", "open_quote",
+                                                                 "taken", "multiline"])}
+    lines[picked["long"]] += ",EXTRA"
+    lines[picked["short"]] = lines[picked["short"]].rsplit(",", 1)[0]
+    lines[picked["semicolon"]] = lines[picked["semicolon"]].replace(",", ";", 3)
+    declarant = header.split(",").index("declarant_id")
+    fields = lines[picked["multiline"]].split(",")
+    fields[declarant] = '"B1, north\nwing"'
+    lines[picked["multiline"]] = ",".join(fields)
+    lines[picked["open_quote"]] = '"' + lines[picked["open_quote"]]
+    # the record with the open quote and the one it takes in go last (no quote after them)
+    tail = [lines[picked["open_quote"]], lines[picked["taken"]]]
+    body = [line for i, line in enumerate(lines) if i not in (picked["open_quote"], picked["taken"])]
+    (data / "declarations.csv").write_bytes(("\ufeff" + "\r\n".join([header, *body, *tail]) + "\r\n").encode("utf-8"))
+    work = base["root"] / "csv-records-work"
+    _build_ok(data, work)
+    keys = {name: _key(text, row) for name, row in picked.items()}
+    return {"data": data, "work": work, "keys": keys, "records": len(lines),
+            "rejects": _rejects(work, "declarations"),
+            "staged": _query(work, "select declaration_id, item_no, declarant_id from staging.stg_customs__declarations")}
+
+
+@pytest.mark.parametrize("case, reason", [("long", TOO_MANY), ("short", TOO_FEW)])
+def test_csv_record_with_wrong_field_count_quarantined(csv_records, case, reason):
+    key = csv_records["keys"][case]
+    assert key in csv_records["rejects"], f"{case}: {key} not quarantined"
+    assert csv_records["rejects"][key].startswith(reason)
+
+
+def test_csv_record_with_other_delimiter_quarantined(csv_records):
+    declaration_id = csv_records["keys"]["semicolon"].split("|")[0]
+    found = {key: reason for key, reason in csv_records["rejects"].items() if key.startswith(declaration_id + ";")}
+    assert len(found) == 1, csv_records["rejects"]
+    assert next(iter(found.values())).startswith(TOO_FEW)
+
+
+def test_csv_quote_left_open_quarantined_with_the_record_it_took(csv_records):
+    declaration_id = csv_records["keys"]["open_quote"].split("|")[0]
+    found = [reason for key, reason in csv_records["rejects"].items() if key.startswith(declaration_id)]
+    assert len(found) == 1 and found[0].startswith(JOINED), csv_records["rejects"]
+    inventory = _query(csv_records["work"], "select raw_rows from staging.stg_source_inventory "
+                                            "where table_name = 'declarations'")
+    assert inventory["raw_rows"].iloc[0] == csv_records["records"] - 1, "the taken record counts in the open one"
+
+
+def test_csv_other_records_staged_unshifted(csv_records, base):
+    """Every other line is staged as from the Parquet export, the quoted comma and line break
+    included; none of the planted ones is."""
+    keys = csv_records["keys"]
+    staged = csv_records["staged"]
+    planted = {tuple(keys[name].split("|")) for name in ("long", "short", "semicolon", "open_quote", "taken")}
+    expected = {(d, str(i)) for d, i in zip(base["staged"]["declaration_id"], base["staged"]["item_no"])} - planted
+    assert {(d, str(i)) for d, i in zip(staged["declaration_id"], staged["item_no"])} == expected
+    declaration_id, item_no = keys["multiline"].split("|")
+    row = staged[(staged["declaration_id"] == declaration_id) & (staged["item_no"] == int(item_no))]
+    assert list(row["declarant_id"]) == ["B1, NORTH\nWING"]
+    merged = staged.merge(base["staged"], on=["declaration_id", "item_no"])
+    assert len(merged) == len(expected)
+
+
+def test_csv_records_cip_check_agrees(csv_records):
+    _same_as_check(csv_records["data"], csv_records["work"])
+
+
+def test_csv_reader_in_python_gives_the_same_reasons(csv_records):
+    """cip/raw_csv.py (cip load, cip check, backtest copies) marks the same records as the build."""
+    from cip import raw_csv
+    with duckdb.connect() as con:
+        marked = con.execute(f"select declaration_id, item_no, _cip_record_error from "
+                             f"{raw_csv.reader(con, csv_records['data'] / 'declarations.csv')} "
+                             "where _cip_record_error is not null").fetchall()
+    build = {key: reason for key, reason in csv_records["rejects"].items() if reason.startswith("CSV record")}
+    assert len(marked) == len(build) == 4
+    for declaration_id, item_no, reason in marked:
+        matching = [r for k, r in build.items() if k.startswith(declaration_id[:11])]
+        assert matching and matching[0].startswith(reason), (declaration_id, reason)
+
+
+def test_csv_header_only_a_line_or_nothing(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    (data / "hs_nomenclature.parquet").unlink()
+    (data / "hs_nomenclature.csv").write_bytes(b"")
+    result = _dbt(["run", "--select", "base_reference__hs_nomenclature"], data, tmp_path)
+    _fails_with(result, "hs_nomenclature.csv", "has no rows")
+
+
+def test_csv_column_twice_stops(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    (data / "taxpayers.parquet").unlink()
+    (data / "taxpayers.csv").write_text("tin,registration_date,tin\nT000000001,2020-01-01,T000000001\n")
+    result = _dbt(["run", "--select", "base_tax__taxpayers"], data, tmp_path)
+    text = _fails_with(result, "taxpayers.csv", "column tin twice")
+    assert "differ only in case" not in text
+
+
 def test_required_column_missing_in_one_file_of_a_folder(base, tmp_path):
     data = _copy(base["data"], tmp_path / "data")
     decl = pq.read_table(data / "declarations.parquet")

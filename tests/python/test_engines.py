@@ -20,6 +20,7 @@ tested on DuckDB by test_targeting.py.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -100,16 +101,20 @@ def _spark_env(spark_dir: Path, **extra) -> dict:
     return _env(CIP_TARGET="spark", CIP_SPARK_DIR=str(spark_dir), **extra)
 
 
-@pytest.fixture(scope="module")
-def spark_built(duckdb_built):
-    """The same files loaded into a local Spark (its own warehouse and metastore) and
-    built with every dbt test; then read back by a Spark session of the same settings."""
+def _skip_without_spark() -> None:
     if os.environ.get("CIP_TEST_SPARK") == "0":  # a developer's opt-out: the Spark part takes 8-12 minutes here
         pytest.skip("CIP_TEST_SPARK=0: the Spark build is skipped (docs/engines.md)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         if os.environ.get("CIP_REQUIRE_SPARK") == "1":  # make test: Java is installed by `make java`
             pytest.fail("Spark needs Java 17 and there is no `java` (make java)")
         pytest.skip("Spark needs Java 17 (no `java` here)")
+
+
+@pytest.fixture(scope="module")
+def spark_built(duckdb_built):
+    """The same files loaded into a local Spark (its own warehouse and metastore) and
+    built with every dbt test; then read back by a Spark session of the same settings."""
+    _skip_without_spark()
     data, work = duckdb_built["data"], duckdb_built["work"]
     env = _spark_env(work / "spark")
     _run([str(BIN / "cip"), "load", "--target", "spark", "--data", str(data), "--quiet"], env,
@@ -272,15 +277,70 @@ def _assert_stops_and_disables(target: str, env: dict, data: Path, tmp_path: Pat
     assert "WARNING: optional source tax.tax_audits not found" in out, out[-3000:]
 
 
+def _postgres_env(database: str) -> dict:
+    """The environment of a build into its own Postgres database, created if needed."""
+    env = _env(CIP_PG_DATABASE=database)
+    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
 def test_postgres_reader_stops_and_disables_as_duckdb_does(engines, duckdb_built, tmp_path):
     """A required column missing stops the build naming the source, table and column; a
     missing optional source is disabled with a warning (docs/engines.md)."""
-    env = _env(CIP_PG_DATABASE="cip_engines_bad")
-    subprocess.run(["bash", "scripts/postgres.sh", "start"], cwd=ROOT, env=env, check=True, capture_output=True)
-    _assert_stops_and_disables("postgres", env, _bad_data(duckdb_built["data"], tmp_path), tmp_path)
+    _assert_stops_and_disables("postgres", _postgres_env("cip_engines_bad"), _bad_data(duckdb_built["data"], tmp_path),
+                               tmp_path)
 
 
 def test_spark_reader_stops_and_disables_as_duckdb_does(spark_built, duckdb_built, tmp_path):
     """The same stop and warning on Spark (its own warehouse and metastore)."""
     _assert_stops_and_disables("spark", _spark_env(tmp_path / "spark"),
                                _bad_data(duckdb_built["data"], tmp_path), tmp_path)
+
+
+def _malformed_csv_data(source: Path, tmp_path: Path) -> Path:
+    """The generated set with declarations as a CSV export holding three records that do not fit
+    the header: a field too many, the last field missing, ';' for the first three commas."""
+    data = tmp_path / "data"
+    shutil.copytree(source, data, ignore=shutil.ignore_patterns("_truth", "declarations.parquet"))
+    duckdb.execute(f"copy (select * from '{source}/declarations.parquet') to '{data}/plain.csv' (header)")
+    header, *lines = (data / "plain.csv").read_text(encoding="utf-8").splitlines()
+    (data / "plain.csv").unlink()
+    lines[10] += ",EXTRA"
+    lines[20] = lines[20].rsplit(",", 1)[0]
+    lines[30] = lines[30].replace(",", ";", 3)
+    (data / "declarations.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return data
+
+
+def _assert_csv_records_quarantined(target: str, env: dict, data: Path, tmp_path: Path) -> None:
+    """cip load keeps the malformed records with _cip_record_error; the build quarantines them
+    with the reason, as on DuckDB (tests/python/test_bad_inputs.py), and stages the rest."""
+    _run([str(BIN / "cip"), "load", "--target", target, "--data", str(data), "--quiet"], env, "cip load")
+    env = {**env, "CIP_TARGET": target, "CIP_DATA_DIR": str(data)}
+    options = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--vars", VARS]
+    _run([str(BIN / "dbt"), "build", "--full-refresh", "--select", "+base_customs__declarations",
+          "--exclude-resource-type", "test", "unit_test", *options], env, "dbt build (base_customs__declarations)")
+    done = subprocess.run(
+        [str(BIN / "dbt"), "show", "--inline", "select _reject_reasons as reasons, count(*) as n_rows from "
+         "{{ ref('base_customs__declarations') }} group by 1 order by 1", "--limit", "1000", "--output", "json",
+         *options], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    shown = json.loads(done.stdout[done.stdout.index("{"):done.stdout.rindex("}") + 1])["show"]
+    reasons = {row["reasons"]: row["n_rows"] for row in shown}
+    structural = {reason: n for reason, n in reasons.items() if reason.startswith("CSV record")}
+    assert sum(n for r, n in structural.items() if r.startswith("CSV record has more fields than the header")) == 1, reasons
+    assert sum(n for r, n in structural.items() if r.startswith("CSV record has fewer fields than the header")) == 2, reasons
+    records = len((data / "declarations.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert sum(reasons.values()) == records, "every record is in the base model, staged or not"
+
+
+def test_postgres_quarantines_csv_records_that_do_not_fit_the_header(engines, duckdb_built, tmp_path):
+    _assert_csv_records_quarantined("postgres", _postgres_env("cip_engines_csv"),
+                                    _malformed_csv_data(duckdb_built["data"], tmp_path), tmp_path)
+
+
+def test_spark_quarantines_csv_records_that_do_not_fit_the_header(duckdb_built, tmp_path):
+    """Its own warehouse and metastore; only the models up to base_customs__declarations."""
+    _skip_without_spark()
+    _assert_csv_records_quarantined("spark", _spark_env(tmp_path / "spark"),
+                                    _malformed_csv_data(duckdb_built["data"], tmp_path), tmp_path)

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from cip import raw_csv
 from cip.check import _null_or, _pattern, checked_source, load_contract, raw_files
 from cip.dbt import run_dbt
 
@@ -60,15 +61,18 @@ def filtered_copy(data: Path, dest: Path, as_of: pd.Timestamp, end: pd.Timestamp
             for path in files:
                 path = Path(path)
                 relative = path.relative_to(data)
+                keep = (f"try_cast({column} as date) is null "
+                        f"or try_cast({column} as date) <= {_sql_text(bounds[bound])}::date")
                 if path.suffix == ".csv":
-                    reader = f"read_csv({_sql_text(path)}, header = true, all_varchar = true)"
-                    relative = relative.with_suffix(".parquet")      # all-varchar Parquet: staging casts as for CSV
+                    # all-varchar Parquet: staging casts as for CSV; a record that does not fit the
+                    # header keeps its _cip_record_error (quarantined by the build) and is always kept
+                    reader = f"(select * exclude (_cip_raw_file) from {raw_csv.reader(con, path)})"
+                    relative = relative.with_suffix(".parquet")
+                    keep = f"{raw_csv.RECORD_ERROR_COLUMN} is not null or {keep}"
                 else:
                     reader = f"read_parquet({_sql_text(path)})"
                 target = dest / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
-                keep = (f"try_cast({column} as date) is null "
-                        f"or try_cast({column} as date) <= {_sql_text(bounds[bound])}::date")
                 rows = con.execute(f"select count(*) from {reader}").fetchone()[0]
                 con.execute(f"copy (select * from {reader} where {keep}) to {_sql_text(target)} (format parquet)")
                 kept = con.execute(f"select count(*) from read_parquet({_sql_text(target)})").fetchone()[0]
