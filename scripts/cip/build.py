@@ -252,7 +252,7 @@ def failure_cause(log_text: str, results: dict | None) -> str:
             detail = f": {_error_text(result.get('message') or '')}" if result.get("status") == "error" else ""
             names.append(f"{kind} {name} ({result.get('status')}{detail})")
         more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
-        return f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more
+        return f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more + unreadable_file_hint(failed)
     lines = [line.strip() for line in log_text.splitlines() if line.strip()]
     for line in reversed(lines):
         clean = re.sub(r"\x1b\[[0-9;]*m", "", line)
@@ -260,6 +260,18 @@ def failure_cause(log_text: str, results: dict | None) -> str:
         if re.search(r"(Error|Exception|error:|failed)", clean) and not clean.startswith("$ "):
             return clean[:300]
     return "dbt stopped with an error"
+
+
+def unreadable_file_hint(failed: list[dict]) -> str:
+    """The fix when an engine error names a raw data file: whatever broke the read (a truncated
+    copy, a corrupt page, another format under the name), the file must be exported again."""
+    for result in failed:
+        found = re.search(r"""['"]([^'"]+\.(?:parquet|csv))['"]""", result.get("message") or "")
+        if result.get("status") == "error" and found:
+            return (f". The file {found.group(1)} could not be read (truncated, corrupt, or not the format its "
+                    "name says): export it again, or move it out of the data folder if its rows are not needed "
+                    "(docs/source_contract.md)")
+    return ""
 
 
 def _error_text(message: str, limit: int = 300) -> str:

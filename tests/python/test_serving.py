@@ -282,6 +282,15 @@ def test_failure_cause_names_the_failed_nodes():
     cause = failure_cause("", results)
     assert cause == ("2 dbt node(s) failed: test assert_raw_rows_reconcile (fail); "
                      "model dim_operators (error: Compilation Error: Required source missing.)")
+    unreadable = {"results": [{"unique_id": "model.customs_cip.base_customs__control_results", "status": "error",
+                               "message": "Runtime Error in model base_customs__control_results (models/b.sql)\n"
+                                          "  Invalid Input Error: No magic bytes found at end of file "
+                                          "'/data/control_results.parquet'"}]}
+    cause = failure_cause("", unreadable)
+    assert cause.startswith("1 dbt node(s) failed: model base_customs__control_results (error: Runtime Error: ")
+    assert cause.endswith("The file /data/control_results.parquet could not be read (truncated, corrupt, or not the "
+                          "format its name says): export it again, or move it out of the data folder if its rows "
+                          "are not needed (docs/source_contract.md)")
     log = "12:00:01  Running with dbt\n12:00:02  Encountered an error:\nRuntime Error: no such file\n"
     assert failure_cause(log, None) == "Runtime Error: no such file"
 
