@@ -4,8 +4,9 @@
     that date. Returns a select of entity, entity_key, as_of_day, examined_before,
     irregular_before; a request with no earlier outcome counts 0.
     `keys` are the columns that name an entity key in both relations (default entity,
-    entity_key); a caller that numbered its keys passes its integer id instead, which is
-    cheaper to partition and sort on, and the requests then carry entity and entity_key. -#}
+    entity_key) and are returned in their place; a caller that numbered its keys passes its
+    integer id instead, which is cheaper to partition and sort on, and joins its names back
+    to the result (the sort then carries no text: issue 13, 50M). -#}
 {% macro entity_counts_before(requests, outcomes, keys=['entity', 'entity_key']) -%}
     {{ return(adapter.dispatch('entity_counts_before', 'customs_cip')(requests, outcomes, keys)) }}
 {%- endmacro %}
@@ -13,23 +14,21 @@
 {#- Portable: one running sum over the requests and outcomes together, in date order; at
     equal dates the request sorts first, so an outcome of that day is not counted. -#}
 {% macro default__entity_counts_before(requests, outcomes, keys) -%}
-    {%- set carried = ['entity', 'entity_key'] | reject('in', keys) | list %}
     select
-        entity,
-        entity_key,
+        {{ keys | join(', ') }},
         event_date as as_of_day,
         examined_before,
         irregular_before
     from (
         select
-            {{ (carried + keys) | join(', ') }},
+            {{ keys | join(', ') }},
             event_date,
             is_outcome,
             sum(examined_lines) over entity_history as examined_before,
             sum(irregular_lines) over entity_history as irregular_before
         from (
             select
-                {{ (carried + keys) | join(', ') }},
+                {{ keys | join(', ') }},
                 event_date,
                 0 as is_outcome,
                 0 as examined_lines,
@@ -37,7 +36,7 @@
             from {{ requests }}
             union all
             select
-                {% for column in carried %}null as {{ column }}, {% endfor %}{{ keys | join(', ') }},
+                {{ keys | join(', ') }},
                 event_date,
                 1 as is_outcome,
                 examined_lines,
@@ -63,8 +62,9 @@
         {%- do same_key.append('requests.' ~ key ~ ' = outcomes_cumulated.' ~ key) -%}
     {%- endfor %}
     select
-        requests.entity,
-        requests.entity_key,
+        {%- for key in keys %}
+        requests.{{ key }},
+        {%- endfor %}
         requests.event_date as as_of_day,
         coalesce(outcomes_cumulated.examined_before, 0) as examined_before,
         coalesce(outcomes_cumulated.irregular_before, 0) as irregular_before

@@ -65,17 +65,21 @@
     group by control_date
 {%- endmacro %}
 
-{#- M10: the days a line of each entity was declared, from the relation `lines` (entity key
-    columns, declaration_date): entity, entity_key, event_date. -#}
-{% macro line_entity_requests(lines) -%}
-    {%- for entity in line_entity_keys().keys() %}
+{#- M10: the days a line of each entity was declared: entity, entity_key, event_date. `lines`
+    has the entity key columns of macro line_entity_key_columns and declaration_date, or, with
+    compute_keys, the columns the keys are computed from (int_declaration_lines_valued's): each
+    entity's branch then reads only its own key's columns. A relation holding every key of
+    every line, read by 18 branches, is materialised whole by DuckDB (~15 GB spilled at 50M). -#}
+{% macro line_entity_requests(lines, compute_keys=false) -%}
+    {%- for entity, expression in line_entity_keys().items() %}
+    {%- set key = expression if compute_keys else 'entity_key_' ~ entity %}
     select
         '{{ entity }}' as entity,
-        entity_key_{{ entity }} as entity_key,
+        {{ key }} as entity_key,
         declaration_date as event_date
     from {{ lines }}
-    where entity_key_{{ entity }} is not null
-    group by entity_key_{{ entity }}, declaration_date
+    where {{ key }} is not null
+    group by {{ key }}, declaration_date
     {%- if not loop.last %}
     union all
     {%- endif %}

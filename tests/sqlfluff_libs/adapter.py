@@ -34,7 +34,8 @@ def _duckdb(name):
         "cip_engine_setup": lambda: "select 1",
         # the ASOF join of the DuckDB rendering is beyond the linter's dialect: columns only
         "entity_counts_before": lambda requests, outcomes, keys=None: (
-            "select\n        entity,\n        entity_key,\n        event_date as as_of_day,\n"
+            "select\n" + "".join(f"        {key},\n" for key in keys or ["entity", "entity_key"])
+            + "        event_date as as_of_day,\n"
             "        0 as examined_before,\n        0 as irregular_before\n"
             f"    from {requests}\n    where exists (select 1 from {outcomes})"),
     }

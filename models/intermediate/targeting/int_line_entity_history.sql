@@ -24,16 +24,6 @@
 
 with
 
-lines as (
-    select
-        declaration_id,
-        item_no,
-        declaration_date,
-        {{ line_entity_key_columns() | indent(8) }}
-    -- the valued lines, not the flagged view: the keys need none of the flags' joins
-    from {{ ref('int_declaration_lines_valued') }}
-),
-
 examined_lines as (
     {{ line_entity_examined_lines() | indent(4) }}
 ),
@@ -44,8 +34,10 @@ outcomes as (
 ),
 
 requests as (
-    -- the days a line of the entity was declared
-    {{- line_entity_requests('lines') | indent(4) }}
+    -- the days a line of the entity was declared, from the valued lines (the keys need none
+    -- of the flagged view's joins), read by each entity's branch for its own key: a CTE of
+    -- every key of every line, read 18 times, is materialised whole (~15 GB spilled at 50M)
+    {{- line_entity_requests(ref('int_declaration_lines_valued'), compute_keys=true) | indent(4) }}
 ),
 
 -- every entity key with an outcome, numbered: the running sums and the look-up below
@@ -74,7 +66,7 @@ outcomes_numbered as (
 
 declaration_days as (
     select declaration_date
-    from lines
+    from {{ ref('int_declaration_lines_valued') }}
     group by declaration_date
 ),
 
@@ -86,11 +78,10 @@ overall_key as (
 
 -- only the days after the entity's first examination: before it there is nothing to
 -- count (int_declaration_line_feature_counts reads a missing day as 0 examined lines), and
--- most keys of the pairs (HS6 x country, supplier) are never examined at all
+-- most keys of the pairs (HS6 x country, supplier) are never examined at all. Keys by
+-- number only: the look-up sorts these rows, and text would multiply what it spills.
 counted_days as (
     select
-        requests.entity,
-        requests.entity_key,
         outcome_keys.key_id,
         requests.event_date
     from requests
@@ -101,8 +92,6 @@ counted_days as (
     union all
     -- every declaration day counts overall, also before the first outcome (0 then)
     select
-        'all' as entity,
-        'all' as entity_key,
         overall_key.key_id,
         declaration_days.declaration_date as event_date
     from declaration_days
@@ -118,12 +107,15 @@ counted as (
 
 final as (
     select
-        entity,
-        entity_key,
-        as_of_day,
-        cast(examined_before as integer) as examined_before,
-        cast(irregular_before as integer) as irregular_before
+        -- no key id: the overall days of a warehouse without any examination
+        coalesce(outcome_keys.entity, 'all') as entity,
+        coalesce(outcome_keys.entity_key, 'all') as entity_key,
+        counted.as_of_day,
+        cast(counted.examined_before as integer) as examined_before,
+        cast(counted.irregular_before as integer) as irregular_before
     from counted
+    left join outcome_keys
+        on counted.key_id = outcome_keys.key_id
 )
 
 select * from final
