@@ -46,3 +46,11 @@
     {{ expression }} as entity_key_{{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The ids of a featured line and what its scores are reported with: stored by
+    int_declaration_line_feature_counts and passed on by the view int_declaration_line_features. -#}
+{% macro line_report_columns() -%}
+    declaration_id, item_no, tin, declaration_date, declaration_month, previous_quarter_end, flow, channel,
+    customs_value_usd, taxes_paid_usd, is_risky_hs, is_risky_origin, is_risky_broker, is_below_unit_value_norm,
+    is_first_time_operator
+{%- endmacro %}

@@ -322,22 +322,8 @@ priced as (
 
 final as (
     select
-        -- ids and what the scores are reported with
-        declaration_id,
-        item_no,
-        tin,
-        declaration_date,
-        declaration_month,
-        previous_quarter_end,
-        flow,
-        channel,
-        customs_value_usd,
-        taxes_paid_usd,
-        is_risky_hs,
-        is_risky_origin,
-        is_risky_broker,
-        is_below_unit_value_norm,
-        is_first_time_operator,
+        -- ids and what the scores are reported with (macro line_report_columns)
+        {{ line_report_columns() }},
         -- what view int_declaration_line_features derives each entity's hit rate, lift and
         -- support from: the day's prior (as computed, its engine's type) and two integer counts,
         -- which compress where the three doubles per entity did not (issue 13)

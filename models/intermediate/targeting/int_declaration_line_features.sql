@@ -56,22 +56,8 @@ feature_counts as (
 -- noqa: disable=LT02
 final as (
     select
-        -- ids and what the scores are reported with
-        declaration_id,
-        item_no,
-        tin,
-        declaration_date,
-        declaration_month,
-        previous_quarter_end,
-        flow,
-        channel,
-        customs_value_usd,
-        taxes_paid_usd,
-        is_risky_hs,
-        is_risky_origin,
-        is_risky_broker,
-        is_below_unit_value_norm,
-        is_first_time_operator,
+        -- ids and what the scores are reported with (macro line_report_columns)
+        {{ line_report_columns() }},
         {%- for entity in entities %}
         {{ entity }}_examined,
         cast(({{ entity }}_irregular + {{ m }} * prior_rate) / ({{ entity }}_examined + {{ m }}) as {{ type_double() }})
