@@ -4,7 +4,7 @@ the project's dispatched macros, so sqlfluff sees the SQL dbt would run."""
 import jinja2
 
 
-_FROM_PROJECT = {"link_label_rounds"}
+_FROM_PROJECT = {"link_label_rounds", "quantiles_by_sort"}
 
 
 def _duckdb(name):
@@ -14,8 +14,6 @@ def _duckdb(name):
         "text_literal": lambda value: "'" + value.replace("'", "''") + "'",
         "median": lambda expr: f"median({expr})",
         "quantile": lambda expr, q: f"quantile_cont({expr}, {q})",
-        "quantiles": lambda expr, qs: [
-            f"quantile_cont({expr}, [{', '.join(str(q) for q in qs)}])[{index}]" for index in range(1, len(qs) + 1)],
         "try_cast": lambda expr, data_type: f"try_cast({expr} as {data_type})",
         "read_raw_source": lambda *args: "select 1 as _parsing",
         "raw_row_count": lambda *args: "select 0 as raw_rows",

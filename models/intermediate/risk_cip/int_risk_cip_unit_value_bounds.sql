@@ -8,8 +8,17 @@
     {{ exceptions.raise_compiler_error("var risk_cip_bound_method is '" ~ method ~ "': use 'median_ratio' or 'iqr' (docs/risk_cip.md).") }}
 {%- endif -%}
 {%- set ratio = var('risk_cip_median_ratio') or var('unit_value_lower_bound_ratio') -%}
-{#- one shared quantile aggregate on DuckDB: the values are held once, not five times (issue 13) -#}
-{%- set unit_value_quantiles = quantiles('unit_value_usd', [0.10, 0.25, 0.5, 0.75, 0.90]) -%}
+{#- quantiles from a sort of each code-unit's values (macro quantiles_by_sort): a quantile
+    aggregate, holding every group's values in its hash table, spilled ~13 GB at 50M beside
+    another model (issue 13) -#}
+{%- set quantile_columns = {
+    'p10_unit_value_usd': 0.10,
+    'p25_unit_value_usd': 0.25,
+    'median_unit_value_usd': 0.5,
+    'p75_unit_value_usd': 0.75,
+    'p90_unit_value_usd': 0.90,
+} %}
+{%- set code_unit = ['hs_code', 'value_unit'] %}
 
 with
 
@@ -22,18 +31,21 @@ import_lines as (
     where unit_value_usd > 0
 ),
 
+quantiles as (
+    {{ quantiles_by_sort('import_lines', code_unit, 'unit_value_usd', quantile_columns, 'priced_lines') | indent(4) }}
+),
+
 distribution as (
     select
         hs_code,
         value_unit,
-        count(*) as priced_lines,
-        cast({{ unit_value_quantiles[0] }} as {{ type_double() }}) as p10_unit_value_usd,
-        cast({{ unit_value_quantiles[1] }} as {{ type_double() }}) as p25_unit_value_usd,
-        cast({{ unit_value_quantiles[2] }} as {{ type_double() }}) as median_unit_value_usd,
-        cast({{ unit_value_quantiles[3] }} as {{ type_double() }}) as p75_unit_value_usd,
-        cast({{ unit_value_quantiles[4] }} as {{ type_double() }}) as p90_unit_value_usd
-    from import_lines
-    group by hs_code, value_unit
+        priced_lines,
+        cast(p10_unit_value_usd as {{ type_double() }}) as p10_unit_value_usd,
+        cast(p25_unit_value_usd as {{ type_double() }}) as p25_unit_value_usd,
+        cast(median_unit_value_usd as {{ type_double() }}) as median_unit_value_usd,
+        cast(p75_unit_value_usd as {{ type_double() }}) as p75_unit_value_usd,
+        cast(p90_unit_value_usd as {{ type_double() }}) as p90_unit_value_usd
+    from quantiles
 ),
 
 with_iqr as (
