@@ -59,24 +59,23 @@
 
 with
 
-{#- the norms and the parties' pricing sum every line; a daily run outputs none of those lines,
-    so the flags' joins are not needed there: the valued lines with an operator are the
-    flagged view's lines (it joins the operator's first declaration; the contract rejects
-    lines without one) -#}
+{#- a daily run sums the norms and the pricing over every line but outputs none of them, so
+    the flags' joins are not needed: the valued lines with an operator are the flagged view's
+    lines (it joins the operator's first declaration; the contract rejects lines without one) -#}
 {%- set line_source = ref('int_declaration_lines_flagged') if every_line else ref('int_declaration_lines_valued') %}
-{%- if every_line %}
-    lines as (
-        select
-            *,
-            {{ log_unit_value }} as log_unit_value
-        from {{ line_source }}
-    ),
+lines as (
+    select
+        *,
+        {{ log_unit_value }} as log_unit_value
+    from {{ line_source }}
+    {%- if not every_line %}
+    where tin is not null
+    {%- endif %}
+),
 
-{% endif -%}
--- what the three norms sum, per month at the finest of their keys, in one read of the lines
--- (flagged, or on a daily run the valued lines with an operator): each norm sums these groups
--- (sums of integers: exact in any order), so no per-line frame is read three times (DuckDB
--- materialises a CTE read more than once, every row: ~45M lines at 50M, issue 13)
+-- what the three norms sum, per month at the finest of their keys, in one read of the lines:
+-- each norm sums these groups (sums of integers: exact in any order), so no per-line frame is
+-- read three times (DuckDB materialises a CTE read more than once, every row; issue 13)
 unit_value_months as (
     select
         flow,
@@ -209,17 +208,20 @@ overall as (
 
 {% endfor %}
 -- noqa: disable=LT02
-{#- the output lines with the prior of their day and their norms. Read once, so they stream:
-    the parties' pricing reads its own narrow lines (a frame read several times is materialised
-    whole, every column of every line: 37 GB spilled at 50M, issue 13) #}
-joined as (
+{#- the lines with their norms: every line (the parties' pricing sums them), and on a daily run
+    the lines to compute as well (the output frame, with the prior of their day) -#}
+{%- set frames = {'joined': 'lines'} if every_line else {'joined': 'lines', 'joined_to_compute': 'lines_to_compute'} %}
+{%- for frame, source in frames.items() %}
+{{ frame }} as (
     select
-        {{ output_lines }}.*,
+        {{ source }}.*,
+        {%- if source == output_lines %}
         overall.prior_rate,
+        {%- endif %}
         {%- for norm, keys in norms.items() %}
         case
-            when {{ output_lines }}.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
-                then {{ output_lines }}.log_unit_value - norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines
+            when {{ source }}.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
+                then {{ source }}.log_unit_value - norms_{{ norm }}.sum_log / norms_{{ norm }}.priced_lines
         end as uv_log_ratio_{{ norm }},
         case
             when norms_{{ norm }}.priced_lines >= {{ min_lines }}
@@ -231,61 +233,37 @@ joined as (
                 ))
         end as uv_log_sd_{{ norm }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ output_lines }}
+    from {{ source }}
+    {%- if source == output_lines %}
     inner join overall
-        on {{ output_lines }}.declaration_date = overall.as_of_day
+        on {{ source }}.declaration_date = overall.as_of_day
+    {%- endif %}
     {%- for norm, keys in norms.items() %}
     left join unit_value_norms_{{ norm }} as norms_{{ norm }}
-        on {{ output_lines }}.declaration_month = norms_{{ norm }}.declaration_month
+        on {{ source }}.declaration_month = norms_{{ norm }}.declaration_month
         {%- for key in keys %}
-            and {{ output_lines }}.{{ key }} = norms_{{ norm }}.{{ key }}
+            and {{ source }}.{{ key }} = norms_{{ norm }}.{{ key }}
         {%- endfor %}
     {%- endfor %}
 ),
+{% endfor %}
 
 {%- for party, column in pricing_parties.items() %}
-{{ party }}_import_lines as (
-    -- the party's priced import lines (the flagged view's lines: valued, with an operator),
-    -- only the columns its pricing needs
+{{ party }}_pricing_months as (
     select
         {{ column }} as party_id,
-        flow,
-        hs_code,
-        value_unit,
         declaration_month,
-        {{ log_unit_value }} as log_unit_value
-    from {{ ref('int_declaration_lines_valued') }}
+        count(*) as priced_lines,
+        sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
+        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
+    from joined
     where
-        flow = 'I' and unit_value_usd > 0 and tin is not null and {{ column }} is not null
+        flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
         {%- if not every_line %}
         -- a daily run: only the parties of the lines to compute
         and {{ column }} in (select lines_to_compute.{{ column }} from lines_to_compute)
         {%- endif %}
-),
-
-{{ party }}_pricing_months as (
-    -- the log ratio to the tariff line's norm of the earlier months (uv_log_ratio_line)
-    select
-        party_lines.party_id,
-        party_lines.declaration_month,
-        count(*) as priced_lines,
-        sum(cast(round((party_lines.log_unit_value - norms_line.sum_log / norms_line.priced_lines) * 1000000) as bigint))
-            as sum_log_ratio_micro,
-        sum(
-            case
-                when party_lines.log_unit_value - norms_line.sum_log / norms_line.priced_lines < {{ below_log_ratio }}
-                    then 1
-                else 0
-            end
-        ) as lines_below
-    from {{ party }}_import_lines as party_lines
-    inner join unit_value_norms_line as norms_line
-        on party_lines.declaration_month = norms_line.declaration_month
-            and party_lines.flow = norms_line.flow
-            and party_lines.hs_code = norms_line.hs_code
-            and party_lines.value_unit = norms_line.value_unit
-    where norms_line.priced_lines >= {{ min_lines }}
-    group by party_lines.party_id, party_lines.declaration_month
+    group by {{ column }}, declaration_month
 ),
 
 {{ party }}_pricing as (
@@ -308,11 +286,12 @@ joined as (
 -- the 18 history and 3 pricing look-ups probe the line itself: a narrow key frame joined
 -- back on the line id built a 1M-row hash table per 1M lines, which spills when memory is
 -- short (10M); the probe side's columns are passed through, not copied
+{%- set output_frame = 'joined' if every_line else 'joined_to_compute' %}
 line_entity_keys as (
     select
-        joined.*,
+        {{ output_frame }}.*,
         {{ line_entity_key_columns() | indent(8) }}
-    from joined
+    from {{ output_frame }}
 ),
 
 priced as (
