@@ -56,6 +56,12 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
+def column_key(name: str) -> str:
+    """The contract name a raw column answers to (macro contract_column_key): case, surrounding
+    spaces and runs of inner spaces do not matter; a BOM glued to the first name is dropped."""
+    return "_".join(str(name).replace("\ufeff", "").lower().split())
+
+
 def _meta(node: dict) -> dict:
     meta = dict(node.get("meta") or {})
     meta.update((node.get("config") or {}).get("meta") or {})
