@@ -307,8 +307,8 @@ def unreadable_file_hint(failed: list[dict]) -> str:
         message = result.get("message") or ""
         if result.get("status") == "error" and re.search(r"not utf-8 encoded|Invalid unicode", message):
             line = re.search(r"CSV Error on Line: (\d+)", message)
-            file = re.search(r"file = (\S+)", message)
-            return (f". The CSV file {file.group(1) if file else ''} is not UTF-8"
+            file = re.search(r"file = (.+)$", message, re.M)
+            return (f". The CSV file {file.group(1).strip() if file else ''} is not UTF-8"
                     f"{' (line ' + line.group(1) + ')' if line else ''}: save it as UTF-8, or read a Windows / "
                     "ISO-8859-1 export with --vars '{csv_encoding: latin-1}' (docs/source_contract.md)")
     for result in failed:

@@ -120,7 +120,7 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _WHITESPACE = " \t\r\n\u00a0"
 # a control or invisible format character in an id or code (macro has_invisible_char)
-_INVISIBLE = "[\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff\u00ad]"
+_INVISIBLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2060\ufeff\u00ad]"
 _NAN_MARK = "__nan__"      # frame column marking the cells of a Parquet double holding a real NaN
 
 
