@@ -463,6 +463,35 @@ def test_column_types_drifting_across_daily_files_load_like_the_clean_set(base):
     _same_as_check(data, work)
 
 
+def test_same_daily_file_twice_and_a_line_changed_in_another_file(base, tmp_path):
+    """A daily file delivered again under another name, and a later file repeating five lines with
+    other values: the staged lines are those of the clean set (the first file in path order wins),
+    every later copy is quarantined with its reason, and the inventory reconciles."""
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pq.read_table(data / "declarations.parquet")
+    (data / "declarations.parquet").unlink()
+    (data / "declarations").mkdir()
+    half = decl.num_rows // 2
+    pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
+    pq.write_table(decl.slice(half), data / "declarations" / "part-2.parquet")
+    shutil.copy(data / "declarations" / "part-1.parquet", data / "declarations" / "part-4-again.parquet")
+    changed = decl.slice(half + 10, 5)
+    position = changed.schema.get_field_index("customs_value")
+    changed = changed.set_column(position, "customs_value",
+                                 pa.array([v * 3 for v in changed.column("customs_value").to_pylist()]))
+    pq.write_table(changed, data / "declarations" / "part-3.parquet")
+    _build_ok(data, tmp_path)
+    columns = "declaration_id, item_no, line_version, customs_value"
+    clean = _query(base["work"], f"select {columns} from staging.stg_customs__declarations order by 1, 2")
+    staged = _query(tmp_path, f"select {columns} from staging.stg_customs__declarations order by 1, 2")
+    pd.testing.assert_frame_equal(clean, staged)
+    rejected = _query(tmp_path, "select source_file, reject_reasons from staging.stg_quarantine__rejected_rows "
+                                "where table_name = 'declarations'")
+    by_file = rejected.groupby("source_file").size().to_dict()
+    assert by_file == {"declarations/part-3.parquet": 5, "declarations/part-4-again.parquet": half}, by_file
+    assert rejected["reject_reasons"].str.startswith("duplicate declaration line").all()
+
+
 def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
     """Excel's "Unicode text" (UTF-16 with its byte order mark, tab-separated) and a gzip'd
     CSV read as written, accents included."""
