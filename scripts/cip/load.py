@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 
 from cip import raw_csv
-from cip.contract import load_contract
+from cip.contract import column_key, load_contract
 from cip.paths import data_dir
 
 HELP = "Load the raw files into a server database or Spark (--target postgres|spark) for dbt to read."
