@@ -33,8 +33,9 @@ demo: install
 test: install lint postgres test-build test-check test-python test-bench
 
 # sqlfluff on the SQL and ruff (pyflakes rules) on the Python; then, on the manifest of
-# `dbt parse` (no warehouse needed): dbt-score (project score >= 9.0, [tool.dbt-score] in pyproject.toml), dbt-bouncer (structure rules,
-# dbt-bouncer.yml) and cip lint-project (macro arguments, shared column docs, exposures).
+# `dbt parse` (no warehouse needed): dbt-score (project score >= 9.0, [tool.dbt-score] in
+# pyproject.toml), dbt-bouncer (structure rules, dbt-bouncer.yml) and cip lint-project (macro
+# arguments, shared column docs, exposures).
 lint: install
 	$(BIN)/sqlfluff lint --processes 2 models analyses tests/dbt
 	$(BIN)/ruff check --no-cache scripts tests/python models
