@@ -34,6 +34,7 @@ import yaml
 from cip.contract import column_key
 from cip.paths import data_dir as default_data_dir
 from cip.paths import db_path as default_db_path
+from cip.paths import load_vars
 from cip.paths import project_root
 
 HELP = ("Recompute the staging filter, size segments, indicators, weights and global GRI "
@@ -45,17 +46,6 @@ MAX_EXAMPLES = 5
 
 
 # --------------------------------------------------------------------------- configuration
-
-def load_vars(overrides: str | dict | None = None) -> dict:
-    """The project's vars from dbt_project.yml, overridden like `dbt --vars`."""
-    project = yaml.safe_load((project_root() / "dbt_project.yml").read_text())
-    values = dict(project.get("vars") or {})
-    if isinstance(overrides, str) and overrides.strip():
-        overrides = yaml.safe_load(overrides)
-    if overrides:
-        values.update(overrides)
-    return values
-
 
 def load_seed(name: str) -> pd.DataFrame:
     return pd.read_csv(project_root() / "seeds" / "config" / f"{name}.csv", dtype=str,

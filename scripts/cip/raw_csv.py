@@ -62,7 +62,7 @@ def encoding(con, path: Path) -> str:
     if head[:2] == "\u00fe\u00ff":
         raise SystemExit(f"CSV file {path} is UTF-16 big-endian, which the reader cannot decode. Save it as UTF-8 "
                          "(or UTF-16 little-endian), see docs/source_contract.md.")
-    from cip.check import load_vars
+    from cip.paths import load_vars
 
     wanted = str(load_vars().get("csv_encoding") or "utf-8").strip().lower().replace("_", "-")
     if wanted not in ENCODINGS:
