@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "contract": "cip.contract",
     "load": "cip.load",
     "compare-warehouses": "cip.compare",
+    "run-profile": "cip.run_profile",
 }
 
 
