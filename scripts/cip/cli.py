@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "explain": "cip.explain",
     "docs-check": "cip.docs_check",
     "lint-project": "cip.lint_project",
+    "query-plans": "cip.query_plans",
     "bench": "cip.bench",
     "contract": "cip.contract",
     "load": "cip.load",

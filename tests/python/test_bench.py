@@ -187,3 +187,34 @@ def test_failed_stage_shown_in_the_markdown_block():
     block = bench.markdown_block([result], "cip bench", machine)
     assert "**dbt build (all) at 1,000 did not succeed:** 2 node(s) failed or skipped" in block
     assert "Disk warning at 1,000: 1 GB free" in block
+    # a build that did not finish meets no target with its time or memory
+    assert "peak memory of warehouse stages <= 6 GB: MISSED (not measured on a whole run: dbt build (all)" in block
+    result["declarations"] = 10_000_000
+    block = bench.markdown_block([result], "cip bench", machine)
+    assert "10M full dbt build <= 45 s: MISSED (did not finish: exit 1) (5.0 s" in block
+
+
+def test_layer_breakdown_without_fresh_run_results(tmp_path):
+    # a dbt killed by a signal writes no run_results.json (or leaves an earlier command's):
+    # the bench reports that instead of failing on the file or timing the wrong command
+    import json
+    import os
+    import time
+
+    missing = bench.layer_breakdown(tmp_path, [], started_at=time.time())
+    assert missing["layers"] == {} and "absent" in missing["missing"]
+
+    results = {"results": [{"unique_id": "model.cip.m", "status": "success", "execution_time": 1.5,
+                            "timing": [{"started_at": "2026-12-07T09:00:00Z",
+                                        "completed_at": "2026-12-07T09:00:01.5Z"}]}]}
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"nodes": {"model.cip.m": {"resource_type": "model", "original_file_path": "models/marts/m.sql"}}}))
+    started = time.time()
+    os.utime(tmp_path / "run_results.json", (started - 60, started - 60))
+    stale = bench.layer_breakdown(tmp_path, [], started_at=started)
+    assert stale["layers"] == {} and "older than this dbt command" in stale["missing"]
+
+    fresh = bench.layer_breakdown(tmp_path, [], started_at=started - 120)
+    assert "missing" not in fresh
+    assert fresh["layers"]["marts"]["nodes"] == 1 and fresh["slowest"] == [(1.5, "model.cip.m")]

@@ -95,3 +95,19 @@ def test_cli_renders_and_refuses_a_folder_without_results(tmp_path, capsys):
     empty.mkdir()
     assert run_profile.run(argparse.Namespace(target=empty, top=3, min_seconds=0.5, json=False)) == 1
     assert "run_results.json not found" in capsys.readouterr().out
+
+
+def test_bench_keeps_the_daily_runs_results_and_skips_stale_ones(tmp_path):
+    from cip import bench
+
+    target = write_target(tmp_path / "target")
+    kept = bench.keep_run_profile(target, tmp_path / "target-daily")
+    assert (tmp_path / "target-daily" / "run_results.json").exists()
+    assert (tmp_path / "target-daily" / "manifest.json").exists()
+    assert kept["critical_path_work_s"] == pytest.approx(8.1)
+    # steps of 1 s or more only
+    assert [step["name"] for step in kept["critical_path"]] == ["a", "b", "c"]
+    # results older than the dbt command (a killed dbt leaves the earlier command's): none
+    later = (target / "run_results.json").stat().st_mtime + 60
+    assert bench.keep_run_profile(target, tmp_path / "stale", started_at=later) is None
+    assert not (tmp_path / "stale").exists()
