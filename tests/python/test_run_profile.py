@@ -111,3 +111,18 @@ def test_bench_keeps_the_daily_runs_results_and_skips_stale_ones(tmp_path):
     later = (target / "run_results.json").stat().st_mtime + 60
     assert bench.keep_run_profile(target, tmp_path / "stale", started_at=later) is None
     assert not (tmp_path / "stale").exists()
+
+
+def test_bench_block_names_the_daily_critical_path(tmp_path):
+    from cip import bench
+
+    stage = {"wall_s": 10.0, "peak_rss_mb": 1000.0, "rc": 0, "note": ""}
+    result = {"declarations": 1000, "load_before": "0", "load_after": "0",
+              "stages": {"dbt build (all)": stage, bench.GRI_STAGE: stage, "floor (DuckDB query)": stage},
+              "ratios": {"gri_path_over_floor": 1.0, "peer_over_floor": None}, "layers": {},
+              "daily_profile": bench.keep_run_profile(write_target(tmp_path / "target"), tmp_path / "kept")}
+    machine = {key: "x" for key in ["nproc", "cpu", "ram_gb", "os", "python", "dbt-core", "dbt-duckdb",
+                                    "duckdb", "pandas", "pyarrow"]}
+    block = bench.markdown_block([result], "cip bench", machine)
+    assert ("Critical path of the daily load at 1,000: 8.1 s running, 1.1 s waiting for a thread "
+            "(steps of 1 s or more: a 2.0s, b 4.0s, c 2.0s;") in block
