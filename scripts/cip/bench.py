@@ -306,7 +306,12 @@ def keep_run_profile(target: Path, keep: Path, started_at: float | None = None) 
     keep.mkdir(parents=True, exist_ok=True)
     for name in ("run_results.json", "manifest.json"):
         shutil.copy2(target / name, keep / name)
-    nodes = run_profile.load_run(keep)
+    try:
+        nodes = run_profile.load_run(keep)
+    except (OSError, ValueError, KeyError) as error:
+        # a profile is a diagnosis: an unreadable one must not end the bench after the build
+        print(f"cip bench: no run profile of {keep}: {error!r}", file=sys.stderr)
+        return None
     if not nodes:
         return None
     summary = run_profile.summarise(nodes)
