@@ -30,7 +30,6 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from pathlib import Path
 from cip import dbt as cip_dbt
 from cip import run_profile
 from cip.paths import project_root
-from cip.progress import Progress, format_seconds
+from cip.progress import Progress
 
 HELP = ("Benchmark: generate N declarations, build the warehouse, time every layer and the "
         "GRI path against a hand-written DuckDB floor and a pandas peer.")
