@@ -32,11 +32,13 @@ demo: install
 ## CIP_TEST_SPARK=0 leaves the Spark part, 8-12 minutes here, out of a developer's run).
 test: install lint postgres test-build test-check test-python test-bench
 
-# sqlfluff on the SQL; then, on the manifest of `dbt parse` (no warehouse needed): dbt-score
-# (project score >= 9.0, [tool.dbt-score] in pyproject.toml), dbt-bouncer (structure rules,
-# dbt-bouncer.yml) and cip lint-project (macro arguments, shared column docs, exposures).
+# sqlfluff on the SQL and ruff (pyflakes rules) on the Python; then, on the manifest of
+# `dbt parse` (no warehouse needed): dbt-score (project score >= 9.0, [tool.dbt-score] in
+# pyproject.toml), dbt-bouncer (structure rules, dbt-bouncer.yml) and cip lint-project (macro
+# arguments, shared column docs, exposures).
 lint: install
 	$(BIN)/sqlfluff lint --processes 2 models analyses tests/dbt
+	$(BIN)/ruff check --no-cache scripts tests/python models
 	$(BIN)/dbt parse --quiet --target-path target-lint
 	$(BIN)/dbt-score lint --manifest target-lint/manifest.json --show failing-items
 	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml

@@ -62,7 +62,7 @@
         {%- elif column.name | lower == '_cip_record_error' -%}
             {%- set record_error.expr = adapter.quote(column.name) -%}
         {%- else -%}
-            {%- do present.update({column.name | lower: {'name': column.name, 'type': raw_type_name(column.dtype)}}) -%}
+            {%- do present.update({contract_column_key(column.name): {'name': column.name, 'type': raw_type_name(column.dtype)}}) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set types = {} -%}
@@ -107,12 +107,15 @@
         {%- if contract_meta(node).get('optional', false) -%}
             {{ log("WARNING: optional source " ~ label ~ " not found in "
                 ~ var('data_dir') ~ " (looked for " ~ table_name ~ ".parquet, " ~ table_name ~ "/*.parquet, "
-                ~ table_name ~ ".csv); the models and indicators that need it are empty/disabled.", info=True) }}
+                ~ table_name ~ ".csv, " ~ table_name ~ ".csv.gz); the models and indicators that need it are empty/disabled.", info=True) }}
             {{ return(_empty_contract_select(node, with_file_versions)) }}
         {%- else -%}
+            {%- set near = raw_near_files(table_name) -%}
             {{ exceptions.raise_compiler_error("Required source " ~ label
-                ~ " not found in data_dir '" ~ var('data_dir') ~ "'. Provide " ~ table_name ~ ".parquet, "
-                ~ table_name ~ "/*.parquet or " ~ table_name ~ ".csv there (set CIP_DATA_DIR or --vars data_dir),"
+                ~ " not found in data_dir '" ~ var('data_dir') ~ "'"
+                ~ (": it holds " ~ near | join(', ') ~ ", not a name or format the reader takes" if near else "")
+                ~ ". Provide " ~ table_name ~ ".parquet, "
+                ~ table_name ~ "/*.parquet, " ~ table_name ~ ".csv or " ~ table_name ~ ".csv.gz there (set CIP_DATA_DIR or --vars data_dir),"
                 ~ " see docs/source_contract.md.") }}
         {%- endif -%}
     {%- endif -%}
@@ -142,7 +145,22 @@
         {%- if row[0] | lower == '_cip_record_error' -%}
             {%- set record_error.expr = adapter.quote(row[0]) -%}
         {%- elif row[0] != '_cip_raw_file' -%}
-            {%- do present.update({row[0] | lower: {'name': row[0], 'type': row[1] | upper}}) -%}
+            {%- set key = contract_column_key(row[0]) -%}
+            {%- if key in present -%}
+                {#- files of a folder spell the column differently (`tin`, ` TIN `): the reader's
+                    union by name keeps both, each null in the other files; one value per row -#}
+                {%- set earlier = present[key] -%}
+                {%- set same_type = earlier['type'] == row[1] | upper -%}
+                {%- set parts = [earlier.get('expr') or adapter.quote(earlier['name']), adapter.quote(row[0])] -%}
+                {%- if not same_type -%}
+                    {%- set parts = ["cast(" ~ (earlier.get('expr') or adapter.quote(earlier['name'])) ~ " as varchar)",
+                        "cast(" ~ adapter.quote(row[0]) ~ " as varchar)"] -%}
+                {%- endif -%}
+                {%- do present.update({key: {'name': earlier['name'], 'type': earlier['type'] if same_type else 'VARCHAR',
+                    'expr': "coalesce(" ~ parts | join(', ') ~ ")"}}) -%}
+            {%- else -%}
+                {%- do present.update({key: {'name': row[0], 'type': row[1] | upper}}) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do _check_column_types(node, present, schemas) -%}
@@ -160,6 +178,13 @@
         {%- set version_expr = "cip_file_versions.cip_file_version" -%}
     {%- endif -%}
     {{ return(_typed_contract_select(node, present, reader, source_file_expr, version_expr, key_filter, record_error.expr)) }}
+{%- endmacro %}
+
+{#- The contract name a raw column answers to: case, surrounding spaces and runs of inner
+    spaces do not matter (`Declaration_ID `, `declaration id` and `DECLARATION_ID` are
+    declaration_id); a BOM glued to the first name is dropped. -#}
+{% macro contract_column_key(name) -%}
+    {{ return((name | string).replace('\ufeff', '').lower().split() | join('_')) }}
 {%- endmacro %}
 
 {#- The data folder as the file paths spell it (forward slashes, no trailing slash). -#}
@@ -182,8 +207,21 @@
         "select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ ".parquet") ~ ")"
         ~ " union all select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ "/*.parquet") ~ ")"
         ~ " union all select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ ".csv") ~ ")"
+        ~ " union all select file from glob(" ~ sql_string(dir ~ "/" ~ table_name ~ ".csv.gz") ~ ")"
         ~ " order by 1") -%}
     {{ return(found.columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- Files of the data folder whose name starts with the table's name in any case but that the
+    reader does not take (country_risk.xlsx, Country_Risk.CSV, country_risk.csv.zip): named
+    when the source is missing, so the error says which file to convert or rename. -#}
+{% macro raw_near_files(table_name) -%}
+    {%- set dir = raw_data_dir() -%}
+    {%- set found = run_query("select file from glob(" ~ sql_string(dir ~ "/*") ~ ") where starts_with(lower(parse_filename(file)), "
+        ~ sql_string(table_name | lower) ~ ") order by 1 limit 5") -%}
+    {%- set names = [] -%}
+    {%- for file in found.columns[0].values() -%}{%- do names.append(raw_file_relative(file)) -%}{%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}
 
 {% macro _file_list_sql(files) -%}
@@ -213,12 +251,14 @@
     fields, parsed as CSV with that delimiter (quotes '"'); an empty name becomes column<N>.
     Returns {'delimiter': ..., 'columns': [...]}; no columns when the file has no line. -#}
 {% macro raw_csv_dialect(file) -%}
+    {%- set encoding = raw_csv_encoding(file) -%}
     {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
-        ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false) limit 1") -%}
+        ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false,"
+        ~ " encoding = " ~ sql_string(encoding) ~ ") limit 1") -%}
     {%- if first.rows | length == 0 or first.rows[0][0] is none -%}
-        {{ return({'delimiter': ',', 'columns': []}) }}
+        {{ return({'delimiter': ',', 'columns': [], 'encoding': encoding}) }}
     {%- endif -%}
-    {%- set line = first.rows[0][0] -%}
+    {%- set line = first.rows[0][0].lstrip('\ufeff') -%}
     {%- set best = namespace(delimiter=',', count=0) -%}
     {%- for candidate in [',', ';', '\t', '|'] -%}
         {%- if line.count(candidate) > best.count -%}
@@ -230,7 +270,7 @@
     {%- for position in range(1, best.count + 2) -%}
         {%- do fields.append("'_cip_f" ~ position ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
-    {%- set parsed = run_query("select * from read_csv(" ~ sql_string(file) ~ ", " ~ _csv_options(best.delimiter)
+    {%- set parsed = run_query("select * from read_csv(" ~ sql_string(file) ~ ", " ~ _csv_options(best.delimiter, encoding)
         ~ ", header = false, columns = {" ~ fields | join(', ') ~ "}) limit 1") -%}
     {%- set names = [] -%}
     {%- for value in parsed.rows[0] -%}
@@ -239,7 +279,34 @@
             {%- do names.append(name if name else 'column' ~ loop.index) -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return({'delimiter': best.delimiter, 'columns': names}) }}
+    {{ return({'delimiter': best.delimiter, 'columns': names, 'encoding': encoding}) }}
+{%- endmacro %}
+
+{#- A CSV file's text encoding: UTF-16 when the file starts with its little-endian byte order
+    mark (Excel's "Unicode text"), else var csv_encoding (utf-8, or latin-1 for a Windows /
+    ISO-8859-1 export). The first line is read as latin-1, which decodes any byte, so the
+    probe itself never fails. A big-endian UTF-16 file, which DuckDB cannot read, stops. -#}
+{% macro raw_csv_encoding(file) -%}
+    {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
+        ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false,"
+        ~ " encoding = 'latin-1') limit 1") -%}
+    {%- set head = (first.rows[0][0] or '') if first.rows | length > 0 else '' -%}
+    {%- if head[:2] == '\u00ff\u00fe' -%}{{ return('utf-16') }}{%- endif -%}
+    {%- if head[:2] == '\u00fe\u00ff' -%}
+        {{ exceptions.raise_compiler_error("CSV file " ~ file ~ " is UTF-16 big-endian, which the reader cannot decode."
+            ~ " Save it as UTF-8 (or UTF-16 little-endian), see docs/source_contract.md.") }}
+    {%- endif -%}
+    {{ return(cip_csv_encoding_var()) }}
+{%- endmacro %}
+
+{#- Var csv_encoding, checked: the encodings DuckDB's CSV reader decodes. -#}
+{% macro cip_csv_encoding_var() -%}
+    {%- set value = (var('csv_encoding', 'utf-8') | string | trim | lower).replace('_', '-') -%}
+    {%- set value = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16'}.get(value, value) -%}
+    {%- if value not in ('utf-8', 'latin-1', 'utf-16') -%}
+        {{ _var_error('csv_encoding', var('csv_encoding'), "one of utf-8, latin-1, utf-16", "latin-1") }}
+    {%- endif -%}
+    {{ return(value) }}
 {%- endmacro %}
 
 {#- The read_csv options of every CSV read after the header: the dialect fixed (no sniffing),
@@ -247,9 +314,9 @@
     while an empty field reads '' (nullstr chr(0) never occurs in text), structurally wrong
     records read rather than stopping the scan (strict_mode off), one thread (DuckDB's
     parallel scanner cannot pad records beside quoted line breaks). -#}
-{% macro _csv_options(delimiter) -%}
+{% macro _csv_options(delimiter, encoding='utf-8') -%}
     {{ return("auto_detect = false, delim = " ~ sql_string(delimiter) ~ ", quote = '\"', escape = '\"',"
-        ~ " null_padding = true, nullstr = chr(0), strict_mode = false, parallel = false") }}
+        ~ " null_padding = true, nullstr = chr(0), strict_mode = false, parallel = false, encoding = " ~ sql_string(encoding)) }}
 {%- endmacro %}
 
 {#- The fields of a CSV file by position: one per header column, plus one spare that is
@@ -260,7 +327,7 @@
         {%- do fields.append("'_cip_f" ~ loop.index ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
     {%- do fields.append("'_cip_f_extra': 'VARCHAR'") -%}
-    {{ return("read_csv(" ~ sql_string(file) ~ ", " ~ _csv_options(dialect['delimiter']) ~ ", header = true, columns = {"
+    {{ return("read_csv(" ~ sql_string(file) ~ ", " ~ _csv_options(dialect['delimiter'], dialect.get('encoding', 'utf-8')) ~ ", header = true, columns = {"
         ~ fields | join(', ') ~ "}, filename = '_cip_raw_file')") }}
 {%- endmacro %}
 
@@ -303,7 +370,7 @@
             ~ _file_list_sql(files) ~ ") where num_children is null") -%}
         {%- for row in described.rows -%}
             {%- do schemas[row[0]]['columns'].append(row[1]) -%}
-            {%- do schemas[row[0]]['types'].update({row[1] | lower: row[2] | upper}) -%}
+            {%- do schemas[row[0]]['types'].update({contract_column_key(row[1]): row[2] | upper}) -%}
         {%- endfor -%}
         {%- set counted = run_query("select file_name, num_rows from parquet_file_metadata(" ~ _file_list_sql(files) ~ ")") -%}
         {%- for row in counted.rows -%}
@@ -314,7 +381,7 @@
             {%- set dialect = raw_csv_dialect(file) -%}
             {%- for name in dialect['columns'] -%}
                 {%- do schemas[file]['columns'].append(name) -%}
-                {%- do schemas[file]['types'].update({name | lower: 'VARCHAR'}) -%}
+                {%- do schemas[file]['types'].update({contract_column_key(name): 'VARCHAR'}) -%}
             {%- endfor -%}
             {%- if dialect['columns'] -%}
                 {%- set counted = run_query("select count(*) from (select 1 from " ~ _csv_scan(file, dialect) ~ " limit 1)") -%}
@@ -348,15 +415,16 @@
     {%- set empty = [] -%}
     {%- set total = namespace(rows=0) -%}
     {%- for file, schema in schemas.items() -%}
-        {%- set lowered = schema['columns'] | map('lower') | list -%}
+        {%- set lowered = [] -%}
+        {%- for column in schema['columns'] -%}{%- do lowered.append(contract_column_key(column)) -%}{%- endfor -%}
         {%- for name in lowered | unique -%}
             {%- if lowered.count(name) > 1 -%}
                 {%- set spellings = [] -%}
                 {%- for column in schema['columns'] -%}
-                    {%- if column | lower == name -%}{%- do spellings.append(column) -%}{%- endif -%}
+                    {%- if contract_column_key(column) == name -%}{%- do spellings.append(column) -%}{%- endif -%}
                 {%- endfor -%}
                 {%- do problems.append(file ~ " has the column " ~ name ~ " twice"
-                    ~ (" (names differ only in case)" if spellings | unique | list | length > 1 else "") ~ ": keep one") -%}
+                    ~ (" (names differ only in case or spaces)" if spellings | unique | list | length > 1 else "") ~ ": keep one") -%}
             {%- endif -%}
         {%- endfor -%}
         {%- set missing = [] -%}
@@ -447,7 +515,7 @@
     {%- set name = column.name | lower -%}
     {%- set wanted = column.data_type | upper -%}
     {%- set meta = contract_meta(column) -%}
-    {%- set raw = adapter.quote(source['name']) -%}
+    {%- set raw = source.get('expr') or adapter.quote(source['name']) -%}
     {%- set found = source['type'] -%}
     {%- set is_text = found == 'VARCHAR' or found.startswith('VARCHAR') or found in ('TEXT', 'STRING', 'CHARACTER VARYING') -%}
     {%- set text = text_or_null(raw) if is_text else raw -%}
@@ -532,6 +600,7 @@
         {%- do inner.append(record_error ~ " as _cip_record_error") -%}
         {%- do checks.append("_cip_record_error") -%}
     {%- endif -%}
+    {%- set identifiers = [] -%}
     {%- for column in node.columns.values() -%}
         {%- set name = column.name | lower -%}
         {%- if name not in present -%}
@@ -542,8 +611,23 @@
             {%- if reasons -%}{%- do inner.append(text ~ " as _cip_text_" ~ name) -%}{%- endif -%}
             {%- do selects.append(name) -%}
             {%- do checks.extend(reasons) -%}
+            {%- if contract_meta(column).get('normalize') == 'upper' and column.data_type | upper == 'VARCHAR' -%}
+                {%- do identifiers.append(name) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if identifiers -%}
+        {#- an id or code holding a control or invisible character would stage as a second id that
+            looks like the first: quarantined. One test over the row's ids together, then per id
+            only on the rare row that fails it (half the cost of a test per column). -#}
+        {%- set each = [] -%}
+        {%- for name in identifiers -%}
+            {%- do each.append("case when " ~ has_invisible_char(name) ~ " then '" ~ name
+                ~ " holds a control or invisible character' end") -%}
+        {%- endfor -%}
+        {%- do checks.append("case when " ~ has_invisible_char("concat_ws('', " ~ identifiers | join(', ') ~ ")")
+            ~ " then " ~ reject_reasons(each) ~ " end") -%}
+    {%- endif -%}
     {%- if checks -%}
         {%- do selects.append(reject_reasons(checks) ~ " as _cast_errors") -%}
     {%- else -%}

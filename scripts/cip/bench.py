@@ -30,7 +30,6 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,8 +39,9 @@ import time
 from pathlib import Path
 
 from cip import dbt as cip_dbt
+from cip import run_profile
 from cip.paths import project_root
-from cip.progress import Progress, format_seconds
+from cip.progress import Progress
 
 HELP = ("Benchmark: generate N declarations, build the warehouse, time every layer and the "
         "GRI path against a hand-written DuckDB floor and a pandas peer.")
@@ -295,6 +295,29 @@ def layer_breakdown(target: Path, samples: list[tuple[float, float]], started_at
             "first_start": min((e["start"] for e in layers.values() if e["start"]), default=None)}
 
 
+def keep_run_profile(target: Path, keep: Path, started_at: float | None = None) -> dict | None:
+    """Copies the run's run_results.json and manifest.json to `keep` and returns the critical
+    path of the run (cip.run_profile), or None when the run left no results of its own (a dbt
+    stopped by a signal leaves none, or those of an earlier command: layer_breakdown)."""
+    path = target / "run_results.json"
+    if not path.exists() or (started_at is not None and path.stat().st_mtime < started_at):
+        return None
+    keep.mkdir(parents=True, exist_ok=True)
+    for name in ("run_results.json", "manifest.json"):
+        shutil.copy2(target / name, keep / name)
+    try:
+        nodes = run_profile.load_run(keep)
+    except (OSError, ValueError, KeyError) as error:
+        # a profile is a diagnosis: an unreadable one must not end the bench after the build
+        print(f"cip bench: no run profile of {keep}: {error!r}", file=sys.stderr)
+        return None
+    if not nodes:
+        return None
+    summary = run_profile.summarise(nodes)
+    return {key: summary[key] for key in ("wall_s", "node_s", "critical_path_work_s", "critical_path_wait_s")} | {
+        "critical_path": [step for step in summary["critical_path"] if step["seconds"] >= 1.0]}
+
+
 # ----------------------------------------------------------------------------- daily load
 def write_daily_file(data: Path, corrections: int = 50, lines_per_day: int | None = None) -> dict:
     """Appends declarations/part-YYYYMMDD.parquet: one day of new lines (copies of the last day's
@@ -533,6 +556,9 @@ def bench_size(n: int, work: Path, args, progress: Progress) -> dict:
                        fatal=False)
                 result["daily"] = daily
                 result["daily_slowest"] = layer_breakdown(target, inc["samples"], inc["started_at"])["slowest"][:8]
+                # the next day's build overwrites target/: keep this run's results for
+                # `cip run-profile <folder>/target-daily`, and its critical path in results.json
+                result["daily_profile"] = keep_run_profile(target, folder / "target-daily", inc["started_at"])
             # the next day, building only the incremental layer and the quarantine (with their tests)
             second = write_daily_file(data, corrections=args.daily_corrections)
             only = measure(dbt_cmd("build", "--select", *INCREMENTAL_LAYER), env=env, cwd=root, log=log)
@@ -684,6 +710,12 @@ def markdown_block(results: list[dict], command: str, machine: dict) -> str:
         if result.get("daily_slowest"):
             slow = ", ".join(f"{uid.split('.')[-1]} {seconds:.1f}s" for seconds, uid in result["daily_slowest"][:6])
             lines.append(f"Slowest nodes of the daily load at {result['declarations']:,}: {slow}.")
+        profile = result.get("daily_profile")
+        if profile:
+            steps = ", ".join(f"{step['name']} {step['seconds']:.1f}s" for step in profile["critical_path"])
+            lines.append(f"Critical path of the daily load at {result['declarations']:,}: "
+                         f"{profile['critical_path_work_s']:.1f} s running, {profile['critical_path_wait_s']:.1f} s "
+                         f"waiting for a thread (steps of 1 s or more: {steps}; `cip run-profile` on target-daily).")
     lines += ["", "Targets:", *verdicts(results), ""]
     return "\n".join(lines)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from cip.dbt import Interrupted, SignalForwarder, run_dbt
-from cip.paths import db_path, project_root
+from cip.paths import data_dir, db_path, project_root
 from cip.summary import print_summary
 
 HELP_BUILD = ("Run `dbt build` (seeds, models, tests) on a data folder into a copy of the warehouse, "
@@ -70,7 +70,43 @@ def build_command(args: argparse.Namespace) -> list[str]:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    try:
+        check_data_folder(Path(args.data) if args.data else data_dir())
+        check_config_seeds()
+    except BuildError as error:
+        print(f"cip build: failed: {error}", file=sys.stderr, flush=True)
+        return 1
     return build_warehouse(build_command(args), data=args.data, db=args.db)
+
+
+def check_config_seeds() -> None:
+    """Stop before dbt starts when a seed edited by hand breaks a rule declared for it, naming
+    the file, line, value and fix (cip.seed_check); dbt would only name the failed test."""
+    from cip.seed_check import check_seeds
+
+    problems = check_seeds()
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise BuildError("the configuration seeds break their rules: " + "; ".join(problems[:10]) + more
+                         + ". Fix the CSV file(s) and build again (docs/configuration.md)")
+
+
+def check_data_folder(folder: Path) -> None:
+    """Stop before dbt starts when the data folder is missing or holds no raw file at all
+    (a wrong --data or CIP_DATA_DIR), rather than one error per required source."""
+    from cip.contract import load_contract
+    from cip.raw_csv import raw_files
+
+    if not folder.is_dir():
+        raise BuildError(f"the data folder {folder} does not exist: give the folder of the raw files with "
+                         "--data DIR or CIP_DATA_DIR (docs/source_contract.md)")
+    tables = [table.name for table in load_contract().values()]
+    if not any(raw_files(folder, name) for name in tables):
+        present = sorted(p.name for p in folder.iterdir())[:8]
+        raise BuildError(f"the data folder {folder} holds none of the raw files (<table>.parquet, <table>/*.parquet, "
+                         f"<table>.csv or <table>.csv.gz for {', '.join(tables[:3])}, ...)"
+                         + (f"; it holds {', '.join(present)}" if present else "; it is empty")
+                         + ". Give the right folder with --data DIR or CIP_DATA_DIR (docs/source_contract.md)")
 
 
 # --------------------------------------------------------------------------- blue/green build
@@ -252,7 +288,8 @@ def failure_cause(log_text: str, results: dict | None) -> str:
             detail = f": {_error_text(result.get('message') or '')}" if result.get("status") == "error" else ""
             names.append(f"{kind} {name} ({result.get('status')}{detail})")
         more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
-        return f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more + unreadable_file_hint(failed)
+        return (f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more + unreadable_file_hint(failed)
+                + spill_hint(failed))
     lines = [line.strip() for line in log_text.splitlines() if line.strip()]
     for line in reversed(lines):
         clean = re.sub(r"\x1b\[[0-9;]*m", "", line)
@@ -263,14 +300,40 @@ def failure_cause(log_text: str, results: dict | None) -> str:
 
 
 def unreadable_file_hint(failed: list[dict]) -> str:
-    """The fix when an engine error names a raw data file: whatever broke the read (a truncated
+    """The fix when an engine error names a raw data file: a CSV that is not UTF-8 is saved
+    again as UTF-8 or read with var csv_encoding; whatever else broke the read (a truncated
     copy, a corrupt page, another format under the name), the file must be exported again."""
     for result in failed:
-        found = re.search(r"""['"]([^'"]+\.(?:parquet|csv))['"]""", result.get("message") or "")
+        message = result.get("message") or ""
+        if result.get("status") == "error" and re.search(r"not utf-8 encoded|Invalid unicode", message):
+            line = re.search(r"CSV Error on Line: (\d+)", message)
+            file = re.search(r"file = (.+)$", message, re.M)
+            return (f". The CSV file {file.group(1).strip() if file else ''} is not UTF-8"
+                    f"{' (line ' + line.group(1) + ')' if line else ''}: save it as UTF-8, or read a Windows / "
+                    "ISO-8859-1 export with --vars '{csv_encoding: latin-1}' (docs/source_contract.md)")
+    for result in failed:
+        found = re.search(r"""['"]([^'"]+\.(?:parquet|csv|csv\.gz))['"]""", result.get("message") or "")
         if result.get("status") == "error" and found:
             return (f". The file {found.group(1)} could not be read (truncated, corrupt, or not the format its "
                     "name says): export it again, or move it out of the data folder if its rows are not needed "
                     "(docs/source_contract.md)")
+    return ""
+
+
+def spill_hint(failed: list[dict]) -> str:
+    """The fix when DuckDB could not spill: its temporary folder (profiles.yml temp_directory)
+    is full, over its cap, or cannot be created or written."""
+    for result in failed:
+        message = result.get("message") or ""
+        if result.get("status") != "error":
+            continue
+        if "max_temp_directory_size" in message or "Out of temp space" in message:
+            return (". DuckDB's spill folder reached its cap or filled its disk: free space there, raise CIP_MAX_TEMP_SIZE, "
+                    "move it with CIP_TEMP_DIRECTORY to a disk with room, or raise CIP_MEMORY_LIMIT (docs/benchmarks.md)")
+        if re.search(r"(Failed to create directory|Permission denied|Read-only file system|No space left)", message):
+            return (". A folder DuckDB writes to (the warehouse folder, or its spill folder CIP_TEMP_DIRECTORY, default "
+                    "<warehouse>.tmp) cannot be written: make it writable with room, or point CIP_TEMP_DIRECTORY "
+                    "at one that is")
     return ""
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,8 +31,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from cip.contract import column_key
 from cip.paths import data_dir as default_data_dir
 from cip.paths import db_path as default_db_path
+from cip.paths import load_vars
 from cip.paths import project_root
 
 HELP = ("Recompute the staging filter, size segments, indicators, weights and global GRI "
@@ -45,17 +46,6 @@ MAX_EXAMPLES = 5
 
 
 # --------------------------------------------------------------------------- configuration
-
-def load_vars(overrides: str | dict | None = None) -> dict:
-    """The project's vars from dbt_project.yml, overridden like `dbt --vars`."""
-    project = yaml.safe_load((project_root() / "dbt_project.yml").read_text())
-    values = dict(project.get("vars") or {})
-    if isinstance(overrides, str) and overrides.strip():
-        overrides = yaml.safe_load(overrides)
-    if overrides:
-        values.update(overrides)
-    return values
-
 
 def load_seed(name: str) -> pd.DataFrame:
     return pd.read_csv(project_root() / "seeds" / "config" / f"{name}.csv", dtype=str,
@@ -107,12 +97,10 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
 # --------------------------------------------------------------------------- raw files
 
 def raw_files(data: Path, table: str) -> list[Path]:
-    """Same lookup as the read_raw_source macro: <t>.parquet, <t>/*.parquet, <t>.csv."""
-    data = Path(data)
-    found = [p for p in [data / f"{table}.parquet"] if p.exists()]
-    found += sorted((data / table).glob("*.parquet")) if (data / table).is_dir() else []
-    found += [p for p in [data / f"{table}.csv"] if p.exists()]
-    return sorted(found, key=lambda p: str(p))
+    """Same lookup as the read_raw_source macro (cip.raw_csv.raw_files)."""
+    from cip import raw_csv
+
+    return raw_csv.raw_files(data, table)
 
 
 _DATE_RE = r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?\s*$"
@@ -120,6 +108,8 @@ _ZONE_RE = r".*[0-9](Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _WHITESPACE = " \t\r\n\u00a0"
+# a control or invisible format character in an id or code (macro has_invisible_char)
+_INVISIBLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2060\ufeff\u00ad]"
 _NAN_MARK = "__nan__"      # frame column marking the cells of a Parquet double holding a real NaN
 
 
@@ -224,9 +214,9 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
     frames = []
     for path in files:
         frame = _read_one(path)
-        lowered = [c.lower() for c in frame.columns]
+        lowered = [column_key(c) for c in frame.columns]
         if len(set(lowered)) < len(lowered):
-            raise SystemExit(f"cip check: {path} has a column twice (names differ only in case)")
+            raise SystemExit(f"cip check: {path} has a column twice (names differ only in case or spaces)")
         frame.columns = lowered
         missing = [c["name"] for c in contract.columns if c["required"] and c["name"] not in frame.columns]
         if missing:
@@ -238,6 +228,16 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
                                  "without losing leading zeros")
         frame["_source_file"] = path.relative_to(data).as_posix()
         frames.append(frame)
+    if len(frames) > 1:
+        # a column whose type drifted between the files of a folder is read as text, as the
+        # build's union by name does (a date as timestamp in one file and text in another)
+        for name in {c for f in frames for c in f.columns if not c.startswith(_NAN_MARK)}:
+            kinds = {str(f[name].dtype) for f in frames if name in f.columns}
+            if len(kinds) > 1:
+                for frame in frames:
+                    if name in frame.columns:
+                        column = frame[name]
+                        frame[name] = column.astype(object).map(str).where(column.notna(), None)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     out = pd.DataFrame(index=raw.index)
     cast_error = np.zeros(len(raw), dtype=bool)
@@ -259,7 +259,10 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
             numbers = typed.astype(float)
             cast_error |= (numbers.notna() & ~(numbers.abs() <= max_abs)).to_numpy(bool)
             if _NAN_MARK + name in raw.columns:
-                cast_error |= raw[_NAN_MARK + name].to_numpy(bool)
+                # files whose column is not a double have no mark (null after the concat): no NaN
+                cast_error |= raw[_NAN_MARK + name].fillna(False).astype(bool).to_numpy(bool)
+        if column.get("normalize") == "upper" and column["data_type"] in ("varchar", "text", "string"):
+            cast_error |= typed.astype("string").str.contains(_INVISIBLE, regex=True, na=False).to_numpy(bool)
         if column["data_type"] == "date":
             earliest = pd.Timestamp(str(column.get("earliest") or config.get("earliest_date", "1990-01-01")))
             cast_error |= ((typed > load_date) | (typed < earliest)).fillna(False).to_numpy(bool)

@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "contract": "cip.contract",
     "load": "cip.load",
     "compare-warehouses": "cip.compare",
+    "run-profile": "cip.run_profile",
 }
 
 

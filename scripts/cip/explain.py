@@ -197,7 +197,7 @@ def format_explanation(explanation: Explanation) -> str:
         "2. GRI = sum over indicators of weight x flag",
         f"   = {arithmetic}",
         f"   = {explanation.gri_recomputed:.6f}",
-        f"   published in marts.operator_gri: "
+        "   published in marts.operator_gri: "
         + (f"{explanation.gri_published:.6f} -> {'MATCH' if explanation.matches else 'MISMATCH'}"
            if explanation.gri_published is not None else "missing"),
     ]

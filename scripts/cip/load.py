@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 
 from cip import raw_csv
-from cip.contract import load_contract
+from cip.contract import column_key, load_contract
 from cip.paths import data_dir
 
 HELP = "Load the raw files into a server database or Spark (--target postgres|spark) for dbt to read."
@@ -81,10 +81,7 @@ def pg_type(duckdb_type: str) -> str:
     return _PG_TYPES.get(kind, "text")
 
 
-def raw_files(folder: Path, table: str) -> list[Path]:
-    """The files of one raw table, as the DuckDB reader finds them (sorted)."""
-    found = [folder / f"{table}.parquet", *sorted((folder / table).glob("*.parquet")), folder / f"{table}.csv"]
-    return sorted(path for path in found if path.is_file())
+raw_files = raw_csv.raw_files   # the files of one raw table, as the DuckDB reader finds them
 
 
 def pg_connect():
@@ -123,10 +120,10 @@ def _check_duplicate_columns(con, label: str, files: list[Path]) -> None:
                 "select name from parquet_schema(?) where num_children is null", [str(file)]).fetchall()]
         else:
             names = raw_csv.dialect(con, file)[1]
-        lowered = [n.lower() for n in names]
+        lowered = [column_key(n) for n in names]
         for name in sorted(set(lowered)):
             if lowered.count(name) > 1:
-                problems.append(f"{file} has the column {name} twice (names differ only in case): keep one")
+                problems.append(f"{file} has the column {name} twice (names differ only in case or spaces): keep one")
     if problems:
         raise SystemExit(f"cip load: Source {label}: " + "; ".join(problems)
                          + ". Add the column(s) to the export (see docs/source_contract.md) or remove the file.")

@@ -1,4 +1,4 @@
-"""Where things live: the project root, the data folder, the warehouse file."""
+"""Where things live: the project root, its vars, the data folder, the warehouse file."""
 
 from __future__ import annotations
 
@@ -24,3 +24,16 @@ def data_dir() -> Path:
 def db_path() -> Path:
     path = Path(os.environ.get("CIP_DB_PATH", project_root() / "warehouse" / "customs_cip.duckdb"))
     return path if path.is_absolute() else (project_root() / path)
+
+
+def load_vars(overrides: str | dict | None = None) -> dict:
+    """The project's vars from dbt_project.yml, overridden like `dbt --vars`."""
+    import yaml
+
+    project = yaml.safe_load((project_root() / "dbt_project.yml").read_text())
+    values = dict(project.get("vars") or {})
+    if isinstance(overrides, str) and overrides.strip():
+        overrides = yaml.safe_load(overrides)
+    if overrides:
+        values.update(overrides)
+    return values

@@ -28,36 +28,78 @@ def _sql_string(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _options(delimiter: str) -> str:
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
+             "iso-8859-1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
+
+
+def raw_files(folder: Path, table: str) -> list[Path]:
+    """The files of one raw table, as the read_raw_source macro finds them (sorted):
+    <t>.parquet, <t>/*.parquet, <t>.csv, <t>.csv.gz."""
+    folder = Path(folder)
+    found = [folder / f"{table}.parquet", *sorted((folder / table).glob("*.parquet")),
+             folder / f"{table}.csv", folder / f"{table}.csv.gz"]
+    return sorted((path for path in found if path.is_file()), key=str)
+
+
+def is_csv(path: Path) -> bool:
+    return str(path).endswith((".csv", ".csv.gz"))
+
+
+def _first_line(con, path: Path, encoding: str):
+    return con.execute(
+        f"select line from read_csv({_sql_string(path)}, auto_detect = false, header = false, "
+        "columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false, "
+        f"encoding = {_sql_string(encoding)}) limit 1").fetchall()
+
+
+def encoding(con, path: Path) -> str:
+    """The macro raw_csv_encoding: UTF-16 when the file starts with the little-endian byte order
+    mark, else var csv_encoding (utf-8 by default). The probe reads latin-1, which never fails."""
+    first = _first_line(con, path, "latin-1")
+    head = (first[0][0] or "") if first else ""
+    if head[:2] == "\u00ff\u00fe":
+        return "utf-16"
+    if head[:2] == "\u00fe\u00ff":
+        raise SystemExit(f"CSV file {path} is UTF-16 big-endian, which the reader cannot decode. Save it as UTF-8 "
+                         "(or UTF-16 little-endian), see docs/source_contract.md.")
+    from cip.paths import load_vars
+
+    wanted = str(load_vars().get("csv_encoding") or "utf-8").strip().lower().replace("_", "-")
+    if wanted not in ENCODINGS:
+        raise SystemExit(f"Var csv_encoding = {wanted} is not one of utf-8, latin-1, utf-16.")
+    return ENCODINGS[wanted]
+
+
+def _options(delimiter: str, encoding: str = "utf-8") -> str:
     # fixed dialect; a missing field pads null while an empty one reads '' (nullstr chr(0));
     # a malformed record is read, not fatal (strict_mode off); one thread, since the parallel
     # scanner cannot pad records beside quoted line breaks
     return (f"auto_detect = false, delim = {_sql_string(delimiter)}, quote = '\"', escape = '\"', "
-            "null_padding = true, nullstr = chr(0), strict_mode = false, parallel = false")
+            "null_padding = true, nullstr = chr(0), strict_mode = false, parallel = false, "
+            f"encoding = {_sql_string(encoding)}")
 
 
 def dialect(con, path: Path) -> tuple[str, list[str]]:
     """(delimiter, column names) from the header line; no names for a file without a line."""
-    first = con.execute(
-        f"select line from read_csv({_sql_string(path)}, auto_detect = false, header = false, "
-        "columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false) limit 1").fetchall()
+    code = encoding(con, path)
+    first = _first_line(con, path, code)
     if not first or first[0][0] is None:
         return ",", []
-    line = first[0][0]
+    line = first[0][0].lstrip("\ufeff")
     delimiter = max(DELIMITERS, key=lambda d: (line.count(d), -DELIMITERS.index(d)))
     if line.count(delimiter) == 0:
         delimiter = ","
     fields = ", ".join(f"'_cip_f{i}': 'VARCHAR'" for i in range(1, line.count(delimiter) + 2))
-    parsed = con.execute(f"select * from read_csv({_sql_string(path)}, {_options(delimiter)}, header = false, "
+    parsed = con.execute(f"select * from read_csv({_sql_string(path)}, {_options(delimiter, code)}, header = false, "
                          f"columns = {{{fields}}}) limit 1").fetchone()
     names = [(value.strip() or f"column{i}") for i, value in enumerate(parsed, start=1) if value is not None]
     return delimiter, names
 
 
-def scan(path: Path, delimiter: str, names: list[str]) -> str:
+def scan(path: Path, delimiter: str, names: list[str], code: str = "utf-8") -> str:
     """read_csv of the records by position: one field per header column plus _cip_f_extra."""
     fields = [f"'_cip_f{i}': 'VARCHAR'" for i in range(1, len(names) + 1)] + ["'_cip_f_extra': 'VARCHAR'"]
-    return (f"read_csv({_sql_string(path)}, {_options(delimiter)}, header = true, "
+    return (f"read_csv({_sql_string(path)}, {_options(delimiter, code)}, header = true, "
             f"columns = {{{', '.join(fields)}}}, filename = '_cip_raw_file')")
 
 
@@ -76,4 +118,4 @@ def reader(con, path: Path) -> str:
         reasons.append(f"when _cip_f{width} is null then {_sql_string(TOO_FEW)}")
     selects.append(f"case {' '.join(reasons)} end as {RECORD_ERROR_COLUMN}")
     selects.append("_cip_raw_file")
-    return f"(select {', '.join(selects)} from {scan(path, delimiter, names)})"
+    return f"(select {', '.join(selects)} from {scan(path, delimiter, names, encoding(con, path))})"

@@ -12,7 +12,10 @@ only the staging models, their tests and the evaluation window.
 
 from __future__ import annotations
 
+import decimal
+import gzip
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,7 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
+from cip.build import failure_cause
 from cip.check import compute, load_vars, stage
 from cip.dbt import dbt_executable
 from cip.generate import generate
@@ -202,6 +207,11 @@ def rows(base) -> dict:
     decl.at[take("date_offset"), "declaration_date"] = "2025-06-30T22:30:00-05:00"   # 2025-07-01 in UTC
     decl.at[take("required_blank"), "origin_country"] = " "
     decl.at[take("version_zero"), "version"] = 0
+    # an id or code holding an invisible or control character would stage as a second id
+    zero_width = take("id_zero_width")
+    decl.at[zero_width, "declaration_id"] = decl.at[zero_width, "declaration_id"] + "\u200b"
+    control_char = take("supplier_control_char")
+    decl.at[control_char, "supplier_id"] = "SUP\x07" + str(decl.at[control_char, "supplier_id"])
     # one stray line dated after the real end of the data (but before the load date)
     stray = take("stray_late_line")
     decl.at[stray, "declaration_date"] = "2026-03-10"
@@ -282,6 +292,8 @@ def _staged(rows: dict, case: str) -> pd.Series:
     ("version_zero", "version not positive"),
     ("item_fraction", "item_no not a whole number"),
     ("hs_unknown", "hs_code not in nomenclature"),
+    ("id_zero_width", "declaration_id holds a control or invisible character"),
+    ("supplier_control_char", "supplier_id holds a control or invisible character"),
 ])
 def test_row_quarantined_with_reason(rows, case, reason):
     assert reason in _reason(rows, case)
@@ -402,6 +414,127 @@ def test_typed_variants_load_like_the_clean_set(base):
     assert (merged["tin"] == merged["tin_typed"]).all()
     assert (merged["declaration_date"] == merged["declaration_date_typed"]).all()
     _same_as_check(data, work)
+
+
+def test_column_types_drifting_across_daily_files_load_like_the_clean_set(base):
+    """Daily files of one folder whose columns changed type between exports (item_no as text,
+    the date as a timestamp in one file and as text in another, a value as a decimal or as
+    text, a boolean as text) and whose names changed case or gained spaces: the same lines
+    are staged with the same values."""
+    data = _copy(base["data"], base["root"] / "drift")
+    decl = pq.read_table(data / "declarations.parquet")
+    (data / "declarations.parquet").unlink()
+    (data / "declarations").mkdir()
+    size = decl.num_rows // 4
+
+    def replaced(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+        return table.set_column(table.schema.get_field_index(name), name, values)
+
+    def as_text(table: pa.Table, name: str) -> pa.Array:
+        return pa.array([None if v is None else str(v) for v in table.column(name).to_pylist()], pa.string())
+
+    first = decl.slice(0, size)
+    second = decl.slice(size, size)
+    second = replaced(second, "item_no", as_text(second, "item_no"))
+    second = replaced(second, "declaration_date", second.column("declaration_date").cast(pa.timestamp("us")))
+    second = replaced(second, "customs_value", pa.array(
+        [None if v is None else decimal.Decimal(f"{v:.6f}") for v in second.column("customs_value").to_pylist()],
+        pa.decimal128(24, 6)))
+    third = decl.slice(2 * size, size)
+    third = replaced(third, "declaration_date", as_text(third, "declaration_date"))
+    third = replaced(third, "customs_value", as_text(third, "customs_value"))
+    third = replaced(third, "is_aeo", as_text(third, "is_aeo"))
+    fourth = decl.slice(3 * size)
+    fourth = fourth.rename_columns([{"declaration_id": "Declaration_ID ", "tin": " TIN", "hs_code": "HS  Code"}.get(n, n)
+                                    for n in fourth.column_names])
+    for number, table in enumerate([first, second, third, fourth], start=1):
+        pq.write_table(table, data / "declarations" / f"part-{number}.parquet")
+    work = base["root"] / "drift-work"
+    _build_ok(data, work)
+    columns = "declaration_id, item_no, hs_code, tin, declaration_date, customs_value, is_aeo"
+    clean = _query(base["work"], f"select {columns} from staging.stg_customs__declarations")
+    staged = _query(work, f"select {columns} from staging.stg_customs__declarations")
+    merged = clean.merge(staged, on=["declaration_id", "item_no"], how="outer", suffixes=("", "_drift"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged["_merge"].value_counts()
+    for column in ("hs_code", "tin", "declaration_date", "is_aeo"):
+        same = (merged[column] == merged[column + "_drift"]) | (merged[column].isna() & merged[column + "_drift"].isna())
+        assert same.all(), column
+    assert np.allclose(merged["customs_value"], merged["customs_value_drift"], rtol=0, atol=1e-6)
+    _same_as_check(data, work)
+
+
+def test_same_daily_file_twice_and_a_line_changed_in_another_file(base, tmp_path):
+    """A daily file delivered again under another name, and a later file repeating five lines with
+    other values: the staged lines are those of the clean set (the first file in path order wins),
+    every later copy is quarantined with its reason, and the inventory reconciles."""
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pq.read_table(data / "declarations.parquet")
+    (data / "declarations.parquet").unlink()
+    (data / "declarations").mkdir()
+    half = decl.num_rows // 2
+    pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
+    pq.write_table(decl.slice(half), data / "declarations" / "part-2.parquet")
+    shutil.copy(data / "declarations" / "part-1.parquet", data / "declarations" / "part-4-again.parquet")
+    changed = decl.slice(half + 10, 5)
+    position = changed.schema.get_field_index("customs_value")
+    changed = changed.set_column(position, "customs_value",
+                                 pa.array([v * 3 for v in changed.column("customs_value").to_pylist()]))
+    pq.write_table(changed, data / "declarations" / "part-3.parquet")
+    _build_ok(data, tmp_path)
+    columns = "declaration_id, item_no, line_version, customs_value"
+    clean = _query(base["work"], f"select {columns} from staging.stg_customs__declarations order by 1, 2")
+    staged = _query(tmp_path, f"select {columns} from staging.stg_customs__declarations order by 1, 2")
+    pd.testing.assert_frame_equal(clean, staged)
+    rejected = _query(tmp_path, "select source_file, reject_reasons from staging.stg_quarantine__rejected_rows "
+                                "where table_name = 'declarations'")
+    by_file = rejected.groupby("source_file").size().to_dict()
+    assert by_file == {"declarations/part-3.parquet": 5, "declarations/part-4-again.parquet": half}, by_file
+    assert rejected["reject_reasons"].str.startswith("duplicate declaration line").all()
+
+
+def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
+    """Excel's "Unicode text" (UTF-16 with its byte order mark, tab-separated) and a gzip'd
+    CSV read as written, accents included."""
+    data = _copy(base["data"], base["root"] / "encodings")
+    countries = pd.read_parquet(data / "country_risk.parquet")
+    countries.loc[countries.index[0], "country_name"] = "Côte d'Ivoire"
+    (data / "country_risk.parquet").unlink()
+    (data / "country_risk.csv").write_bytes(countries.to_csv(sep="\t", index=False).encode("utf-16"))
+    nomenclature = pd.read_parquet(data / "hs_nomenclature.parquet")
+    (data / "hs_nomenclature.parquet").unlink()
+    (data / "hs_nomenclature.csv.gz").write_bytes(gzip.compress(nomenclature.to_csv(index=False).encode()))
+    work = base["root"] / "encodings-work"
+    _build_ok(data, work)
+    staged = _query(work, "select country_code, country_name from staging.stg_reference__country_risk")
+    assert len(staged) == len(countries)
+    assert "Côte d'Ivoire" in set(staged["country_name"])
+    codes = _query(work, "select hs_code from staging.stg_reference__hs_nomenclature")
+    assert set(codes["hs_code"]) == set(nomenclature["hs_code"]), "leading zeros kept"
+    assert len(_query(work, "select 1 from staging.stg_customs__declarations")) == len(base["staged"])
+    _same_as_check(data, work)
+
+
+def test_csv_not_utf8_stops_naming_file_and_line(base, tmp_path):
+    """A Windows / ISO-8859-1 export: the run stops naming the file and the line, and `cip build`
+    says the fix (save as UTF-8, or var csv_encoding: latin-1, tested with the vars below)."""
+    data = _copy(base["data"], tmp_path / "data")
+    countries = pd.read_parquet(data / "country_risk.parquet")
+    countries.loc[countries.index[2], "country_name"] = "Curaçao"
+    (data / "country_risk.parquet").unlink()
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
+    result = _dbt(["run", "--select", "base_reference__country_risk"], data, tmp_path)
+    text = _fails_with(result, "country_risk.csv", "Line: 4", "not utf-8")
+    hint = failure_cause("", {"results": [{"status": "error", "unique_id": "model.customs_cip.base_reference__country_risk",
+                                           "message": text}]})
+    assert "country_risk.csv is not UTF-8 (line 4)" in hint and "csv_encoding: latin-1" in hint, hint
+
+
+def test_required_source_missing_names_the_files_near_its_name(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    (data / "country_risk.parquet").rename(data / "Country_Risk.xlsx")
+    result = _dbt(["run", "--select", "base_reference__country_risk"], data, tmp_path)
+    _fails_with(result, "Required source reference.country_risk not found", "it holds Country_Risk.xlsx",
+                "country_risk.csv.gz")
 
 
 def test_semicolon_csv(base):
@@ -660,6 +793,51 @@ def test_invalid_var_stops_naming_it(base, tmp_path, var, value, expected):
     result = _dbt(["compile", "--select", "int_evaluation_window", "base_customs__declarations",
                    "--vars", f"{{{var}: \"{value}\"}}"], base["data"], tmp_path)
     _fails_with(result, expected)
+
+
+def test_csv_encoding_var_reads_a_latin1_export(base, tmp_path):
+    data = _copy(base["data"], tmp_path / "data")
+    countries = pd.read_parquet(data / "country_risk.parquet")
+    countries.loc[countries.index[2], "country_name"] = "Curaçao"
+    (data / "country_risk.parquet").unlink()
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
+    result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    names = _query(tmp_path, "select country_name from staging.base_reference__country_risk")
+    assert "Curaçao" in set(names["country_name"])
+
+
+def test_config_vars_checked_before_any_model(base, tmp_path):
+    """Every wrong tuning var at once, each named with its value and what it must be; the run
+    stops in on-run-start, before a model is built."""
+    bad = ("{weighting_technique: bogus, risk_cutoff_high: 2, window_months: -3, line_risk_rescore: all, "
+           "pca_fill_with_low_risk: maybe, sensitive_adjustment_offences: [valuation, fraud]}")
+    result = _dbt(["run", "--select", "int_evaluation_window", "--vars", bad], base["data"], tmp_path)
+    _fails_with(result, "Invalid configuration",
+                "var weighting_technique = bogus is not one of equal, expert, frequency, learned",
+                "var risk_cutoff_high = 2 is not a number in [0, 1]",
+                "var window_months = -3 is not an integer in [1, inf]",
+                "var line_risk_rescore = all is not one of new, changed",
+                "var pca_fill_with_low_risk = maybe is not true or false",
+                "fraud is unknown", "docs/configuration.md")
+    assert not (tmp_path / "warehouse.duckdb").exists() or _query(
+        tmp_path, "select count(*) as n from information_schema.tables where table_name = 'int_evaluation_window'"
+    )["n"][0] == 0
+
+
+def test_config_vars_in_the_wrong_order_stop(base, tmp_path):
+    result = _dbt(["run", "--select", "int_evaluation_window", "--vars",
+                   "{risk_cutoff_medium: 0.5, channel_red_share: 0.6, channel_yellow_share: 0.6}"], base["data"], tmp_path)
+    _fails_with(result, "var risk_cutoff_medium = 0.5 must be below var risk_cutoff_high = 0.35",
+                "channel_red_share + channel_yellow_share = 1.2 exceed 1")
+
+
+def test_every_var_has_a_rule():
+    """A var added to dbt_project.yml without a rule in config_var_rules would go unchecked."""
+    project = yaml.safe_load((ROOT / "dbt_project.yml").read_text())
+    rules = (ROOT / "macros" / "contract" / "validate_vars.sql").read_text()
+    ruled = set(re.findall(r"^\s+'([a-z0-9_]+)': ", rules, flags=re.M))
+    assert set(project["vars"]) - ruled == set(), "vars without a rule in macros/contract/validate_vars.sql"
 
 
 def test_as_of_date_var_is_used(base, tmp_path):

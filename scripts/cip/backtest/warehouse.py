@@ -55,7 +55,7 @@ def filtered_copy(data: Path, dest: Path, as_of: pd.Timestamp, end: pd.Timestamp
     try:
         for table, (column, bound) in FILTERED.items():
             files = raw_files(data, table)
-            if {Path(p).suffix for p in files} == {".parquet", ".csv"}:
+            if len({raw_csv.is_csv(p) for p in files}) > 1:
                 raise SystemExit(f"cip backtest: {table} has both Parquet and CSV files in {data}: keep one format")
             totals = {"rows": 0, "kept": 0, "left_out": 0, "cutoff": str(bounds[bound]), "column": column}
             for path in files:
@@ -63,11 +63,11 @@ def filtered_copy(data: Path, dest: Path, as_of: pd.Timestamp, end: pd.Timestamp
                 relative = path.relative_to(data)
                 keep = (f"try_cast({column} as date) is null "
                         f"or try_cast({column} as date) <= {_sql_text(bounds[bound])}::date")
-                if path.suffix == ".csv":
+                if raw_csv.is_csv(path):
                     # all-varchar Parquet: staging casts as for CSV; a record that does not fit the
                     # header keeps its _cip_record_error (quarantined by the build) and is always kept
                     reader = f"(select * exclude (_cip_raw_file) from {raw_csv.reader(con, path)})"
-                    relative = relative.with_suffix(".parquet")
+                    relative = relative.parent / (relative.name.split(".")[0] + ".parquet")
                     keep = f"{raw_csv.RECORD_ERROR_COLUMN} is not null or {keep}"
                 else:
                     reader = f"read_parquet({_sql_text(path)})"
