@@ -1,8 +1,8 @@
 """`cip query-plans`: no line-level CTE is materialised whole unless excepted with its reason.
 
-The full paths come from the manifest of `make test-build` (a fresh warehouse), the incremental
-(daily) paths from a compile against a copy of the built warehouse; the plans are asked of the
-test warehouse (CIP_TEST_DB), nothing runs.
+Both paths of the incremental models are compiled against a copy of the test warehouse
+(CIP_TEST_DB, built by `make test-build`): the full path with `--full-refresh`, the daily path
+without; the plans are asked of the test warehouse, nothing runs.
 """
 
 from __future__ import annotations
@@ -59,23 +59,23 @@ def test_finds_a_line_cte_read_twice_and_not_an_aggregated_or_single_read_one():
 
 @pytest.fixture(scope="module")
 def manifests(tmp_path_factory) -> list[Path]:
+    """Both paths of every model, compiled against a copy of the built warehouse (same file name,
+    so the same catalog name as the test warehouse the plans are asked of): `--full-refresh`
+    renders the incremental models' full path, a plain compile their daily path."""
     if not TEST_DB.exists():
         pytest.skip(f"no test warehouse at {TEST_DB}: run `make test-build` (or set CIP_TEST_DB)")
-    full = ROOT / "target" / "manifest.json"
-    nodes = json.loads(full.read_text())["nodes"].values() if full.exists() else []
-    if not any(node["resource_type"] == "model" and node.get("compiled_code") for node in nodes):
-        pytest.skip(f"{full} holds no compiled models: run `make test-build` first")
-    # the incremental paths: compiled against a copy of the built warehouse (same file name, so the
-    # same catalog name as the test warehouse the plans are asked of)
     work = tmp_path_factory.mktemp("query-plans")
     shutil.copy(TEST_DB, work / TEST_DB.name)
-    env = dict(os.environ, CIP_DB_PATH=str(work / TEST_DB.name), DBT_TARGET_PATH=str(work / "target"),
-               DBT_LOG_PATH=str(work / "logs"), DBT_PROFILES_DIR=str(ROOT),
-               CIP_DATA_DIR=os.environ.get("CIP_TEST_DATA", str(ROOT / "data" / "test")))
-    compiled = subprocess.run([dbt_executable(), "compile", "--select", "resource_type:model", "--quiet"],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
-    assert compiled.returncode == 0, compiled.stdout[-3000:] + compiled.stderr[-3000:]
-    return [full, work / "target" / "manifest.json"]
+    compiled_manifests = []
+    for path, flags in (("full", ["--full-refresh"]), ("daily", [])):
+        env = dict(os.environ, CIP_DB_PATH=str(work / TEST_DB.name), DBT_TARGET_PATH=str(work / path),
+                   DBT_LOG_PATH=str(work / "logs"), DBT_PROFILES_DIR=str(ROOT),
+                   CIP_DATA_DIR=os.environ.get("CIP_TEST_DATA", str(ROOT / "data" / "test")))
+        compiled = subprocess.run([dbt_executable(), "compile", *flags, "--select", "resource_type:model", "--quiet"],
+                                  cwd=ROOT, env=env, capture_output=True, text=True)
+        assert compiled.returncode == 0, compiled.stdout[-3000:] + compiled.stderr[-3000:]
+        compiled_manifests.append(work / path / "manifest.json")
+    return compiled_manifests
 
 
 def test_no_new_line_level_cte_is_materialised(manifests, capsys):
