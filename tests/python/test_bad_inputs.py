@@ -463,17 +463,25 @@ def test_column_types_drifting_across_daily_files_load_like_the_clean_set(base):
     _same_as_check(data, work)
 
 
-def test_same_daily_file_twice_and_a_line_changed_in_another_file(base, tmp_path):
-    """A daily file delivered again under another name, and a later file repeating five lines with
-    other values: the staged lines are those of the clean set (the first file in path order wins),
-    every later copy is quarantined with its reason, and the inventory reconciles."""
-    data = _copy(base["data"], tmp_path / "data")
+def _declarations_in_two_parts(data: Path, second=lambda table: table) -> pa.Table:
+    """Moves declarations.parquet into declarations/part-1 and part-2 (halves; `second` may change
+    the second half) and returns the whole table."""
     decl = pq.read_table(data / "declarations.parquet")
     (data / "declarations.parquet").unlink()
     (data / "declarations").mkdir()
     half = decl.num_rows // 2
     pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
-    pq.write_table(decl.slice(half), data / "declarations" / "part-2.parquet")
+    pq.write_table(second(decl.slice(half)), data / "declarations" / "part-2.parquet")
+    return decl
+
+
+def test_same_daily_file_twice_and_a_line_changed_in_another_file(base, tmp_path):
+    """A daily file delivered again under another name, and a later file repeating five lines with
+    other values: the staged lines are those of the clean set (the first file in path order wins),
+    every later copy is quarantined with its reason, and the inventory reconciles."""
+    data = _copy(base["data"], tmp_path / "data")
+    decl = _declarations_in_two_parts(data)
+    half = decl.num_rows // 2
     shutil.copy(data / "declarations" / "part-1.parquet", data / "declarations" / "part-4-again.parquet")
     changed = decl.slice(half + 10, 5)
     position = changed.schema.get_field_index("customs_value")
@@ -673,12 +681,7 @@ def test_csv_column_twice_stops(base, tmp_path):
 
 def test_required_column_missing_in_one_file_of_a_folder(base, tmp_path):
     data = _copy(base["data"], tmp_path / "data")
-    decl = pq.read_table(data / "declarations.parquet")
-    (data / "declarations.parquet").unlink()
-    (data / "declarations").mkdir()
-    half = decl.num_rows // 2
-    pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
-    pq.write_table(decl.slice(half).drop_columns(["hs_code"]), data / "declarations" / "part-2.parquet")
+    _declarations_in_two_parts(data, lambda table: table.drop_columns(["hs_code"]))
     result = _dbt(["run", "--select", "base_customs__declarations"], data, tmp_path)
     text = _fails_with(result, "part-2.parquet", "hs_code", "lacks the required column")
     assert "part-1.parquet lacks" not in text
@@ -686,12 +689,7 @@ def test_required_column_missing_in_one_file_of_a_folder(base, tmp_path):
 
 def test_optional_column_missing_in_one_file_is_reported(base, tmp_path):
     data = _copy(base["data"], tmp_path / "data")
-    decl = pq.read_table(data / "declarations.parquet")
-    (data / "declarations.parquet").unlink()
-    (data / "declarations").mkdir()
-    half = decl.num_rows // 2
-    pq.write_table(decl.slice(0, half), data / "declarations" / "part-1.parquet")
-    pq.write_table(decl.slice(half).drop_columns(["release_hours"]), data / "declarations" / "part-2.parquet")
+    _declarations_in_two_parts(data, lambda table: table.drop_columns(["release_hours"]))
     result = _dbt(STAGING, data, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "optional column release_hours is absent from" in result.stdout
