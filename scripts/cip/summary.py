@@ -37,3 +37,17 @@ def print_summary(db: Path) -> None:
             for name in marts:
                 rows = con.execute(f'select count(*) from marts."{name}"').fetchone()[0]
                 print(f"  {name:40} {rows:>10,} rows")
+        try:
+            notes = con.execute(
+                "select indicator_code, flag_note, threshold, raw_value_min, raw_value_max from marts.indicator_status "
+                "where flag_note is not null order by 1").fetchall()
+        except duckdb.Error:  # a partial build, or a warehouse built before the note existed
+            notes = []
+        if notes:
+            # an active indicator that flags nobody or everybody separates no operator: often a threshold
+            # on another scale than its raw value (seeds/config/indicator_catalogue.csv)
+            print("\nIndicators that separate no operator (marts.indicator_status.flag_note; check the threshold "
+                  "in seeds/config/indicator_catalogue.csv):")
+            for code, note, threshold, low, high in notes:
+                span = "no raw value" if low is None else f"raw values {float(low):g} to {float(high):g}"
+                print(f"  {code:28} threshold {float(threshold):g}, {span}: {note}")

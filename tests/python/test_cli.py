@@ -54,3 +54,25 @@ def test_build_leaves_unit_tests_out_unless_asked():
     assert with_unit == ["build"]
     makefile = (project_root() / "Makefile").read_text()
     assert "cip build --with-unit-tests" in makefile
+
+
+def test_summary_lists_indicators_that_separate_no_operator(tmp_path, capsys):
+    # a threshold on another scale than its raw value (30 for a share) flags nobody: the build's
+    # summary names the indicator with its threshold and raw-value range
+    import duckdb
+
+    from cip.summary import print_summary
+
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.indicator_status as select * from (values
+            ('TX_SHARE', 'flags no operator: no raw value passes the threshold (compare raw_value_max)', 30.0, 0.0, 0.9),
+            ('TX_EMPTY', 'no operator has a raw value in the window', 0.3, null, null),
+            ('TX_FINE', null, 0.3, 0.0, 0.9))
+            as t(indicator_code, flag_note, threshold, raw_value_min, raw_value_max)""")
+    print_summary(db)
+    out = capsys.readouterr().out
+    assert "TX_SHARE                     threshold 30, raw values 0 to 0.9: flags no operator" in out
+    assert "TX_EMPTY                     threshold 0.3, no raw value: no operator has a raw value" in out
+    assert "TX_FINE" not in out
