@@ -112,23 +112,95 @@
     ) as examined
 {%- endmacro %}
 
+{#- Issue 13, daily path of int_declaration_line_feature_counts: its stored rows carry _load_seq,
+    the latest load of base_customs__declarations when the row was computed. The watermark is
+    the highest one stored (none when the column is missing, on a warehouse built before it,
+    or no row has one). Base lines of a later load, or of the latest load, are the lines whose
+    stored rows the pre-hook deletes (new, corrected, rejected or superseded since the
+    features last ran, skipped runs included) and, when flagged, the lines to compute. -#}
+{% macro line_features_watermark() -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if '_load_seq' not in columns -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set stored = run_query('select max(_load_seq) from ' ~ this) -%}
+    {{ return(stored.rows[0][0]) }}
+{%- endmacro %}
+
+{#- the keys of the base lines loaded after `watermark` or in the latest load -#}
+{% macro line_features_pending_keys(watermark) -%}
+    {%- set base = ref('base_customs__declarations') -%}
+    select distinct declaration_id, item_no from {{ base }}
+    where _load_seq > {{ watermark }} or _load_seq = (select max(_load_seq) from {{ base }})
+{%- endmacro %}
+
+{#- Whether the lines to compute are exactly the flagged pending lines (macro
+    line_features_pending_keys): true when every flagged line outside them has a stored row and
+    no other line does, i.e. the stored keys and the flagged keys, each without the pending
+    lines, have the same count and the same sum of 64-bit key hashes. Two scans that
+    aggregate, no join of every flagged line against every stored key. It holds after every
+    daily or full run of the model; it fails when the lines changed otherwise (for example
+    base_customs__declarations rebuilt alone with --full-refresh, which restarts _load_seq),
+    and then the model anti-joins every flagged line as before. A difference with equal
+    count and hash sum (odds about 2^-64) would go unseen, as with var line_risk_rescore
+    `changed`. The flagged lines are the valued lines with an operator (the model's daily
+    path reads them so, see there). -#}
+{% macro line_features_pending_exact(watermark) -%}
+    {%- set query -%}
+        with pending as (
+            {{ line_features_pending_keys(watermark) }}
+        ),
+
+        stored_kept as (
+            select count(*) as line_count, sum(hash(declaration_id, item_no)) as key_hash
+            from {{ this }} as stored
+            where not exists (
+                select 1 from pending
+                where pending.declaration_id = stored.declaration_id and pending.item_no = stored.item_no
+            )
+        ),
+
+        flagged_kept as (
+            select count(*) as line_count, sum(hash(declaration_id, item_no)) as key_hash
+            from {{ ref('int_declaration_lines_valued') }} as flagged
+            where tin is not null and not exists (
+                select 1 from pending
+                where pending.declaration_id = flagged.declaration_id and pending.item_no = flagged.item_no
+            )
+        )
+
+        select
+            stored_kept.line_count = flagged_kept.line_count
+            and coalesce(stored_kept.key_hash = flagged_kept.key_hash, stored_kept.line_count = 0)
+        from stored_kept
+        cross join flagged_kept
+    {%- endset -%}
+    {{ return(run_query(query).rows[0][0]) }}
+{%- endmacro %}
+
 {#- Pre-hook of int_declaration_line_feature_counts (DuckDB, incremental runs): a run that computes
-    every line deletes every stored row; a daily run deletes the stored rows of the lines the
-    latest load brought or corrected (and of lines it rejected), so that the model computes
-    exactly the lines without stored features. -#}
+    every line deletes every stored row; a daily run deletes the stored rows of the pending lines
+    (macro line_features_watermark: loaded since the features last ran, or in the latest load,
+    rejected ones included; the latest load's only on a warehouse without the watermark), so
+    that the model computes exactly the lines without stored features. -#}
 {% macro line_features_delete_stored() -%}
     {%- if is_incremental() -%}
         {%- if line_risk_recompute_all() -%}
             delete from {{ this }}
         {%- else -%}
             {%- set base = ref('base_customs__declarations') -%}
+            {%- set watermark = line_features_watermark() -%}
             delete from {{ this }}
             using (
+                {%- if watermark is none %}
                 select distinct declaration_id, item_no from {{ base }}
                 where _load_seq = (select max(_load_seq) from {{ base }})
-            ) as latest_load
-            where {{ this }}.declaration_id = latest_load.declaration_id
-                and {{ this }}.item_no = latest_load.item_no
+                {%- else %}
+                {{ line_features_pending_keys(watermark) }}
+                {%- endif %}
+            ) as pending
+            where {{ this }}.declaration_id = pending.declaration_id
+                and {{ this }}.item_no = pending.item_no
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ line_features_delete_stored() }}",
 ) }}
 {#- M10 / M4 learned, at the line: the stored part of the features of every staged
@@ -96,26 +97,37 @@ unit_value_months as (
 ),
 
 {% if not every_line -%}
+    {#- the lines to score: new, corrected or rejected since the features last ran (their stored
+        rows were deleted by the pre-hook), or never given features. When the stored watermark
+        and the check of macro line_features_pending_exact say so, these are the flagged lines
+        among the pending ones (a small semi-join); otherwise every flagged line is anti-joined
+        against every stored key (10M x 10M, 18 CPU-s at 10M) -#}
+    {%- set watermark = line_features_watermark() if execute else none %}
+    {%- set pending_only = watermark is not none and line_features_pending_exact(watermark) %}
+    {%- if pending_only %}
+    pending_lines as (
+        {{ line_features_pending_keys(watermark) | indent(8) }}
+    ),
+    {%- else %}
     stored_lines as (
         select
             declaration_id,
             item_no
         from {{ this }}
     ),
+    {%- endif %}
 
-    -- the lines to score: new, corrected (their stored rows were deleted by the pre-hook),
-    -- or never given features
     lines_to_compute as (
         select
             *,
             {{ log_unit_value }} as log_unit_value
         from {{ ref('int_declaration_lines_flagged') }} as flagged
-        where not exists (
+        where {{ '' if pending_only else 'not ' }}exists (
             select 1
-            from stored_lines
+            from {{ 'pending_lines' if pending_only else 'stored_lines' }}
             where
-                stored_lines.declaration_id = flagged.declaration_id
-                and stored_lines.item_no = flagged.item_no
+                {{ 'pending_lines' if pending_only else 'stored_lines' }}.declaration_id = flagged.declaration_id
+                and {{ 'pending_lines' if pending_only else 'stored_lines' }}.item_no = flagged.item_no
         )
     ),
 
@@ -328,6 +340,9 @@ final as (
         -- support from: the day's prior (as computed, its engine's type) and two integer counts,
         -- which compress where the three doubles per entity did not (issue 13)
         prior_rate,
+        -- the latest load this row was computed with: the watermark of the daily path
+        -- (macro line_features_watermark); view int_declaration_line_features leaves it out
+        (select max(_load_seq) from {{ ref('base_customs__declarations') }}) as _load_seq,
         {%- for entity in entities %}
         cast({{ entity }}_examined as integer) as {{ entity }}_examined,
         cast({{ entity }}_irregular as integer) as {{ entity }}_irregular,
