@@ -16,6 +16,8 @@ def model(dbt, session):
     features = dbt.ref("int_declaration_line_features")
     months = int(dbt.config.get("explain_months"))
     top = int(dbt.config.get("top_features"))
+    # the explanations are the last node of the targeting chain: nothing else runs beside them
+    threads = int(dbt.config.get("threads"))
 
     last_month = lines.aggregate("max(declaration_month) as m").fetchall()[0][0]
     selected = lines.filter(
@@ -29,4 +31,4 @@ def model(dbt, session):
             selected, "declaration_id = line_declaration_id and item_no = line_item_no"
         ).select(", ".join(["declaration_id", "item_no", "score_gbm", "score_sql"] + feature_columns)
                  ).order("declaration_id, item_no").df()
-    return explain_lines(artifacts, frame, top)
+    return explain_lines(artifacts, frame, top, threads=threads)
