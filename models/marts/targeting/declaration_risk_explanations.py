@@ -4,7 +4,7 @@ features that raised each learned score most - LightGBM's own per-line contribut
 (SHAP values, pred_contrib) for the boosted score, the logistic terms for the SQL score.
 Long format: one row per scorer, line and feature, the var
 line_risk_explain_top_features largest positive contributions (log-odds). Empty
-without a learned model."""
+without a learned model. SHAP on var line_risk_explain_threads threads (issue 13)."""
 
 
 def model(dbt, session):
