@@ -150,3 +150,32 @@ def test_explanations_are_the_largest_positive_contributions(trained):
     np.testing.assert_allclose(1 / (1 + np.exp(-(intercept + terms.sum(axis=1)))),
                                lm.logistic_score(lines[list(weights.name)].to_numpy(float), *fitted), rtol=1e-9)
     assert lm.explain_lines(artifacts.iloc[0:0], lines, 2).empty
+
+
+def test_explanations_are_the_same_on_several_threads(trained):
+    """SHAP values on two LightGBM threads (var line_risk_explain_threads): each line is computed
+    by one thread, so the explanations equal those of one thread, bit for bit."""
+    frame, artifacts = trained
+    lines = frame.assign(declaration_id=[f"D{i}" for i in range(len(frame))], item_no=1,
+                         score_gbm=0.5, score_sql=0.4)
+    pd.testing.assert_frame_equal(lm.explain_lines(artifacts, lines, 3, threads=2),
+                                  lm.explain_lines(artifacts, lines, 3, threads=1))
+
+
+def test_training_side_by_side_gives_the_sequential_fits():
+    """train() runs the logistic fits on a second thread beside the boosted ones: its artifacts
+    hold the same weights and trees as each fit run alone on this thread."""
+    frame = _frame()
+    settings = lm.Settings(max_trees=30, min_child_lines=20)
+    artifacts = lm.train(frame, "2025-06-30", settings)
+    names = sorted(c for c in frame.columns if c.startswith("f_"))
+    x, y = frame[names].to_numpy(float), frame.is_irregular.astype(int).to_numpy()
+    valid = lm.split_on_time(frame.declaration_date, pd.Timestamp("2025-06-30"), settings.validation_months)
+    _, (intercept, coef, curvature, centre, scale) = lm._fit_logistic_both(x, y, valid, settings)
+    weights = artifacts[(artifacts.scorer == "sql") & (artifacts.part == "feature")].sort_values("position")
+    assert artifacts.loc[artifacts.part == "intercept", "coefficient"].iloc[0] == intercept
+    np.testing.assert_array_equal(weights.coefficient.to_numpy(), coef)
+    np.testing.assert_array_equal(weights.curvature.to_numpy(), curvature)
+    booster, _, _ = lm._fit_gbm_both(x, y, valid, names, settings)
+    trees = artifacts.loc[(artifacts.scorer == "gbm") & (artifacts.part == "tree")].sort_values("position")
+    assert list(trees.text) == lm.compile_booster(booster)

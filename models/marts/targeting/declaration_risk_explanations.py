@@ -4,7 +4,7 @@ features that raised each learned score most - LightGBM's own per-line contribut
 (SHAP values, pred_contrib) for the boosted score, the logistic terms for the SQL score.
 Long format: one row per scorer, line and feature, the var
 line_risk_explain_top_features largest positive contributions (log-odds). Empty
-without a learned model."""
+without a learned model. SHAP on var line_risk_explain_threads threads (issue 13)."""
 
 
 def model(dbt, session):
@@ -16,6 +16,8 @@ def model(dbt, session):
     features = dbt.ref("int_declaration_line_features")
     months = int(dbt.config.get("explain_months"))
     top = int(dbt.config.get("top_features"))
+    # the explanations are the last node of the targeting chain: nothing else runs beside them
+    threads = int(dbt.config.get("threads"))
 
     last_month = lines.aggregate("max(declaration_month) as m").fetchall()[0][0]
     selected = lines.filter(
@@ -29,4 +31,4 @@ def model(dbt, session):
             selected, "declaration_id = line_declaration_id and item_no = line_item_no"
         ).select(", ".join(["declaration_id", "item_no", "score_gbm", "score_sql"] + feature_columns)
                  ).order("declaration_id, item_no").df()
-    return explain_lines(artifacts, frame, top)
+    return explain_lines(artifacts, frame, top, threads=threads)
