@@ -299,14 +299,27 @@
     {{ return(cip_csv_encoding_var()) }}
 {%- endmacro %}
 
-{#- Var csv_encoding, checked: the encodings DuckDB's CSV reader decodes. -#}
+{#- Var csv_encoding, checked: the encodings DuckDB's CSV reader decodes. windows-1252 (cp1252)
+    reads as latin-1 and the reader maps it (raw_csv_reader): latin-1 is always read that way. -#}
 {% macro cip_csv_encoding_var() -%}
     {%- set value = (var('csv_encoding', 'utf-8') | string | trim | lower).replace('_', '-') -%}
-    {%- set value = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16'}.get(value, value) -%}
+    {%- set value = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'windows-1252': 'latin-1',
+        'cp1252': 'latin-1', 'utf16': 'utf-16'}.get(value, value) -%}
     {%- if value not in ('utf-8', 'latin-1', 'utf-16') -%}
-        {{ _var_error('csv_encoding', var('csv_encoding'), "one of utf-8, latin-1, utf-16", "latin-1") }}
+        {{ _var_error('csv_encoding', var('csv_encoding'), "one of utf-8, latin-1 (read as windows-1252), utf-16", "latin-1") }}
     {%- endif -%}
     {{ return(value) }}
+{%- endmacro %}
+
+{#- A "latin-1" export from Windows is Windows-1252: its bytes 0x80-0x9F are the euro sign, curly
+    quotes and dashes, which ISO-8859-1 reads as C1 control characters (an id holding one is
+    quarantined, a name shows garbage). DuckDB decodes latin-1 only (other codecs need an
+    extension download), so a value read as latin-1 is mapped to Windows-1252, as web browsers
+    read "iso-8859-1"; the five bytes Windows-1252 leaves unused stay control characters.
+    Returns the translate() arguments; the same map as cip/raw_csv.py. -#}
+{% macro cp1252_translate_args() -%}
+    {{ return(sql_string('\u0080\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008e\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009e\u009f')
+        ~ ", " ~ sql_string('\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178')) }}
 {%- endmacro %}
 
 {#- The read_csv options of every CSV read after the header: the dialect fixed (no sniffing),
@@ -342,15 +355,22 @@
     {%- set width = dialect['columns'] | length -%}
     {%- set separator = '\\|' if dialect['delimiter'] == '|' else dialect['delimiter'] -%}
     {%- set pattern = sql_string("\\n[^\\n]*(?:" ~ separator ~ "[^\\n]*){" ~ [width - 1, 1] | max ~ "}") -%}
+    {%- set again = [] -%}
+    {%- set cp1252 = dialect.get('encoding') == 'latin-1' -%}
     {%- for name in dialect['columns'] -%}
         {%- set field = "_cip_f" ~ loop.index -%}
-        {%- do selects.append(field ~ " as " ~ adapter.quote(name)) -%}
+        {%- do selects.append(("translate(" ~ field ~ ", " ~ cp1252_translate_args() ~ ")" if cp1252 else field)
+            ~ " as " ~ adapter.quote(name)) -%}
         {%- do joined.append("(contains(" ~ field ~ ", chr(10)) and regexp_matches(" ~ field ~ ", " ~ pattern ~ "))") -%}
+        {%- do again.append("trim(replace(" ~ field ~ ", chr(65279), '')) = " ~ sql_string(name)) -%}
     {%- endfor -%}
     {%- set reasons = ["when _cip_f_extra is not null then 'CSV record has more fields than the header'"] -%}
     {%- if width > 0 -%}
         {%- do reasons.insert(0, "when " ~ joined | join(' or ') ~ " then 'CSV record holds a line break and a whole record"
             ~ " in one value (a quote left open joined the next records into it)'") -%}
+        {#- every field the header's name: a second export appended with its header line -#}
+        {%- do reasons.insert(1, "when " ~ again | join(' and ') ~ " then 'CSV record repeats the header line"
+            ~ " (exports joined into one file: remove the repeated header)'") -%}
         {%- do reasons.append("when _cip_f" ~ width ~ " is null then 'CSV record has fewer fields than the header'") -%}
     {%- endif -%}
     {%- do selects.append("case " ~ reasons | join(' ') ~ " end as _cip_record_error") -%}
@@ -508,6 +528,16 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{#- Var null_markers as a SQL list of text literals ('' when the list is empty): the values
+    an export writes for a missing value, read as null in every text column of a raw file. -#}
+{% macro null_marker_list() -%}
+    {%- set markers = var('null_markers', []) or [] -%}
+    {%- if markers is string -%}{%- set markers = [markers] -%}{%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for marker in markers -%}{%- do quoted.append(sql_string(marker | string)) -%}{%- endfor -%}
+    {{ return(quoted | join(', ')) }}
+{%- endmacro %}
+
 {#- One contract column: (value expression, text expression, [reason expressions]). The
     reasons are computed one layer up, from the typed value (by its name) and the raw text
     (_cip_text_<name>), so each value is computed once per row. -#}
@@ -519,6 +549,12 @@
     {%- set found = source['type'] -%}
     {%- set is_text = found == 'VARCHAR' or found.startswith('VARCHAR') or found in ('TEXT', 'STRING', 'CHARACTER VARYING') -%}
     {%- set text = text_or_null(raw) if is_text else raw -%}
+    {%- set markers = null_marker_list() if is_text else '' -%}
+    {%- if markers -%}
+        {#- an export's spelling of a missing value ('NULL', 'N/A', '-') is null, not a code or an
+            unreadable number (var null_markers) -#}
+        {%- set text = "case when " ~ text ~ " in (" ~ markers ~ ") then null else " ~ text ~ " end" -%}
+    {%- endif -%}
     {%- set reasons = [] -%}
     {%- set v = name -%}
     {%- set t = '_cip_text_' ~ name -%}

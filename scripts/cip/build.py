@@ -95,7 +95,7 @@ def check_data_folder(folder: Path) -> None:
     """Stop before dbt starts when the data folder is missing or holds no raw file at all
     (a wrong --data or CIP_DATA_DIR), rather than one error per required source."""
     from cip.contract import load_contract
-    from cip.raw_csv import raw_files
+    from cip.raw_csv import raw_files, unfinished_last_line
 
     if not folder.is_dir():
         raise BuildError(f"the data folder {folder} does not exist: give the folder of the raw files with "
@@ -107,6 +107,11 @@ def check_data_folder(folder: Path) -> None:
                          f"<table>.csv or <table>.csv.gz for {', '.join(tables[:3])}, ...)"
                          + (f"; it holds {', '.join(present)}" if present else "; it is empty")
                          + ". Give the right folder with --data DIR or CIP_DATA_DIR (docs/source_contract.md)")
+    for name in tables:
+        for path in raw_files(folder, name):
+            cut = unfinished_last_line(path)
+            if cut:
+                raise BuildError(cut)
 
 
 # --------------------------------------------------------------------------- blue/green build

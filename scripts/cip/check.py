@@ -180,7 +180,7 @@ def _to_type(values: pd.Series, column: dict | str) -> pd.Series:
     return values
 
 
-def _read_one(path: Path) -> pd.DataFrame:
+def _read_one(path: Path, config: dict | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
         table = pq.read_table(path)
         extra = {}
@@ -200,7 +200,7 @@ def _read_one(path: Path) -> pd.DataFrame:
 
     from cip import raw_csv
     with duckdb.connect() as con:
-        return con.execute(f"select * exclude (_cip_raw_file) from {raw_csv.reader(con, path)}").df()
+        return con.execute(f"select * exclude (_cip_raw_file) from {raw_csv.reader(con, path, config)}").df()
 
 
 def read_raw(data: Path, contract: ContractTable, config: dict | None = None) -> pd.DataFrame | None:
@@ -213,7 +213,7 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
         return None
     frames = []
     for path in files:
-        frame = _read_one(path)
+        frame = _read_one(path, config)
         lowered = [column_key(c) for c in frame.columns]
         if len(set(lowered)) < len(lowered):
             raise SystemExit(f"cip check: {path} has a column twice (names differ only in case or spaces)")
@@ -239,6 +239,13 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
                         column = frame[name]
                         frame[name] = column.astype(object).map(str).where(column.notna(), None)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    markers = config.get("null_markers") or []
+    markers = [str(m) for m in ([markers] if isinstance(markers, str) else markers)]
+    if markers:   # an export's spelling of a missing value is null (macro null_marker_list)
+        for name in raw.columns:
+            if raw[name].dtype == object or pd.api.types.is_string_dtype(raw[name]):
+                trimmed = raw[name].astype("string").str.strip(_WHITESPACE)
+                raw[name] = raw[name].mask(trimmed.isin(markers).fillna(False).to_numpy(bool), None)
     out = pd.DataFrame(index=raw.index)
     cast_error = np.zeros(len(raw), dtype=bool)
     if "_cip_record_error" in raw.columns:   # a CSV record that does not fit its header

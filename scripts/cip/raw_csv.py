@@ -20,6 +20,7 @@ DELIMITERS = (",", ";", "\t", "|")
 
 TOO_MANY = "CSV record has more fields than the header"
 TOO_FEW = "CSV record has fewer fields than the header"
+HEADER_AGAIN = "CSV record repeats the header line (exports joined into one file: remove the repeated header)"
 JOINED = ("CSV record holds a line break and a whole record in one value "
           "(a quote left open joined the next records into it)")
 
@@ -29,7 +30,17 @@ def _sql_string(text: str) -> str:
 
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-             "iso-8859-1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
+             "iso-8859-1": "latin-1", "windows-1252": "latin-1", "cp1252": "latin-1", "utf-16": "utf-16",
+             "utf16": "utf-16"}
+# A "latin-1" export from Windows is Windows-1252: its bytes 0x80-0x9F are the euro sign, curly
+# quotes and dashes, which ISO-8859-1 reads as C1 control characters. DuckDB decodes latin-1 only
+# (other codecs need an extension download), so every value read as latin-1 is mapped
+# to Windows-1252 (as web browsers read "iso-8859-1"); bytes 0x81 0x8D 0x8F 0x90 0x9D, unused in
+# Windows-1252, stay control characters. The same map as the macro raw_csv_reader.
+C1_CONTROLS = ("\u0080\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008e"
+               "\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009e\u009f")
+WINDOWS_1252 = ("\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d"
+                "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178")
 
 
 def raw_files(folder: Path, table: str) -> list[Path]:
@@ -52,9 +63,10 @@ def _first_line(con, path: Path, encoding: str):
         f"encoding = {_sql_string(encoding)}) limit 1").fetchall()
 
 
-def encoding(con, path: Path) -> str:
+def encoding(con, path: Path, config: dict | None = None) -> str:
     """The macro raw_csv_encoding: UTF-16 when the file starts with the little-endian byte order
-    mark, else var csv_encoding (utf-8 by default). The probe reads latin-1, which never fails."""
+    mark, else var csv_encoding (utf-8 by default) of `config`, the effective vars (dbt_project.yml
+    with the command's --vars: cip.paths.load_vars). The probe reads latin-1, which never fails."""
     first = _first_line(con, path, "latin-1")
     head = (first[0][0] or "") if first else ""
     if head[:2] == "\u00ff\u00fe":
@@ -62,12 +74,40 @@ def encoding(con, path: Path) -> str:
     if head[:2] == "\u00fe\u00ff":
         raise SystemExit(f"CSV file {path} is UTF-16 big-endian, which the reader cannot decode. Save it as UTF-8 "
                          "(or UTF-16 little-endian), see docs/source_contract.md.")
-    from cip.paths import load_vars
+    if config is None:
+        from cip.paths import load_vars
 
-    wanted = str(load_vars().get("csv_encoding") or "utf-8").strip().lower().replace("_", "-")
+        config = load_vars()
+    wanted = str(config.get("csv_encoding") or "utf-8").strip().lower().replace("_", "-")
     if wanted not in ENCODINGS:
-        raise SystemExit(f"Var csv_encoding = {wanted} is not one of utf-8, latin-1, utf-16.")
+        raise SystemExit(f"Var csv_encoding = {wanted} is not one of utf-8, latin-1 (read as windows-1252), "
+                         "utf-16: give e.g. --vars '{csv_encoding: latin-1}' (docs/configuration.md).")
     return ENCODINGS[wanted]
+
+
+def unfinished_last_line(path: Path) -> str | None:
+    """Why the last record of a CSV file may be cut, or None. Every writer ends a file with a
+    line break; a copy interrupted mid-file does not, and its last value cut short can still
+    read (`1234.56` cut to `12`). Only the file's end is read (its lines are counted when it is
+    cut, to name the line); a .csv.gz cut short fails to decompress instead."""
+    path = Path(path)
+    if not str(path).endswith(".csv") or path.stat().st_size == 0:
+        return None
+    with open(path, "rb") as handle:
+        utf16 = handle.read(2) == b"\xff\xfe"
+        handle.seek(max(path.stat().st_size - 512, 0))
+        tail = handle.read()
+        if tail.endswith(b"\n\x00" if utf16 else b"\n") or (not utf16 and tail.endswith(b"\r")):
+            return None
+        handle.seek(0)
+        newline = b"\n\x00" if utf16 else b"\n"
+        lines = sum(chunk.count(newline) for chunk in iter(lambda: handle.read(1 << 24), b""))
+    if lines == 0:
+        return None   # a header line alone: no record to cut
+    last = tail.rsplit(newline, 1)[-1].decode("utf-16-le" if utf16 else "latin-1", errors="replace")
+    return (f"CSV file {path} does not end with a line break: its last line (line {lines + 1}: "
+            f"{last[-60:]!r}) may have been cut by an interrupted copy. Copy or export the file again; if that "
+            "line is whole, end the file with a line break (docs/source_contract.md)")
 
 
 def _options(delimiter: str, encoding: str = "utf-8") -> str:
@@ -79,9 +119,9 @@ def _options(delimiter: str, encoding: str = "utf-8") -> str:
             f"encoding = {_sql_string(encoding)}")
 
 
-def dialect(con, path: Path) -> tuple[str, list[str]]:
+def dialect(con, path: Path, config: dict | None = None) -> tuple[str, list[str]]:
     """(delimiter, column names) from the header line; no names for a file without a line."""
-    code = encoding(con, path)
+    code = encoding(con, path, config)
     first = _first_line(con, path, code)
     if not first or first[0][0] is None:
         return ",", []
@@ -103,19 +143,30 @@ def scan(path: Path, delimiter: str, names: list[str], code: str = "utf-8") -> s
             f"columns = {{{', '.join(fields)}}}, filename = '_cip_raw_file')")
 
 
-def reader(con, path: Path) -> str:
-    """A select of one CSV file: its header's columns (text), _cip_record_error, _cip_raw_file."""
-    delimiter, names = dialect(con, path)
+def reader(con, path: Path, config: dict | None = None) -> str:
+    """A select of one CSV file: its header's columns (text), _cip_record_error, _cip_raw_file.
+    `config`: the effective vars (default: dbt_project.yml's)."""
+    cut = unfinished_last_line(path)
+    if cut:
+        raise SystemExit(cut)
+    code = encoding(con, path, config)
+    delimiter, names = dialect(con, path, config)
     width = len(names)
     separator = "\\|" if delimiter == "|" else delimiter
     pattern = _sql_string(f"\\n[^\\n]*(?:{separator}[^\\n]*){{{max(width - 1, 1)}}}")
-    selects = [f'_cip_f{i} as "' + name.replace('"', '""') + '"' for i, name in enumerate(names, start=1)]
+    cp1252 = f", {_sql_string(C1_CONTROLS)}, {_sql_string(WINDOWS_1252)}" if code == "latin-1" else ""
+    selects = [(f"translate(_cip_f{i}{cp1252})" if cp1252 else f"_cip_f{i}") + ' as "' + name.replace('"', '""') + '"'
+               for i, name in enumerate(names, start=1)]
     reasons = [f"when _cip_f_extra is not null then {_sql_string(TOO_MANY)}"]
     if width:
         joined = " or ".join(f"(contains(_cip_f{i}, chr(10)) and regexp_matches(_cip_f{i}, {pattern}))"
                              for i in range(1, width + 1))
         reasons.insert(0, f"when {joined} then {_sql_string(JOINED)}")
+        # every field the header's name: a second export appended with its header (a BOM too)
+        again = " and ".join(f"trim(replace(_cip_f{i}, chr(65279), '')) = {_sql_string(name)}"
+                             for i, name in enumerate(names, start=1))
+        reasons.insert(1, f"when {again} then {_sql_string(HEADER_AGAIN)}")
         reasons.append(f"when _cip_f{width} is null then {_sql_string(TOO_FEW)}")
     selects.append(f"case {' '.join(reasons)} end as {RECORD_ERROR_COLUMN}")
     selects.append("_cip_raw_file")
-    return f"(select {', '.join(selects)} from {scan(path, delimiter, names, encoding(con, path))})"
+    return f"(select {', '.join(selects)} from {scan(path, delimiter, names, code)})"
