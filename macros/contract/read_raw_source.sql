@@ -538,6 +538,27 @@
     {{ return(quoted | join(', ')) }}
 {%- endmacro %}
 
+{#- The reason of a value unreadable as its type, with the likely cause when the text shows
+    it (computed only for the rare unreadable value): a decimal comma or thousands separator
+    ('1.234,56'), a currency sign or unit ('$100', '100 USD'), an Excel serial date ('45296'),
+    a day/month/year date ('05/01/2024', whose order is unknown). The reason starts with
+    '<column> unreadable as <type>' either way. -#}
+{% macro unreadable_reason(text, name, kind) -%}
+    {%- set base = name ~ " unreadable as " ~ kind -%}
+    {%- if kind == 'date' -%}
+        {{ return("case when " ~ regexp_like(text, '^[0-9]{5}([.][0-9]+)?$') ~ " then "
+            ~ sql_string(base ~ " (an Excel serial date? export it as YYYY-MM-DD)")
+            ~ " when " ~ regexp_like(text, '^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}') ~ " then "
+            ~ sql_string(base ~ " (day/month/year, whose order is ambiguous? export it as YYYY-MM-DD)")
+            ~ " else " ~ sql_string(base) ~ " end") }}
+    {%- endif -%}
+    {{ return("case when " ~ regexp_like(text, '[0-9][,][0-9]') ~ " then "
+        ~ sql_string(base ~ " (a decimal comma or thousands separator? write 1234.56)")
+        ~ " when " ~ regexp_like(text, '[0-9]') ~ " and " ~ regexp_like(text, '[^0-9eE.+ -]') ~ " then "
+        ~ sql_string(base ~ " (a currency sign, unit or other text beside the number? write the number alone)")
+        ~ " else " ~ sql_string(base) ~ " end") }}
+{%- endmacro %}
+
 {#- One contract column: (value expression, text expression, [reason expressions]). The
     reasons are computed one layer up, from the typed value (by its name) and the raw text
     (_cip_text_<name>), so each value is computed once per row. -#}
@@ -584,8 +605,8 @@
             {%- set number = try_cast(text, type_double()) -%}
             {%- set value = "case when " ~ number ~ " = " ~ trunc_double(number) ~ " then " ~ try_cast(number, 'integer') ~ " end" -%}
             {%- set t_number = try_cast(t, type_double()) -%}
-            {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then '"
-                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
+            {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then "
+                ~ unreadable_reason(t, name, 'integer') ~ " when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
                 ~ " not a whole number' else '" ~ name ~ " not a finite integer in range' end") -%}
         {%- endif -%}
     {%- elif wanted == 'DOUBLE' -%}
@@ -593,14 +614,14 @@
             {%- set value = raw -%}
         {%- else -%}
             {%- set value = try_cast(text, type_double()) -%}
-            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as double' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'double') ~ " end") -%}
         {%- endif -%}
         {%- set max_abs = "%g" | format(cip_number_var('max_abs_number', low=0)) -%}
         {%- do reasons.append(number_out_of_range_reason(v, name, max_abs)) -%}
     {%- elif wanted == 'DATE' -%}
         {%- set value = to_utc_date(text, found) -%}
         {%- if found != 'DATE' -%}
-            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as date' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'date') ~ " end") -%}
         {%- endif -%}
         {%- set earliest = earliest_date_for(meta) -%}
         {%- do reasons.append("case when " ~ v ~ " > " ~ load_date_sql() ~ " then '" ~ name ~ " after the load date'"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -1068,15 +1069,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vars", default=None, help="dbt vars as YAML, as given to the build")
 
 
+def validate_config(data: Path, overrides: dict) -> None:
+    """Stop when a var breaks its rule, with the build's own rules and message (macro
+    validate_config_vars, which every dbt build runs on-run-start): `dbt run-operation` on the
+    same --vars, against a scratch DuckDB file. One rule set, kept in the macro."""
+    import io
+    import tempfile
+
+    from cip.dbt import run_dbt
+
+    log = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="cip-vars-") as scratch:
+        code = run_dbt(["run-operation", "validate_config_vars", "--vars", yaml.safe_dump(overrides, default_flow_style=True)],
+                       data=Path(data), db=Path(scratch) / "vars.duckdb", quiet=True, log=log)
+    if code:
+        text = log.getvalue()
+        found = re.search(r"(Invalid configuration.*?)(?:\n\s*\n|$)", text, re.S)
+        lines = [line.strip() for line in (found.group(1) if found else text).splitlines() if line.strip()]
+        raise SystemExit("cip check: " + " ".join(lines[-12:] if not found else lines))
+
+
 def check(data: Path, db: Path, vars_: str | dict | None = None, as_of: str | None = None,
           out=sys.stdout) -> int:
     """Run the check; prints the report and returns the number of mismatches."""
     started = time.monotonic()
-    config = load_vars(vars_)
+    overrides = (yaml.safe_load(vars_) if isinstance(vars_, str) else dict(vars_ or {})) or {}
     if as_of:
-        config["as_of_date"] = as_of
+        overrides["as_of_date"] = as_of
     if not Path(db).exists():
         raise SystemExit(f"cip check: no warehouse at {db}")
+    if overrides:   # the project's own vars are checked by every build (on-run-start)
+        validate_config(Path(data), overrides)
+    config = load_vars(overrides)
     result = compute(Path(data), config)
     report = compare(result, Path(db), config)
     print(f"cip check: {data} against {db}", file=out)

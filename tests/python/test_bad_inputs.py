@@ -12,6 +12,7 @@ only the staging models, their tests and the evaluation window.
 
 from __future__ import annotations
 
+import argparse
 import decimal
 import gzip
 import os
@@ -29,7 +30,7 @@ import pytest
 import yaml
 
 from cip.build import failure_cause
-from cip.check import compute, load_vars, stage
+from cip.check import compute, load_contract, load_vars, read_raw, stage
 from cip.dbt import dbt_executable
 from cip.generate import generate
 from cip.paths import project_root
@@ -212,6 +213,10 @@ def rows(base) -> dict:
     decl.at[zero_width, "declaration_id"] = decl.at[zero_width, "declaration_id"] + "\u200b"
     control_char = take("supplier_control_char")
     decl.at[control_char, "supplier_id"] = "SUP\x07" + str(decl.at[control_char, "supplier_id"])
+    # an export's spelling of "missing" (var null_markers): null, not a broker named NULL
+    decl.at[take("declarant_null_marker"), "declarant_id"] = "NULL"
+    decl.at[take("supplier_na_marker"), "supplier_id"] = " N/A "
+    decl.at[take("tin_null_marker"), "tin"] = "NULL"
     # one stray line dated after the real end of the data (but before the load date)
     stray = take("stray_late_line")
     decl.at[stray, "declaration_date"] = "2026-03-10"
@@ -287,13 +292,14 @@ def _staged(rows: dict, case: str) -> pd.Series:
     ("mass_huge", "net_mass_kg out of range"),
     ("future_date", "declaration_date after the load date"),
     ("ancient_date", "declaration_date before the earliest date"),
-    ("date_garbage", "declaration_date unreadable as date"),
+    ("date_garbage", "declaration_date unreadable as date (day/month/year, whose order is ambiguous?"),
     ("required_blank", "origin_country missing"),
     ("version_zero", "version not positive"),
     ("item_fraction", "item_no not a whole number"),
     ("hs_unknown", "hs_code not in nomenclature"),
     ("id_zero_width", "declaration_id holds a control or invisible character"),
     ("supplier_control_char", "supplier_id holds a control or invisible character"),
+    ("tin_null_marker", "tin missing"),
 ])
 def test_row_quarantined_with_reason(rows, case, reason):
     assert reason in _reason(rows, case)
@@ -304,6 +310,14 @@ def test_empty_and_blank_text_is_null(rows):
     assert pd.isna(_staged(rows, "declarant_blank")["declarant_id"])
     assert not (rows["staged"]["declarant_id"] == "").any()
     assert not (rows["staged"]["exemption_code"] == "").any()
+
+
+def test_null_markers_are_null(rows):
+    """'NULL' or 'N/A' written for a missing broker or supplier stages as null (no broker), not as
+    a code every such line would share."""
+    assert pd.isna(_staged(rows, "declarant_null_marker")["declarant_id"])
+    assert pd.isna(_staged(rows, "supplier_na_marker")["supplier_id"])
+    assert not rows["staged"]["declarant_id"].isin(["NULL", "N/A"]).any()
 
 
 def test_codes_trimmed_and_case_normalised(rows, base):
@@ -565,6 +579,7 @@ def test_semicolon_csv(base):
 TOO_MANY = "CSV record has more fields than the header"
 TOO_FEW = "CSV record has fewer fields than the header"
 JOINED = "CSV record holds a line break and a whole record in one value"
+HEADER_AGAIN = "CSV record repeats the header line"
 
 
 @pytest.fixture(scope="module")
@@ -572,8 +587,8 @@ def csv_records(base) -> dict:
     """declarations.csv as DuckDB exports it (quotes only where needed), written with a BOM and
     CRLF line ends, with planted records: a field too many (an unquoted comma), the last field
     missing, the first three commas written as ';', a quote left open on the last record but
-    one (it takes the last record into its first value), and a sound record whose quoted value
-    holds a comma and a line break. One build."""
+    one (it takes the last record into its first value), a sound record whose quoted value
+    holds a comma and a line break, and the header line again mid-file (two exports joined). One build."""
     data = _copy(base["data"], base["root"] / "csv-records")
     with duckdb.connect() as con:
         text = con.execute("select * from read_parquet(?)", [str(data / "declarations.parquet")]).df()
@@ -597,11 +612,12 @@ def csv_records(base) -> dict:
     # the record with the open quote and the one it takes in go last (no quote after them)
     tail = [lines[picked["open_quote"]], lines[picked["taken"]]]
     body = [line for i, line in enumerate(lines) if i not in (picked["open_quote"], picked["taken"])]
+    body.insert(len(body) // 2, header)
     (data / "declarations.csv").write_bytes(("\ufeff" + "\r\n".join([header, *body, *tail]) + "\r\n").encode("utf-8"))
     work = base["root"] / "csv-records-work"
     _build_ok(data, work)
     keys = {name: _key(text, row) for name, row in picked.items()}
-    return {"data": data, "work": work, "keys": keys, "records": len(lines),
+    return {"data": data, "work": work, "keys": keys, "records": len(lines) + 1,
             "rejects": _rejects(work, "declarations"),
             "staged": _query(work, "select declaration_id, item_no, declarant_id from staging.stg_customs__declarations")}
 
@@ -627,6 +643,14 @@ def test_csv_quote_left_open_quarantined_with_the_record_it_took(csv_records):
     inventory = _query(csv_records["work"], "select raw_rows from staging.stg_source_inventory "
                                             "where table_name = 'declarations'")
     assert inventory["raw_rows"].iloc[0] == csv_records["records"] - 1, "the taken record counts in the open one"
+
+
+def test_csv_header_line_repeated_mid_file_quarantined(csv_records):
+    """Two exports joined into one file: the second header line is a raw row, quarantined for
+    what it is (it was quarantined as 25 unreadable values before)."""
+    found = {key: reason for key, reason in csv_records["rejects"].items() if key.startswith("DECLARATION_ID|")}
+    assert len(found) == 1, csv_records["rejects"]
+    assert next(iter(found.values())).startswith(HEADER_AGAIN)
 
 
 def test_csv_other_records_staged_unshifted(csv_records, base):
@@ -656,10 +680,38 @@ def test_csv_reader_in_python_gives_the_same_reasons(csv_records):
                              f"{raw_csv.reader(con, csv_records['data'] / 'declarations.csv')} "
                              "where _cip_record_error is not null").fetchall()
     build = {key: reason for key, reason in csv_records["rejects"].items() if reason.startswith("CSV record")}
-    assert len(marked) == len(build) == 4
+    assert len(marked) == len(build) == 5
     for declaration_id, item_no, reason in marked:
-        matching = [r for k, r in build.items() if k.startswith(declaration_id[:11])]
+        matching = [r for k, r in build.items() if k.startswith(declaration_id.upper()[:11])]
         assert matching and matching[0].startswith(reason), (declaration_id, reason)
+
+
+def test_unreadable_numbers_and_dates_name_the_likely_cause(base, tmp_path):
+    """A spreadsheet's spellings are quarantined, never guessed ('1.234' would be a thousand in
+    half the world): the reason says what the value looks like and how to write it."""
+    data = _copy(base["data"], tmp_path / "data")
+    rates = pd.read_parquet(data / "exchange_rates.parquet").astype({"usd_per_unit": str, "month_start": str})
+    planted = {0: ("usd_per_unit", "1,25", "(a decimal comma or thousands separator? write 1234.56)"),
+               1: ("usd_per_unit", "1.234,5", "(a decimal comma or thousands separator? write 1234.56)"),
+               2: ("usd_per_unit", "$1.10", "(a currency sign, unit or other text beside the number?"),
+               3: ("usd_per_unit", "1.10 USD", "(a currency sign, unit or other text beside the number?"),
+               4: ("month_start", "45296", "month_start unreadable as date (an Excel serial date?"),
+               5: ("month_start", "01/05/2024", "month_start unreadable as date (day/month/year"),
+               6: ("usd_per_unit", "1e-3", None)}                # scientific notation reads
+    for row, (column, value, _) in planted.items():
+        rates.at[rates.index[row], column] = value
+    (data / "exchange_rates.parquet").unlink()
+    rates.to_csv(data / "exchange_rates.csv", index=False)
+    result = _dbt(["run", "--select", "base_reference__exchange_rates"], data, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    found = _query(tmp_path, "select currency, cast(month_start as varchar) as month, usd_per_unit, _reject_reasons "
+                             "from staging.base_reference__exchange_rates")
+    reasons = list(found["_reject_reasons"])
+    for row, (column, value, hint) in planted.items():
+        if hint is None:
+            assert (found["usd_per_unit"] == 0.001).any()
+        else:
+            assert any(hint in reason and f"{column} unreadable as" in reason for reason in reasons), (value, reasons)
 
 
 def test_csv_header_only_a_line_or_nothing(base, tmp_path):
@@ -794,15 +846,37 @@ def test_invalid_var_stops_naming_it(base, tmp_path, var, value, expected):
 
 
 def test_csv_encoding_var_reads_a_latin1_export(base, tmp_path):
+    """A Windows export read with csv_encoding latin-1 (or windows-1252): accents, and the euro sign,
+    curly quotes and dashes of bytes 0x80-0x9F (Windows-1252; ISO-8859-1 has C1 control characters
+    there). The build, `cip check` and `cip load` read it alike with the same --vars."""
+    from cip import load, raw_csv
+
     data = _copy(base["data"], tmp_path / "data")
     countries = pd.read_parquet(data / "country_risk.parquet")
     countries.loc[countries.index[2], "country_name"] = "Curaçao"
+    countries.loc[countries.index[3], "country_name"] = "C\u00f4te d\u2019Ivoire \u201c\u20ac\u201d \u2013 \u0152"
     (data / "country_risk.parquet").unlink()
     (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
-    result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:]
-    names = _query(tmp_path, "select country_name from staging.base_reference__country_risk")
-    assert "Curaçao" in set(names["country_name"])
+    names = set()
+    for encoding in ("latin-1", "windows-1252"):
+        result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", f"{{csv_encoding: {encoding}}}"],
+                      data, tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:]
+        names = set(_query(tmp_path, "select country_name from staging.base_reference__country_risk")["country_name"])
+        assert {"Curaçao", "C\u00f4te d\u2019Ivoire \u201c\u20ac\u201d \u2013 \u0152"} <= names, names
+    assert not any(re.search("[\x80-\x9f]", name or "") for name in names)
+    config = load_vars("{csv_encoding: latin-1}")
+    contract = {table.name: table for table in load_contract().values()}["country_risk"]
+    checked = read_raw(data, contract, config)           # cip check --vars
+    assert set(checked["country_name"]) == names
+    with duckdb.connect() as con:                        # cip load --vars
+        loaded = con.execute(f"select country_name from {load._reader(con, [data / 'country_risk.csv'], config)}").df()
+        assert set(loaded["country_name"]) == names
+        with pytest.raises(duckdb.Error, match="utf-8"):   # without the vars: dbt_project.yml's utf-8
+            con.execute(f"select * from {raw_csv.reader(con, data / 'country_risk.csv')}").fetchall()
+    parser = argparse.ArgumentParser()
+    load.add_arguments(parser)
+    assert parser.parse_args(["--vars", "{csv_encoding: latin-1}"]).vars == "{csv_encoding: latin-1}"
 
 
 def test_config_vars_checked_before_any_model(base, tmp_path):
