@@ -282,44 +282,39 @@
     {{ return({'delimiter': best.delimiter, 'columns': names, 'encoding': encoding}) }}
 {%- endmacro %}
 
-{#- A CSV file's text encoding: UTF-16 when the file starts with its little-endian byte order
-    mark (Excel's "Unicode text"), else var csv_encoding (utf-8, or latin-1 for a Windows /
-    ISO-8859-1 export). The first line is read as latin-1, which decodes any byte, so the
-    probe itself never fails. A big-endian UTF-16 file, which DuckDB cannot read, stops. -#}
+{#- A CSV file's text encoding: UTF-16 when it starts with a byte order mark (Excel's "Unicode
+    text"), else var csv_encoding (utf-8, or latin-1 for an ISO-8859-1 export). DuckDB's latin-1
+    and UTF-16 decoders reject bytes 0x80-0x9F, which UTF-8 text holds ('€', Cyrillic, Chinese),
+    so the probe reads the first two lines as UTF-8 with ignore_errors: a UTF-16 file (every line
+    holds NUL bytes) reads null lines, any other file text or nothing, and the probe never fails.
+    Only then is the first line read as UTF-16, to tell little-endian (read) from big-endian
+    (which DuckDB cannot decode: stops). -#}
 {% macro raw_csv_encoding(file) -%}
-    {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
+    {%- set probe = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
         ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false,"
-        ~ " encoding = 'latin-1') limit 1") -%}
-    {%- set head = (first.rows[0][0] or '') if first.rows | length > 0 else '' -%}
-    {%- if head[:2] == '\u00ff\u00fe' -%}{{ return('utf-16') }}{%- endif -%}
-    {%- if head[:2] == '\u00fe\u00ff' -%}
-        {{ exceptions.raise_compiler_error("CSV file " ~ file ~ " is UTF-16 big-endian, which the reader cannot decode."
-            ~ " Save it as UTF-8 (or UTF-16 little-endian), see docs/source_contract.md.") }}
+        ~ " ignore_errors = true, encoding = 'utf-8') limit 2") -%}
+    {%- if none in probe.columns[0].values() -%}
+        {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
+            ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false,"
+            ~ " encoding = 'utf-16') limit 1") -%}
+        {%- set head = (first.rows[0][0] or '') if first.rows | length > 0 else '' -%}
+        {%- if head[:1] == '\ufffe' -%}
+            {{ exceptions.raise_compiler_error("CSV file " ~ file ~ " is UTF-16 big-endian, which the reader cannot decode."
+                ~ " Save it as UTF-8 (or UTF-16 little-endian), see docs/source_contract.md.") }}
+        {%- endif -%}
+        {{ return('utf-16') }}
     {%- endif -%}
     {{ return(cip_csv_encoding_var()) }}
 {%- endmacro %}
 
-{#- Var csv_encoding, checked: the encodings DuckDB's CSV reader decodes. windows-1252 (cp1252)
-    reads as latin-1 and the reader maps it (raw_csv_reader): latin-1 is always read that way. -#}
+{#- Var csv_encoding, checked: the encodings DuckDB's CSV reader decodes. -#}
 {% macro cip_csv_encoding_var() -%}
     {%- set value = (var('csv_encoding', 'utf-8') | string | trim | lower).replace('_', '-') -%}
-    {%- set value = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'windows-1252': 'latin-1',
-        'cp1252': 'latin-1', 'utf16': 'utf-16'}.get(value, value) -%}
+    {%- set value = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16'}.get(value, value) -%}
     {%- if value not in ('utf-8', 'latin-1', 'utf-16') -%}
-        {{ _var_error('csv_encoding', var('csv_encoding'), "one of utf-8, latin-1 (read as windows-1252), utf-16", "latin-1") }}
+        {{ _var_error('csv_encoding', var('csv_encoding'), "one of utf-8, latin-1, utf-16", "latin-1") }}
     {%- endif -%}
     {{ return(value) }}
-{%- endmacro %}
-
-{#- A "latin-1" export from Windows is Windows-1252: its bytes 0x80-0x9F are the euro sign, curly
-    quotes and dashes, which ISO-8859-1 reads as C1 control characters (an id holding one is
-    quarantined, a name shows garbage). DuckDB decodes latin-1 only (other codecs need an
-    extension download), so a value read as latin-1 is mapped to Windows-1252, as web browsers
-    read "iso-8859-1"; the five bytes Windows-1252 leaves unused stay control characters.
-    Returns the translate() arguments; the same map as cip/raw_csv.py. -#}
-{% macro cp1252_translate_args() -%}
-    {{ return(sql_string('\u0080\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008e\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009e\u009f')
-        ~ ", " ~ sql_string('\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178')) }}
 {%- endmacro %}
 
 {#- The read_csv options of every CSV read after the header: the dialect fixed (no sniffing),
@@ -356,11 +351,9 @@
     {%- set separator = '\\|' if dialect['delimiter'] == '|' else dialect['delimiter'] -%}
     {%- set pattern = sql_string("\\n[^\\n]*(?:" ~ separator ~ "[^\\n]*){" ~ [width - 1, 1] | max ~ "}") -%}
     {%- set again = [] -%}
-    {%- set cp1252 = dialect.get('encoding') == 'latin-1' -%}
     {%- for name in dialect['columns'] -%}
         {%- set field = "_cip_f" ~ loop.index -%}
-        {%- do selects.append(("translate(" ~ field ~ ", " ~ cp1252_translate_args() ~ ")" if cp1252 else field)
-            ~ " as " ~ adapter.quote(name)) -%}
+        {%- do selects.append(field ~ " as " ~ adapter.quote(name)) -%}
         {%- do joined.append("(contains(" ~ field ~ ", chr(10)) and regexp_matches(" ~ field ~ ", " ~ pattern ~ "))") -%}
         {%- do again.append("trim(replace(" ~ field ~ ", chr(65279), '')) = " ~ sql_string(name)) -%}
     {%- endfor -%}
@@ -543,8 +536,9 @@
     ('1.234,56'), a currency sign or unit ('$100', '100 USD'), an Excel serial date ('45296'),
     a day/month/year date ('05/01/2024', whose order is unknown). The reason starts with
     '<column> unreadable as <type>' either way. -#}
-{% macro unreadable_reason(text, name, kind) -%}
+{% macro unreadable_reason(text, name, kind, is_text=true) -%}
     {%- set base = name ~ " unreadable as " ~ kind -%}
+    {%- if not is_text -%}{{ return(sql_string(base)) }}{%- endif -%}
     {%- if kind == 'date' -%}
         {{ return("case when " ~ regexp_like(text, '^[0-9]{5}([.][0-9]+)?$') ~ " then "
             ~ sql_string(base ~ " (an Excel serial date? export it as YYYY-MM-DD)")
@@ -606,7 +600,7 @@
             {%- set value = "case when " ~ number ~ " = " ~ trunc_double(number) ~ " then " ~ try_cast(number, 'integer') ~ " end" -%}
             {%- set t_number = try_cast(t, type_double()) -%}
             {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then "
-                ~ unreadable_reason(t, name, 'integer') ~ " when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
+                ~ unreadable_reason(t, name, 'integer', is_text) ~ " when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
                 ~ " not a whole number' else '" ~ name ~ " not a finite integer in range' end") -%}
         {%- endif -%}
     {%- elif wanted == 'DOUBLE' -%}
@@ -614,14 +608,14 @@
             {%- set value = raw -%}
         {%- else -%}
             {%- set value = try_cast(text, type_double()) -%}
-            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'double') ~ " end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'double', is_text) ~ " end") -%}
         {%- endif -%}
         {%- set max_abs = "%g" | format(cip_number_var('max_abs_number', low=0)) -%}
         {%- do reasons.append(number_out_of_range_reason(v, name, max_abs)) -%}
     {%- elif wanted == 'DATE' -%}
         {%- set value = to_utc_date(text, found) -%}
         {%- if found != 'DATE' -%}
-            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'date') ~ " end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'date', is_text) ~ " end") -%}
         {%- endif -%}
         {%- set earliest = earliest_date_for(meta) -%}
         {%- do reasons.append("case when " ~ v ~ " > " ~ load_date_sql() ~ " then '" ~ name ~ " after the load date'"

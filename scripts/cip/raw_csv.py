@@ -13,6 +13,10 @@ The contract reader quarantines a row whose _cip_record_error is set, on every e
 
 from __future__ import annotations
 
+import codecs
+import functools
+import gzip
+import re
 from pathlib import Path
 
 RECORD_ERROR_COLUMN = "_cip_record_error"
@@ -30,17 +34,7 @@ def _sql_string(text: str) -> str:
 
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-             "iso-8859-1": "latin-1", "windows-1252": "latin-1", "cp1252": "latin-1", "utf-16": "utf-16",
-             "utf16": "utf-16"}
-# A "latin-1" export from Windows is Windows-1252: its bytes 0x80-0x9F are the euro sign, curly
-# quotes and dashes, which ISO-8859-1 reads as C1 control characters. DuckDB decodes latin-1 only
-# (other codecs need an extension download), so every value read as latin-1 is mapped
-# to Windows-1252 (as web browsers read "iso-8859-1"); bytes 0x81 0x8D 0x8F 0x90 0x9D, unused in
-# Windows-1252, stay control characters. The same map as the macro raw_csv_reader.
-C1_CONTROLS = ("\u0080\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008e"
-               "\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009e\u009f")
-WINDOWS_1252 = ("\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d"
-                "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178")
+             "iso-8859-1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
 
 
 def raw_files(folder: Path, table: str) -> list[Path]:
@@ -63,15 +57,22 @@ def _first_line(con, path: Path, encoding: str):
         f"encoding = {_sql_string(encoding)}) limit 1").fetchall()
 
 
+def _head(path: Path, size: int = 2) -> bytes:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        return handle.read(size)
+
+
 def encoding(con, path: Path, config: dict | None = None) -> str:
     """The macro raw_csv_encoding: UTF-16 when the file starts with the little-endian byte order
     mark, else var csv_encoding (utf-8 by default) of `config`, the effective vars (dbt_project.yml
-    with the command's --vars: cip.paths.load_vars). The probe reads latin-1, which never fails."""
-    first = _first_line(con, path, "latin-1")
-    head = (first[0][0] or "") if first else ""
-    if head[:2] == "\u00ff\u00fe":
+    with the command's --vars: cip.paths.load_vars). The macro cannot read bytes and probes with
+    DuckDB; here the first two bytes are read. A file DuckDB's latin-1 decoder would reject
+    stops naming its line (latin1_problem)."""
+    head = _head(path)
+    if head == b"\xff\xfe":
         return "utf-16"
-    if head[:2] == "\u00fe\u00ff":
+    if head == b"\xfe\xff":
         raise SystemExit(f"CSV file {path} is UTF-16 big-endian, which the reader cannot decode. Save it as UTF-8 "
                          "(or UTF-16 little-endian), see docs/source_contract.md.")
     if config is None:
@@ -80,9 +81,51 @@ def encoding(con, path: Path, config: dict | None = None) -> str:
         config = load_vars()
     wanted = str(config.get("csv_encoding") or "utf-8").strip().lower().replace("_", "-")
     if wanted not in ENCODINGS:
-        raise SystemExit(f"Var csv_encoding = {wanted} is not one of utf-8, latin-1 (read as windows-1252), "
-                         "utf-16: give e.g. --vars '{csv_encoding: latin-1}' (docs/configuration.md).")
+        raise SystemExit(f"Var csv_encoding = {wanted} is not one of utf-8, latin-1, utf-16: "
+                         "give e.g. --vars '{csv_encoding: latin-1}' (docs/configuration.md).")
+    if ENCODINGS[wanted] == "latin-1":
+        problem = latin1_problem(path)
+        if problem:
+            raise SystemExit(problem)
     return ENCODINGS[wanted]
+
+
+@functools.lru_cache(maxsize=64)
+def _first_c1_byte(path: str, size: int, mtime: float) -> tuple[int, int, bool] | None:
+    """(line, byte, whether the file reads as UTF-8) of the first byte 0x80-0x9F, streamed."""
+    opener = gzip.open if path.endswith(".gz") else open
+    lines, utf8 = 1, True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with opener(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 24), b""):
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            found = re.search(rb"[\x80-\x9f]", chunk)
+            if found:
+                return lines + chunk.count(b"\n", 0, found.start()), chunk[found.start()], utf8
+            lines += chunk.count(b"\n")
+    return None
+
+
+def latin1_problem(path: Path) -> str | None:
+    """Why DuckDB cannot read a file as latin-1, or None. Its latin-1 decoder rejects bytes
+    0x80-0x9F: in a Windows export those are Windows-1252's euro sign, curly quotes and dashes
+    (ISO-8859-1 has no characters there); in a UTF-8 file they are parts of characters."""
+    path = Path(path)
+    stat = path.stat()
+    found = _first_c1_byte(str(path), stat.st_size, stat.st_mtime)
+    if not found:
+        return None
+    line, byte, utf8 = found
+    if utf8:
+        return (f"CSV file {path} is UTF-8 (line {line} holds a UTF-8 character), not latin-1: drop var csv_encoding "
+                "(utf-8 is the default), see docs/source_contract.md")
+    return (f"CSV file {path} line {line} holds byte 0x{byte:02X}, a Windows-1252 character (euro sign, curly quote or "
+            "dash), which latin-1 (ISO-8859-1) does not have and the reader cannot decode: save the file as UTF-8 "
+            "(Excel: \"CSV UTF-8\") and drop var csv_encoding, see docs/source_contract.md")
 
 
 def unfinished_last_line(path: Path) -> str | None:
@@ -154,9 +197,7 @@ def reader(con, path: Path, config: dict | None = None) -> str:
     width = len(names)
     separator = "\\|" if delimiter == "|" else delimiter
     pattern = _sql_string(f"\\n[^\\n]*(?:{separator}[^\\n]*){{{max(width - 1, 1)}}}")
-    cp1252 = f", {_sql_string(C1_CONTROLS)}, {_sql_string(WINDOWS_1252)}" if code == "latin-1" else ""
-    selects = [(f"translate(_cip_f{i}{cp1252})" if cp1252 else f"_cip_f{i}") + ' as "' + name.replace('"', '""') + '"'
-               for i, name in enumerate(names, start=1)]
+    selects = [f'_cip_f{i} as "' + name.replace('"', '""') + '"' for i, name in enumerate(names, start=1)]
     reasons = [f"when _cip_f_extra is not null then {_sql_string(TOO_MANY)}"]
     if width:
         joined = " or ".join(f"(contains(_cip_f{i}, chr(10)) and regexp_matches(_cip_f{i}, {pattern}))"

@@ -523,6 +523,8 @@ def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
     (data / "country_risk.parquet").unlink()
     (data / "country_risk.csv").write_bytes(countries.to_csv(sep="\t", index=False).encode("utf-16"))
     nomenclature = pd.read_parquet(data / "hs_nomenclature.parquet")
+    # UTF-8 whose bytes include 0x80-0x9F, which the encoding probe once read as latin-1 and failed on
+    nomenclature.loc[nomenclature.index[0], "description"] = "Пшеница \u2014 5 \u20ac \u201cbio\u201d"
     (data / "hs_nomenclature.parquet").unlink()
     (data / "hs_nomenclature.csv.gz").write_bytes(gzip.compress(nomenclature.to_csv(index=False).encode()))
     work = base["root"] / "encodings-work"
@@ -530,8 +532,9 @@ def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
     staged = _query(work, "select country_code, country_name from staging.stg_reference__country_risk")
     assert len(staged) == len(countries)
     assert "Côte d'Ivoire" in set(staged["country_name"])
-    codes = _query(work, "select hs_code from staging.stg_reference__hs_nomenclature")
+    codes = _query(work, "select hs_code, hs_description from staging.stg_reference__hs_nomenclature")
     assert set(codes["hs_code"]) == set(nomenclature["hs_code"]), "leading zeros kept"
+    assert "Пшеница \u2014 5 \u20ac \u201cbio\u201d" in set(codes["hs_description"])
     assert len(_query(work, "select 1 from staging.stg_customs__declarations")) == len(base["staged"])
     _same_as_check(data, work)
 
@@ -846,30 +849,23 @@ def test_invalid_var_stops_naming_it(base, tmp_path, var, value, expected):
 
 
 def test_csv_encoding_var_reads_a_latin1_export(base, tmp_path):
-    """A Windows export read with csv_encoding latin-1 (or windows-1252): accents, and the euro sign,
-    curly quotes and dashes of bytes 0x80-0x9F (Windows-1252; ISO-8859-1 has C1 control characters
-    there). The build, `cip check` and `cip load` read it alike with the same --vars."""
+    """A latin-1 export read with --vars '{csv_encoding: latin-1}': by the build, and alike by
+    `cip check --vars` and `cip load --vars` (they read dbt_project.yml's utf-8 before)."""
     from cip import load, raw_csv
 
     data = _copy(base["data"], tmp_path / "data")
     countries = pd.read_parquet(data / "country_risk.parquet")
     countries.loc[countries.index[2], "country_name"] = "Curaçao"
-    countries.loc[countries.index[3], "country_name"] = "C\u00f4te d\u2019Ivoire \u201c\u20ac\u201d \u2013 \u0152"
     (data / "country_risk.parquet").unlink()
-    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
-    names = set()
-    for encoding in ("latin-1", "windows-1252"):
-        result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", f"{{csv_encoding: {encoding}}}"],
-                      data, tmp_path)
-        assert result.returncode == 0, result.stdout[-3000:]
-        names = set(_query(tmp_path, "select country_name from staging.base_reference__country_risk")["country_name"])
-        assert {"Curaçao", "C\u00f4te d\u2019Ivoire \u201c\u20ac\u201d \u2013 \u0152"} <= names, names
-    assert not any(re.search("[\x80-\x9f]", name or "") for name in names)
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("latin-1"))
+    result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    names = set(_query(tmp_path, "select country_name from staging.base_reference__country_risk")["country_name"])
+    assert "Curaçao" in names
     config = load_vars("{csv_encoding: latin-1}")
     contract = {table.name: table for table in load_contract().values()}["country_risk"]
-    checked = read_raw(data, contract, config)           # cip check --vars
-    assert set(checked["country_name"]) == names
-    with duckdb.connect() as con:                        # cip load --vars
+    assert set(read_raw(data, contract, config)["country_name"]) == names          # cip check --vars
+    with duckdb.connect() as con:                                                  # cip load --vars
         loaded = con.execute(f"select country_name from {load._reader(con, [data / 'country_risk.csv'], config)}").df()
         assert set(loaded["country_name"]) == names
         with pytest.raises(duckdb.Error, match="utf-8"):   # without the vars: dbt_project.yml's utf-8
@@ -877,6 +873,32 @@ def test_csv_encoding_var_reads_a_latin1_export(base, tmp_path):
     parser = argparse.ArgumentParser()
     load.add_arguments(parser)
     assert parser.parse_args(["--vars", "{csv_encoding: latin-1}"]).vars == "{csv_encoding: latin-1}"
+
+
+def test_windows_1252_export_stops_naming_file_and_line(base, tmp_path):
+    """A Windows export whose euro sign or curly quotes are bytes 0x80-0x9F (Windows-1252), read
+    with csv_encoding latin-1: DuckDB's latin-1 decoder rejects those bytes and names no file, so
+    `cip build` names the file, the line and the fix, and `cip check` / `cip load` stop alike."""
+    data = _copy(base["data"], tmp_path / "data")
+    countries = pd.read_parquet(data / "country_risk.parquet")
+    countries.loc[countries.index[4], "country_name"] = "C\u00f4te d\u2019Ivoire \u20ac"
+    (data / "country_risk.parquet").unlink()
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
+    result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
+    text = _fails_with(result, "not latin-1 encoded")
+    failed = {"results": [{"status": "error", "unique_id": "model.customs_cip.base_reference__country_risk",
+                           "message": text}]}
+    hint = failure_cause("", failed, data)
+    assert "country_risk.csv line 6 holds byte 0x92, a Windows-1252 character" in hint, hint
+    assert "save the file as UTF-8" in hint
+    contract = {table.name: table for table in load_contract().values()}["country_risk"]
+    with pytest.raises(SystemExit, match="line 6 holds byte 0x92"):
+        read_raw(data, contract, load_vars("{csv_encoding: latin-1}"))
+    # without the var: not UTF-8, and the hint does not send the user to latin-1
+    result = _dbt(["run", "--select", "base_reference__country_risk"], data, tmp_path)
+    text = _fails_with(result, "country_risk.csv")
+    hint = failure_cause("", {"results": [dict(failed["results"][0], message=text)]}, data)
+    assert "line 6 holds byte 0x92" in hint and "csv_encoding: latin-1" not in hint, hint
 
 
 def test_config_vars_checked_before_any_model(base, tmp_path):
