@@ -535,20 +535,21 @@
     it (computed only for the rare unreadable value): a decimal comma or thousands separator
     ('1.234,56'), a currency sign or unit ('$100', '100 USD'), an Excel serial date ('45296'),
     a day/month/year date ('05/01/2024', whose order is unknown). The reason starts with
-    '<column> unreadable as <type>' either way. -#}
+    '<column> unreadable as <type>' either way. Patterns are anchored: regexp_like matches the
+    whole value on DuckDB, a part of it on Postgres and Spark. -#}
 {% macro unreadable_reason(text, name, kind, is_text=true) -%}
     {%- set base = name ~ " unreadable as " ~ kind -%}
     {%- if not is_text -%}{{ return(sql_string(base)) }}{%- endif -%}
     {%- if kind == 'date' -%}
         {{ return("case when " ~ regexp_like(text, '^[0-9]{5}([.][0-9]+)?$') ~ " then "
             ~ sql_string(base ~ " (an Excel serial date? export it as YYYY-MM-DD)")
-            ~ " when " ~ regexp_like(text, '^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}') ~ " then "
+            ~ " when " ~ regexp_like(text, '^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}.*$') ~ " then "
             ~ sql_string(base ~ " (day/month/year, whose order is ambiguous? export it as YYYY-MM-DD)")
             ~ " else " ~ sql_string(base) ~ " end") }}
     {%- endif -%}
-    {{ return("case when " ~ regexp_like(text, '[0-9][,][0-9]') ~ " then "
+    {{ return("case when " ~ regexp_like(text, '^.*[0-9],[0-9].*$') ~ " then "
         ~ sql_string(base ~ " (a decimal comma or thousands separator? write 1234.56)")
-        ~ " when " ~ regexp_like(text, '[0-9]') ~ " and " ~ regexp_like(text, '[^0-9eE.+ -]') ~ " then "
+        ~ " when " ~ regexp_like(text, '^.*[0-9].*$') ~ " and " ~ regexp_like(text, '^.*[^0-9eE.+ -].*$') ~ " then "
         ~ sql_string(base ~ " (a currency sign, unit or other text beside the number? write the number alone)")
         ~ " else " ~ sql_string(base) ~ " end") }}
 {%- endmacro %}
