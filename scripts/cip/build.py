@@ -69,9 +69,18 @@ def build_command(args: argparse.Namespace) -> list[str]:
     return dbt_args
 
 
+def effective_data_folder(args: argparse.Namespace) -> Path:
+    """The folder dbt will read: var data_dir of --vars when given (it overrides CIP_DATA_DIR in
+    dbt_project.yml), else --data, else CIP_DATA_DIR / data/demo."""
+    import yaml
+
+    given = (yaml.safe_load(args.vars) or {}).get("data_dir") if getattr(args, "vars", None) else None
+    return Path(str(given)) if given else (Path(args.data) if args.data else data_dir())
+
+
 def run_build(args: argparse.Namespace) -> int:
     try:
-        check_data_folder(Path(args.data) if args.data else data_dir())
+        check_data_folder(effective_data_folder(args))
         check_config_seeds()
     except BuildError as error:
         print(f"cip build: failed: {error}", file=sys.stderr, flush=True)

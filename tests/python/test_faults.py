@@ -160,3 +160,23 @@ def test_csv_cut_mid_line_stops_every_command_naming_file_and_line(tmp_path):
     assert unfinished_last_line(returns) is None
     returns.write_bytes(text.split(b"\n", 1)[0])
     assert unfinished_last_line(returns) is None
+
+
+def test_cip_build_checks_the_folder_its_vars_name(tmp_path, capsys):
+    """`cip build --vars '{data_dir: DIR}'` reads DIR (the var overrides CIP_DATA_DIR): the checks
+    before dbt look at DIR too, not at --data."""
+    import argparse
+
+    from cip import build
+
+    data = tmp_path / "exports"
+    data.mkdir()
+    (data / "country_risk.csv").write_bytes(b"country_code,risk_rating\nFR,low\nDE,lo")
+    other = tmp_path / "other"
+    other.mkdir()
+    args = argparse.Namespace(data=other, db=tmp_path / "w.duckdb", select=None, full_refresh=False,
+                              vars=f"{{data_dir: '{data}'}}", with_unit_tests=False)
+    assert build.run_build(args) == 1
+    message = capsys.readouterr().err
+    assert f"{data / 'country_risk.csv'} does not end with a line break: its last line (line 3" in message, message
+    assert not (tmp_path / "w.duckdb").exists()
