@@ -292,6 +292,14 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # connection refused and the like: one line, not a traceback
         if isinstance(error, SystemExit):
             raise
+        if isinstance(error, duckdb.Error):   # reading a raw file, not the target engine
+            text = str(error)
+            file = next((line.split("=", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("file =")), "")
+            fix = (": save it as UTF-8, or give its encoding with --vars '{csv_encoding: latin-1}' as to the build"
+                   if "not utf-8" in text or "Invalid unicode" in text else "")
+            print(f"cip load: {type(error).__name__}: {text.strip().splitlines()[0]}"
+                  + (f" in {file}" if file else "") + fix + " (docs/source_contract.md)", file=sys.stderr)
+            return 1
         print(f"cip load: {type(error).__name__}: {str(error).strip().splitlines()[0]}"
               + (" (is Postgres running? `make postgres`)" if args.target == "postgres"
                  else " (Spark needs Java 17: `java -version`; one process at a time on the metastore)"),
