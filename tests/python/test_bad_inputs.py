@@ -926,6 +926,17 @@ def test_config_vars_in_the_wrong_order_stop(base, tmp_path):
                 "channel_red_share + channel_yellow_share = 1.2 exceed 1")
 
 
+def test_cip_check_checks_its_vars_with_the_build_rules(base, tmp_path):
+    """`cip check --vars` computes with the vars it is given: a wrong one stops it with the build's
+    own message (macro validate_config_vars), before any computing."""
+    from cip import check
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    with pytest.raises(SystemExit, match="var weighting_technique = bogus is not one of equal, expert"):
+        check.check(base["data"], db, "{weighting_technique: bogus}")
+
+
 def test_every_var_has_a_rule():
     """A var added to dbt_project.yml without a rule in config_var_rules would go unchecked."""
     project = yaml.safe_load((ROOT / "dbt_project.yml").read_text())
