@@ -282,19 +282,27 @@
     {{ return({'delimiter': best.delimiter, 'columns': names, 'encoding': encoding}) }}
 {%- endmacro %}
 
-{#- A CSV file's text encoding: UTF-16 when the file starts with its little-endian byte order
-    mark (Excel's "Unicode text"), else var csv_encoding (utf-8, or latin-1 for a Windows /
-    ISO-8859-1 export). The first line is read as latin-1, which decodes any byte, so the
-    probe itself never fails. A big-endian UTF-16 file, which DuckDB cannot read, stops. -#}
+{#- A CSV file's text encoding: UTF-16 when it starts with a byte order mark (Excel's "Unicode
+    text"), else var csv_encoding (utf-8, or latin-1 for an ISO-8859-1 export). DuckDB's latin-1
+    and UTF-16 decoders reject bytes 0x80-0x9F, which UTF-8 text holds ('€', Cyrillic, Chinese),
+    so the probe reads the first two lines as UTF-8 with ignore_errors: a UTF-16 file (every line
+    holds NUL bytes) reads null lines, any other file text or nothing, and the probe never fails.
+    Only then is the first line read as UTF-16, to tell little-endian (read) from big-endian
+    (which DuckDB cannot decode: stops). -#}
 {% macro raw_csv_encoding(file) -%}
-    {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
+    {%- set probe = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
         ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false,"
-        ~ " encoding = 'latin-1') limit 1") -%}
-    {%- set head = (first.rows[0][0] or '') if first.rows | length > 0 else '' -%}
-    {%- if head[:2] == '\u00ff\u00fe' -%}{{ return('utf-16') }}{%- endif -%}
-    {%- if head[:2] == '\u00fe\u00ff' -%}
-        {{ exceptions.raise_compiler_error("CSV file " ~ file ~ " is UTF-16 big-endian, which the reader cannot decode."
-            ~ " Save it as UTF-8 (or UTF-16 little-endian), see docs/source_contract.md.") }}
+        ~ " ignore_errors = true, encoding = 'utf-8') limit 2") -%}
+    {%- if none in probe.columns[0].values() -%}
+        {%- set first = run_query("select line from read_csv(" ~ sql_string(file) ~ ", auto_detect = false, header = false,"
+            ~ " columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', strict_mode = false, parallel = false,"
+            ~ " encoding = 'utf-16') limit 1") -%}
+        {%- set head = (first.rows[0][0] or '') if first.rows | length > 0 else '' -%}
+        {%- if head[:1] == '\ufffe' -%}
+            {{ exceptions.raise_compiler_error("CSV file " ~ file ~ " is UTF-16 big-endian, which the reader cannot decode."
+                ~ " Save it as UTF-8 (or UTF-16 little-endian), see docs/source_contract.md.") }}
+        {%- endif -%}
+        {{ return('utf-16') }}
     {%- endif -%}
     {{ return(cip_csv_encoding_var()) }}
 {%- endmacro %}
@@ -342,15 +350,20 @@
     {%- set width = dialect['columns'] | length -%}
     {%- set separator = '\\|' if dialect['delimiter'] == '|' else dialect['delimiter'] -%}
     {%- set pattern = sql_string("\\n[^\\n]*(?:" ~ separator ~ "[^\\n]*){" ~ [width - 1, 1] | max ~ "}") -%}
+    {%- set again = [] -%}
     {%- for name in dialect['columns'] -%}
         {%- set field = "_cip_f" ~ loop.index -%}
         {%- do selects.append(field ~ " as " ~ adapter.quote(name)) -%}
         {%- do joined.append("(contains(" ~ field ~ ", chr(10)) and regexp_matches(" ~ field ~ ", " ~ pattern ~ "))") -%}
+        {%- do again.append("trim(replace(" ~ field ~ ", chr(65279), '')) = " ~ sql_string(name)) -%}
     {%- endfor -%}
     {%- set reasons = ["when _cip_f_extra is not null then 'CSV record has more fields than the header'"] -%}
     {%- if width > 0 -%}
         {%- do reasons.insert(0, "when " ~ joined | join(' or ') ~ " then 'CSV record holds a line break and a whole record"
             ~ " in one value (a quote left open joined the next records into it)'") -%}
+        {#- every field the header's name: a second export appended with its header line -#}
+        {%- do reasons.insert(1, "when " ~ again | join(' and ') ~ " then 'CSV record repeats the header line"
+            ~ " (exports joined into one file: remove the repeated header)'") -%}
         {%- do reasons.append("when _cip_f" ~ width ~ " is null then 'CSV record has fewer fields than the header'") -%}
     {%- endif -%}
     {%- do selects.append("case " ~ reasons | join(' ') ~ " end as _cip_record_error") -%}
@@ -508,6 +521,39 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{#- Var null_markers as a SQL list of text literals ('' when the list is empty): the values
+    an export writes for a missing value, read as null in every text column of a raw file. -#}
+{% macro null_marker_list() -%}
+    {%- set markers = var('null_markers', []) or [] -%}
+    {%- if markers is string -%}{%- set markers = [markers] -%}{%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for marker in markers -%}{%- do quoted.append(sql_string(marker | string)) -%}{%- endfor -%}
+    {{ return(quoted | join(', ')) }}
+{%- endmacro %}
+
+{#- The reason of a value unreadable as its type, with the likely cause when the text shows
+    it (computed only for the rare unreadable value): a decimal comma or thousands separator
+    ('1.234,56'), a currency sign or unit ('$100', '100 USD'), an Excel serial date ('45296'),
+    a day/month/year date ('05/01/2024', whose order is unknown). The reason starts with
+    '<column> unreadable as <type>' either way. Patterns are anchored: regexp_like matches the
+    whole value on DuckDB, a part of it on Postgres and Spark. -#}
+{% macro unreadable_reason(text, name, kind, is_text=true) -%}
+    {%- set base = name ~ " unreadable as " ~ kind -%}
+    {%- if not is_text -%}{{ return(sql_string(base)) }}{%- endif -%}
+    {%- if kind == 'date' -%}
+        {{ return("case when " ~ regexp_like(text, '^[0-9]{5}([.][0-9]+)?$') ~ " then "
+            ~ sql_string(base ~ " (an Excel serial date? export it as YYYY-MM-DD)")
+            ~ " when " ~ regexp_like(text, '^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}.*$') ~ " then "
+            ~ sql_string(base ~ " (day/month/year, whose order is ambiguous? export it as YYYY-MM-DD)")
+            ~ " else " ~ sql_string(base) ~ " end") }}
+    {%- endif -%}
+    {{ return("case when " ~ regexp_like(text, '^.*[0-9],[0-9].*$') ~ " then "
+        ~ sql_string(base ~ " (a decimal comma or thousands separator? write 1234.56)")
+        ~ " when " ~ regexp_like(text, '^.*[0-9].*$') ~ " and " ~ regexp_like(text, '^.*[^0-9eE.+ -].*$') ~ " then "
+        ~ sql_string(base ~ " (a currency sign, unit or other text beside the number? write the number alone)")
+        ~ " else " ~ sql_string(base) ~ " end") }}
+{%- endmacro %}
+
 {#- One contract column: (value expression, text expression, [reason expressions]). The
     reasons are computed one layer up, from the typed value (by its name) and the raw text
     (_cip_text_<name>), so each value is computed once per row. -#}
@@ -519,6 +565,12 @@
     {%- set found = source['type'] -%}
     {%- set is_text = found == 'VARCHAR' or found.startswith('VARCHAR') or found in ('TEXT', 'STRING', 'CHARACTER VARYING') -%}
     {%- set text = text_or_null(raw) if is_text else raw -%}
+    {%- set markers = null_marker_list() if is_text else '' -%}
+    {%- if markers -%}
+        {#- an export's spelling of a missing value ('NULL', 'N/A', '-') is null, not a code or an
+            unreadable number (var null_markers) -#}
+        {%- set text = "case when " ~ text ~ " in (" ~ markers ~ ") then null else " ~ text ~ " end" -%}
+    {%- endif -%}
     {%- set reasons = [] -%}
     {%- set v = name -%}
     {%- set t = '_cip_text_' ~ name -%}
@@ -548,8 +600,8 @@
             {%- set number = try_cast(text, type_double()) -%}
             {%- set value = "case when " ~ number ~ " = " ~ trunc_double(number) ~ " then " ~ try_cast(number, 'integer') ~ " end" -%}
             {%- set t_number = try_cast(t, type_double()) -%}
-            {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then '"
-                ~ name ~ " unreadable as integer' when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
+            {%- do reasons.append("case when " ~ t ~ " is null or " ~ v ~ " is not null then null when " ~ t_number ~ " is null then "
+                ~ unreadable_reason(t, name, 'integer', is_text) ~ " when " ~ t_number ~ " <> " ~ trunc_double(t_number) ~ " then '" ~ name
                 ~ " not a whole number' else '" ~ name ~ " not a finite integer in range' end") -%}
         {%- endif -%}
     {%- elif wanted == 'DOUBLE' -%}
@@ -557,14 +609,14 @@
             {%- set value = raw -%}
         {%- else -%}
             {%- set value = try_cast(text, type_double()) -%}
-            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as double' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'double', is_text) ~ " end") -%}
         {%- endif -%}
         {%- set max_abs = "%g" | format(cip_number_var('max_abs_number', low=0)) -%}
         {%- do reasons.append(number_out_of_range_reason(v, name, max_abs)) -%}
     {%- elif wanted == 'DATE' -%}
         {%- set value = to_utc_date(text, found) -%}
         {%- if found != 'DATE' -%}
-            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then '" ~ name ~ " unreadable as date' end") -%}
+            {%- do reasons.append("case when " ~ t ~ " is not null and " ~ v ~ " is null then " ~ unreadable_reason(t, name, 'date', is_text) ~ " end") -%}
         {%- endif -%}
         {%- set earliest = earliest_date_for(meta) -%}
         {%- do reasons.append("case when " ~ v ~ " > " ~ load_date_sql() ~ " then '" ~ name ~ " after the load date'"

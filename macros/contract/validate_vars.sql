@@ -14,6 +14,7 @@
         'data_dir': {'kind': 'text'},
         'national_currency': {'kind': 'code'},
         'csv_encoding': {'kind': 'enum', 'values': ['utf-8', 'utf8', 'latin-1', 'latin1', 'iso-8859-1', 'utf-16', 'utf16']},
+        'null_markers': {'kind': 'list'},
         'tin_pattern': {'kind': 'text'},
         'hs_code_pattern': {'kind': 'text'},
         'load_date': {'kind': 'date'},

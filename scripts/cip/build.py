@@ -69,9 +69,18 @@ def build_command(args: argparse.Namespace) -> list[str]:
     return dbt_args
 
 
+def effective_data_folder(args: argparse.Namespace) -> Path:
+    """The folder dbt will read: var data_dir of --vars when given (it overrides CIP_DATA_DIR in
+    dbt_project.yml), else --data, else CIP_DATA_DIR / data/demo."""
+    import yaml
+
+    given = (yaml.safe_load(args.vars) or {}).get("data_dir") if getattr(args, "vars", None) else None
+    return Path(str(given)) if given else (Path(args.data) if args.data else data_dir())
+
+
 def run_build(args: argparse.Namespace) -> int:
     try:
-        check_data_folder(Path(args.data) if args.data else data_dir())
+        check_data_folder(effective_data_folder(args))
         check_config_seeds()
     except BuildError as error:
         print(f"cip build: failed: {error}", file=sys.stderr, flush=True)
@@ -95,7 +104,7 @@ def check_data_folder(folder: Path) -> None:
     """Stop before dbt starts when the data folder is missing or holds no raw file at all
     (a wrong --data or CIP_DATA_DIR), rather than one error per required source."""
     from cip.contract import load_contract
-    from cip.raw_csv import raw_files
+    from cip.raw_csv import raw_files, unfinished_last_line
 
     if not folder.is_dir():
         raise BuildError(f"the data folder {folder} does not exist: give the folder of the raw files with "
@@ -107,6 +116,11 @@ def check_data_folder(folder: Path) -> None:
                          f"<table>.csv or <table>.csv.gz for {', '.join(tables[:3])}, ...)"
                          + (f"; it holds {', '.join(present)}" if present else "; it is empty")
                          + ". Give the right folder with --data DIR or CIP_DATA_DIR (docs/source_contract.md)")
+    for name in tables:
+        for path in raw_files(folder, name):
+            cut = unfinished_last_line(path)
+            if cut:
+                raise BuildError(cut)
 
 
 # --------------------------------------------------------------------------- blue/green build
@@ -277,8 +291,9 @@ def swap_in(new: Path, target: Path) -> None:
         pass
 
 
-def failure_cause(log_text: str, results: dict | None) -> str:
-    """One line: the failed nodes from run_results.json, else dbt's last error line."""
+def failure_cause(log_text: str, results: dict | None, data: Path | None = None) -> str:
+    """One line: the failed nodes from run_results.json, else dbt's last error line. `data`: the
+    raw data folder, searched for the file an engine error does not name."""
     failed = [r for r in (results or {}).get("results", []) if r.get("status") in ("error", "fail", "runtime error")]
     if failed:
         names = []
@@ -288,7 +303,7 @@ def failure_cause(log_text: str, results: dict | None) -> str:
             detail = f": {_error_text(result.get('message') or '')}" if result.get("status") == "error" else ""
             names.append(f"{kind} {name} ({result.get('status')}{detail})")
         more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
-        return (f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more + unreadable_file_hint(failed)
+        return (f"{len(failed)} dbt node(s) failed: " + "; ".join(names) + more + unreadable_file_hint(failed, data)
                 + spill_hint(failed))
     lines = [line.strip() for line in log_text.splitlines() if line.strip()]
     for line in reversed(lines):
@@ -299,15 +314,27 @@ def failure_cause(log_text: str, results: dict | None) -> str:
     return "dbt stopped with an error"
 
 
-def unreadable_file_hint(failed: list[dict]) -> str:
+def unreadable_file_hint(failed: list[dict], data: Path | None = None) -> str:
     """The fix when an engine error names a raw data file: a CSV that is not UTF-8 is saved
     again as UTF-8 or read with var csv_encoding; whatever else broke the read (a truncated
-    copy, a corrupt page, another format under the name), the file must be exported again."""
+    copy, a corrupt page, another format under the name), the file must be exported again.
+    DuckDB's "File is not latin-1 encoded" names no file: the data folder's CSVs are searched
+    for the line it could not decode (cip.raw_csv.latin1_problem)."""
+    for result in failed:
+        if result.get("status") == "error" and "not latin-1 encoded" in (result.get("message") or ""):
+            return ". " + _latin1_culprit(Path(data) if data else data_dir())
     for result in failed:
         message = result.get("message") or ""
         if result.get("status") == "error" and re.search(r"not utf-8 encoded|Invalid unicode", message):
             line = re.search(r"CSV Error on Line: (\d+)", message)
             file = re.search(r"file = (.+)$", message, re.M)
+            path = Path(file.group(1).strip()) if file else None
+            if path is not None and path.is_file():
+                from cip.raw_csv import latin1_problem
+
+                windows = latin1_problem(path)
+                if windows and "Windows-1252" in windows:   # latin-1 would not read it either
+                    return f". The CSV file {path} is not UTF-8: {windows.split(f'CSV file {path} ', 1)[-1]}"
             return (f". The CSV file {file.group(1).strip() if file else ''} is not UTF-8"
                     f"{' (line ' + line.group(1) + ')' if line else ''}: save it as UTF-8, or read a Windows / "
                     "ISO-8859-1 export with --vars '{csv_encoding: latin-1}' (docs/source_contract.md)")
@@ -318,6 +345,19 @@ def unreadable_file_hint(failed: list[dict]) -> str:
                     "name says): export it again, or move it out of the data folder if its rows are not needed "
                     "(docs/source_contract.md)")
     return ""
+
+
+def _latin1_culprit(folder: Path) -> str:
+    from cip.contract import load_contract
+    from cip.raw_csv import is_csv, latin1_problem, raw_files
+
+    for table in load_contract().values():
+        for path in raw_files(folder, table.name):
+            problem = is_csv(path) and latin1_problem(path)
+            if problem:
+                return problem
+    return ("A CSV file of the data folder cannot be read as latin-1 (var csv_encoding): save it as UTF-8 and drop "
+            "the var (docs/source_contract.md)")
 
 
 def spill_hint(failed: list[dict]) -> str:
@@ -383,7 +423,7 @@ def build_warehouse(dbt_args: list[str], data: Path | None = None, db: Path | No
                     code = run_dbt(dbt_args, data=data, db=new, log=log, forwarder=forwarder)
                     if code != 0:
                         log.flush()
-                        cause = failure_cause(log_file.read_text(errors="replace"), _run_results(started))
+                        cause = failure_cause(log_file.read_text(errors="replace"), _run_results(started), data)
                         raise BuildError(f"{cause} - the warehouse {target} was not changed")
                     finalize_stage(new)
                     swap_in(new, target)

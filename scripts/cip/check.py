@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ def _to_type(values: pd.Series, column: dict | str) -> pd.Series:
     return values
 
 
-def _read_one(path: Path) -> pd.DataFrame:
+def _read_one(path: Path, config: dict | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
         table = pq.read_table(path)
         extra = {}
@@ -200,7 +201,7 @@ def _read_one(path: Path) -> pd.DataFrame:
 
     from cip import raw_csv
     with duckdb.connect() as con:
-        return con.execute(f"select * exclude (_cip_raw_file) from {raw_csv.reader(con, path)}").df()
+        return con.execute(f"select * exclude (_cip_raw_file) from {raw_csv.reader(con, path, config)}").df()
 
 
 def read_raw(data: Path, contract: ContractTable, config: dict | None = None) -> pd.DataFrame | None:
@@ -213,7 +214,7 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
         return None
     frames = []
     for path in files:
-        frame = _read_one(path)
+        frame = _read_one(path, config)
         lowered = [column_key(c) for c in frame.columns]
         if len(set(lowered)) < len(lowered):
             raise SystemExit(f"cip check: {path} has a column twice (names differ only in case or spaces)")
@@ -239,6 +240,13 @@ def read_raw(data: Path, contract: ContractTable, config: dict | None = None) ->
                         column = frame[name]
                         frame[name] = column.astype(object).map(str).where(column.notna(), None)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    markers = config.get("null_markers") or []
+    markers = [str(m) for m in ([markers] if isinstance(markers, str) else markers)]
+    if markers:   # an export's spelling of a missing value is null (macro null_marker_list)
+        for name in raw.columns:
+            if raw[name].dtype == object or pd.api.types.is_string_dtype(raw[name]):
+                trimmed = raw[name].astype("string").str.strip(_WHITESPACE)
+                raw[name] = raw[name].mask(trimmed.isin(markers).fillna(False).to_numpy(bool), None)
     out = pd.DataFrame(index=raw.index)
     cast_error = np.zeros(len(raw), dtype=bool)
     if "_cip_record_error" in raw.columns:   # a CSV record that does not fit its header
@@ -1061,15 +1069,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vars", default=None, help="dbt vars as YAML, as given to the build")
 
 
+def validate_config(data: Path, overrides: dict) -> None:
+    """Stop when a var breaks its rule, with the build's own rules and message (macro
+    validate_config_vars, which every dbt build runs on-run-start): `dbt run-operation` on the
+    same --vars, against a scratch DuckDB file. One rule set, kept in the macro."""
+    import io
+    import tempfile
+
+    from cip.dbt import run_dbt
+
+    log = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="cip-vars-") as scratch:
+        code = run_dbt(["run-operation", "validate_config_vars", "--vars", yaml.safe_dump(overrides, default_flow_style=True)],
+                       data=Path(data), db=Path(scratch) / "vars.duckdb", quiet=True, log=log)
+    if code:
+        text = log.getvalue()
+        found = re.search(r"(Invalid configuration.*?)(?:\n\s*\n|$)", text, re.S)
+        lines = [line.strip() for line in (found.group(1) if found else text).splitlines() if line.strip()]
+        raise SystemExit("cip check: " + " ".join(lines[-12:] if not found else lines))
+
+
 def check(data: Path, db: Path, vars_: str | dict | None = None, as_of: str | None = None,
           out=sys.stdout) -> int:
     """Run the check; prints the report and returns the number of mismatches."""
     started = time.monotonic()
-    config = load_vars(vars_)
+    overrides = (yaml.safe_load(vars_) if isinstance(vars_, str) else dict(vars_ or {})) or {}
     if as_of:
-        config["as_of_date"] = as_of
+        overrides["as_of_date"] = as_of
     if not Path(db).exists():
         raise SystemExit(f"cip check: no warehouse at {db}")
+    if overrides:   # the project's own vars are checked by every build (on-run-start)
+        validate_config(Path(data), overrides)
+    config = load_vars(overrides)
     result = compute(Path(data), config)
     report = compare(result, Path(db), config)
     print(f"cip check: {data} against {db}", file=out)

@@ -43,7 +43,7 @@ import duckdb
 
 from cip import raw_csv
 from cip.contract import column_key, load_contract
-from cip.paths import data_dir
+from cip.paths import data_dir, load_vars
 
 HELP = "Load the raw files into a server database or Spark (--target postgres|spark) for dbt to read."
 
@@ -104,22 +104,22 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _reader(con, files: list[Path]) -> str:
+def _reader(con, files: list[Path], config: dict | None = None) -> str:
     listed = "[" + ", ".join(_sql_string(str(f)) for f in files) + "]"
     if files[0].suffix == ".parquet":
         return f"read_parquet({listed}, union_by_name = true, filename = '_cip_raw_file')"
     # every value as text, plus _cip_record_error for a record that does not fit the header
-    return "(" + " union all by name ".join(f"select * from {raw_csv.reader(con, f)}" for f in files) + ")"
+    return "(" + " union all by name ".join(f"select * from {raw_csv.reader(con, f, config)}" for f in files) + ")"
 
 
-def _check_duplicate_columns(con, label: str, files: list[Path]) -> None:
+def _check_duplicate_columns(con, label: str, files: list[Path], config: dict | None = None) -> None:
     problems = []
     for file in files:
         if file.suffix == ".parquet":
             names = [r[0] for r in con.execute(
                 "select name from parquet_schema(?) where num_children is null", [str(file)]).fetchall()]
         else:
-            names = raw_csv.dialect(con, file)[1]
+            names = raw_csv.dialect(con, file, config)[1]
         lowered = [column_key(n) for n in names]
         for name in sorted(set(lowered)):
             if lowered.count(name) > 1:
@@ -129,8 +129,9 @@ def _check_duplicate_columns(con, label: str, files: list[Path]) -> None:
                          + ". Add the column(s) to the export (see docs/source_contract.md) or remove the file.")
 
 
-def load_postgres(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
-    """Replace every raw table in Postgres with the files of `folder`; rows per table (None: no files)."""
+def load_postgres(folder: Path, *, quiet: bool = False, config: dict | None = None) -> dict[str, int | None]:
+    """Replace every raw table in Postgres with the files of `folder`; rows per table (None: no files).
+    `config`: the effective vars (dbt_project.yml with --vars), as the build will see them."""
     contract = load_contract()
     loaded: dict[str, int | None] = {}
     duck = duckdb.connect()
@@ -153,8 +154,8 @@ def load_postgres(folder: Path, *, quiet: bool = False) -> dict[str, int | None]
                 if not quiet:
                     print(f"  {label:<34} no file ({'optional: the build disables it' if table.optional else 'REQUIRED: the build will stop'})")
                 continue
-            _check_duplicate_columns(duck, label, files)
-            reader = _reader(duck, files)
+            _check_duplicate_columns(duck, label, files, config)
+            reader = _reader(duck, files, config)
             described = duck.execute(f"describe select * from {reader}").fetchall()
             columns = [(name, kind) for name, kind, *_ in described if name != "_cip_raw_file"]
             ddl = ", ".join(f"{_quote(name)} {pg_type(kind)}" for name, kind in columns)
@@ -214,7 +215,7 @@ def spark_session():
     return builder.getOrCreate()
 
 
-def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
+def load_spark(folder: Path, *, quiet: bool = False, config: dict | None = None) -> dict[str, int | None]:
     """Replace every raw table in Spark's warehouse with the files of `folder`."""
     from functools import reduce
 
@@ -242,7 +243,7 @@ def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
                 if not quiet:
                     print(f"  {label:<34} no file ({'optional: the build disables it' if table.optional else 'REQUIRED: the build will stop'})")
                 continue
-            _check_duplicate_columns(duck, label, files)
+            _check_duplicate_columns(duck, label, files, config)
             frames = []
             for file in files:
                 if file.suffix == ".parquet":
@@ -252,7 +253,7 @@ def load_spark(folder: Path, *, quiet: bool = False) -> dict[str, int | None]:
                     # record), not by Spark's CSV reader, which pads a short record and drops the
                     # extra field of a long one without a word
                     converted = Path(tmp) / f"{table.source}.{table.name}.{len(frames)}.parquet"
-                    duck.execute(f"copy (select * exclude (_cip_raw_file) from {raw_csv.reader(duck, file)}) "
+                    duck.execute(f"copy (select * exclude (_cip_raw_file) from {raw_csv.reader(duck, file, config)}) "
                                  f"to {_sql_string(str(converted))} (format parquet)")
                     frame = spark.read.parquet(str(converted))
                 frames.append(frame.withColumn(SOURCE_FILE_COLUMN, F.lit(str(file)[prefix:])))
@@ -272,6 +273,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the engine to load into (default postgres; DuckDB reads the files directly)")
     parser.add_argument("--data", type=Path, default=None,
                         help="the raw files' folder (default CIP_DATA_DIR, else data/demo)")
+    parser.add_argument("--vars", default=None,
+                        help="dbt vars as YAML, the same as given to the build (e.g. \"{csv_encoding: latin-1}\")")
     parser.add_argument("--quiet", action="store_true")
 
 
@@ -284,10 +287,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"cip load: {folder} -> {args.target}")
     try:
-        (load_spark if args.target == "spark" else load_postgres)(folder, quiet=args.quiet)
+        config = load_vars(getattr(args, "vars", None))
+        (load_spark if args.target == "spark" else load_postgres)(folder, quiet=args.quiet, config=config)
     except Exception as error:  # connection refused and the like: one line, not a traceback
         if isinstance(error, SystemExit):
             raise
+        if isinstance(error, duckdb.Error):   # reading a raw file, not the target engine
+            text = str(error)
+            file = next((line.split("=", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("file =")), "")
+            fix = (": save it as UTF-8, or give its encoding with --vars '{csv_encoding: latin-1}' as to the build"
+                   if "not utf-8" in text or "Invalid unicode" in text else "")
+            print(f"cip load: {type(error).__name__}: {text.strip().splitlines()[0]}"
+                  + (f" in {file}" if file else "") + fix + " (docs/source_contract.md)", file=sys.stderr)
+            return 1
         print(f"cip load: {type(error).__name__}: {str(error).strip().splitlines()[0]}"
               + (" (is Postgres running? `make postgres`)" if args.target == "postgres"
                  else " (Spark needs Java 17: `java -version`; one process at a time on the metastore)"),

@@ -12,6 +12,7 @@ only the staging models, their tests and the evaluation window.
 
 from __future__ import annotations
 
+import argparse
 import decimal
 import gzip
 import os
@@ -29,7 +30,7 @@ import pytest
 import yaml
 
 from cip.build import failure_cause
-from cip.check import compute, load_vars, stage
+from cip.check import compute, load_contract, load_vars, read_raw, stage
 from cip.dbt import dbt_executable
 from cip.generate import generate
 from cip.paths import project_root
@@ -212,6 +213,10 @@ def rows(base) -> dict:
     decl.at[zero_width, "declaration_id"] = decl.at[zero_width, "declaration_id"] + "\u200b"
     control_char = take("supplier_control_char")
     decl.at[control_char, "supplier_id"] = "SUP\x07" + str(decl.at[control_char, "supplier_id"])
+    # an export's spelling of "missing" (var null_markers): null, not a broker named NULL
+    decl.at[take("declarant_null_marker"), "declarant_id"] = "NULL"
+    decl.at[take("supplier_na_marker"), "supplier_id"] = " N/A "
+    decl.at[take("tin_null_marker"), "tin"] = "NULL"
     # one stray line dated after the real end of the data (but before the load date)
     stray = take("stray_late_line")
     decl.at[stray, "declaration_date"] = "2026-03-10"
@@ -287,13 +292,14 @@ def _staged(rows: dict, case: str) -> pd.Series:
     ("mass_huge", "net_mass_kg out of range"),
     ("future_date", "declaration_date after the load date"),
     ("ancient_date", "declaration_date before the earliest date"),
-    ("date_garbage", "declaration_date unreadable as date"),
+    ("date_garbage", "declaration_date unreadable as date (day/month/year, whose order is ambiguous?"),
     ("required_blank", "origin_country missing"),
     ("version_zero", "version not positive"),
     ("item_fraction", "item_no not a whole number"),
     ("hs_unknown", "hs_code not in nomenclature"),
     ("id_zero_width", "declaration_id holds a control or invisible character"),
     ("supplier_control_char", "supplier_id holds a control or invisible character"),
+    ("tin_null_marker", "tin missing"),
 ])
 def test_row_quarantined_with_reason(rows, case, reason):
     assert reason in _reason(rows, case)
@@ -304,6 +310,14 @@ def test_empty_and_blank_text_is_null(rows):
     assert pd.isna(_staged(rows, "declarant_blank")["declarant_id"])
     assert not (rows["staged"]["declarant_id"] == "").any()
     assert not (rows["staged"]["exemption_code"] == "").any()
+
+
+def test_null_markers_are_null(rows):
+    """'NULL' or 'N/A' written for a missing broker or supplier stages as null (no broker), not as
+    a code every such line would share."""
+    assert pd.isna(_staged(rows, "declarant_null_marker")["declarant_id"])
+    assert pd.isna(_staged(rows, "supplier_na_marker")["supplier_id"])
+    assert not rows["staged"]["declarant_id"].isin(["NULL", "N/A"]).any()
 
 
 def test_codes_trimmed_and_case_normalised(rows, base):
@@ -509,6 +523,8 @@ def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
     (data / "country_risk.parquet").unlink()
     (data / "country_risk.csv").write_bytes(countries.to_csv(sep="\t", index=False).encode("utf-16"))
     nomenclature = pd.read_parquet(data / "hs_nomenclature.parquet")
+    # UTF-8 whose bytes include 0x80-0x9F, which the encoding probe once read as latin-1 and failed on
+    nomenclature.loc[nomenclature.index[0], "description"] = "Пшеница \u2014 5 \u20ac \u201cbio\u201d"
     (data / "hs_nomenclature.parquet").unlink()
     (data / "hs_nomenclature.csv.gz").write_bytes(gzip.compress(nomenclature.to_csv(index=False).encode()))
     work = base["root"] / "encodings-work"
@@ -516,8 +532,9 @@ def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
     staged = _query(work, "select country_code, country_name from staging.stg_reference__country_risk")
     assert len(staged) == len(countries)
     assert "Côte d'Ivoire" in set(staged["country_name"])
-    codes = _query(work, "select hs_code from staging.stg_reference__hs_nomenclature")
+    codes = _query(work, "select hs_code, hs_description from staging.stg_reference__hs_nomenclature")
     assert set(codes["hs_code"]) == set(nomenclature["hs_code"]), "leading zeros kept"
+    assert "Пшеница \u2014 5 \u20ac \u201cbio\u201d" in set(codes["hs_description"])
     assert len(_query(work, "select 1 from staging.stg_customs__declarations")) == len(base["staged"])
     _same_as_check(data, work)
 
@@ -565,6 +582,7 @@ def test_semicolon_csv(base):
 TOO_MANY = "CSV record has more fields than the header"
 TOO_FEW = "CSV record has fewer fields than the header"
 JOINED = "CSV record holds a line break and a whole record in one value"
+HEADER_AGAIN = "CSV record repeats the header line"
 
 
 @pytest.fixture(scope="module")
@@ -572,8 +590,8 @@ def csv_records(base) -> dict:
     """declarations.csv as DuckDB exports it (quotes only where needed), written with a BOM and
     CRLF line ends, with planted records: a field too many (an unquoted comma), the last field
     missing, the first three commas written as ';', a quote left open on the last record but
-    one (it takes the last record into its first value), and a sound record whose quoted value
-    holds a comma and a line break. One build."""
+    one (it takes the last record into its first value), a sound record whose quoted value
+    holds a comma and a line break, and the header line again mid-file (two exports joined). One build."""
     data = _copy(base["data"], base["root"] / "csv-records")
     with duckdb.connect() as con:
         text = con.execute("select * from read_parquet(?)", [str(data / "declarations.parquet")]).df()
@@ -597,11 +615,12 @@ def csv_records(base) -> dict:
     # the record with the open quote and the one it takes in go last (no quote after them)
     tail = [lines[picked["open_quote"]], lines[picked["taken"]]]
     body = [line for i, line in enumerate(lines) if i not in (picked["open_quote"], picked["taken"])]
+    body.insert(len(body) // 2, header)
     (data / "declarations.csv").write_bytes(("\ufeff" + "\r\n".join([header, *body, *tail]) + "\r\n").encode("utf-8"))
     work = base["root"] / "csv-records-work"
     _build_ok(data, work)
     keys = {name: _key(text, row) for name, row in picked.items()}
-    return {"data": data, "work": work, "keys": keys, "records": len(lines),
+    return {"data": data, "work": work, "keys": keys, "records": len(lines) + 1,
             "rejects": _rejects(work, "declarations"),
             "staged": _query(work, "select declaration_id, item_no, declarant_id from staging.stg_customs__declarations")}
 
@@ -627,6 +646,14 @@ def test_csv_quote_left_open_quarantined_with_the_record_it_took(csv_records):
     inventory = _query(csv_records["work"], "select raw_rows from staging.stg_source_inventory "
                                             "where table_name = 'declarations'")
     assert inventory["raw_rows"].iloc[0] == csv_records["records"] - 1, "the taken record counts in the open one"
+
+
+def test_csv_header_line_repeated_mid_file_quarantined(csv_records):
+    """Two exports joined into one file: the second header line is a raw row, quarantined for
+    what it is (it was quarantined as 25 unreadable values before)."""
+    found = {key: reason for key, reason in csv_records["rejects"].items() if key.startswith("DECLARATION_ID|")}
+    assert len(found) == 1, csv_records["rejects"]
+    assert next(iter(found.values())).startswith(HEADER_AGAIN)
 
 
 def test_csv_other_records_staged_unshifted(csv_records, base):
@@ -656,10 +683,38 @@ def test_csv_reader_in_python_gives_the_same_reasons(csv_records):
                              f"{raw_csv.reader(con, csv_records['data'] / 'declarations.csv')} "
                              "where _cip_record_error is not null").fetchall()
     build = {key: reason for key, reason in csv_records["rejects"].items() if reason.startswith("CSV record")}
-    assert len(marked) == len(build) == 4
+    assert len(marked) == len(build) == 5
     for declaration_id, item_no, reason in marked:
-        matching = [r for k, r in build.items() if k.startswith(declaration_id[:11])]
+        matching = [r for k, r in build.items() if k.startswith(declaration_id.upper()[:11])]
         assert matching and matching[0].startswith(reason), (declaration_id, reason)
+
+
+def test_unreadable_numbers_and_dates_name_the_likely_cause(base, tmp_path):
+    """A spreadsheet's spellings are quarantined, never guessed ('1.234' would be a thousand in
+    half the world): the reason says what the value looks like and how to write it."""
+    data = _copy(base["data"], tmp_path / "data")
+    rates = pd.read_parquet(data / "exchange_rates.parquet").astype({"usd_per_unit": str, "month_start": str})
+    planted = {0: ("usd_per_unit", "1,25", "(a decimal comma or thousands separator? write 1234.56)"),
+               1: ("usd_per_unit", "1.234,5", "(a decimal comma or thousands separator? write 1234.56)"),
+               2: ("usd_per_unit", "$1.10", "(a currency sign, unit or other text beside the number?"),
+               3: ("usd_per_unit", "1.10 USD", "(a currency sign, unit or other text beside the number?"),
+               4: ("month_start", "45296", "month_start unreadable as date (an Excel serial date?"),
+               5: ("month_start", "01/05/2024", "month_start unreadable as date (day/month/year"),
+               6: ("usd_per_unit", "1e-3", None)}                # scientific notation reads
+    for row, (column, value, _) in planted.items():
+        rates.at[rates.index[row], column] = value
+    (data / "exchange_rates.parquet").unlink()
+    rates.to_csv(data / "exchange_rates.csv", index=False)
+    result = _dbt(["run", "--select", "base_reference__exchange_rates"], data, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    found = _query(tmp_path, "select currency, cast(month_start as varchar) as month, usd_per_unit, _reject_reasons "
+                             "from staging.base_reference__exchange_rates")
+    reasons = list(found["_reject_reasons"])
+    for row, (column, value, hint) in planted.items():
+        if hint is None:
+            assert (found["usd_per_unit"] == 0.001).any()
+        else:
+            assert any(hint in reason and f"{column} unreadable as" in reason for reason in reasons), (value, reasons)
 
 
 def test_csv_header_only_a_line_or_nothing(base, tmp_path):
@@ -794,15 +849,56 @@ def test_invalid_var_stops_naming_it(base, tmp_path, var, value, expected):
 
 
 def test_csv_encoding_var_reads_a_latin1_export(base, tmp_path):
+    """A latin-1 export read with --vars '{csv_encoding: latin-1}': by the build, and alike by
+    `cip check --vars` and `cip load --vars` (they read dbt_project.yml's utf-8 before)."""
+    from cip import load, raw_csv
+
     data = _copy(base["data"], tmp_path / "data")
     countries = pd.read_parquet(data / "country_risk.parquet")
     countries.loc[countries.index[2], "country_name"] = "Curaçao"
     (data / "country_risk.parquet").unlink()
-    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("latin-1"))
     result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
-    names = _query(tmp_path, "select country_name from staging.base_reference__country_risk")
-    assert "Curaçao" in set(names["country_name"])
+    names = set(_query(tmp_path, "select country_name from staging.base_reference__country_risk")["country_name"])
+    assert "Curaçao" in names
+    config = load_vars("{csv_encoding: latin-1}")
+    contract = {table.name: table for table in load_contract().values()}["country_risk"]
+    assert set(read_raw(data, contract, config)["country_name"]) == names          # cip check --vars
+    with duckdb.connect() as con:                                                  # cip load --vars
+        loaded = con.execute(f"select country_name from {load._reader(con, [data / 'country_risk.csv'], config)}").df()
+        assert set(loaded["country_name"]) == names
+        with pytest.raises(duckdb.Error, match="utf-8"):   # without the vars: dbt_project.yml's utf-8
+            con.execute(f"select * from {raw_csv.reader(con, data / 'country_risk.csv')}").fetchall()
+    parser = argparse.ArgumentParser()
+    load.add_arguments(parser)
+    assert parser.parse_args(["--vars", "{csv_encoding: latin-1}"]).vars == "{csv_encoding: latin-1}"
+
+
+def test_windows_1252_export_stops_naming_file_and_line(base, tmp_path):
+    """A Windows export whose euro sign or curly quotes are bytes 0x80-0x9F (Windows-1252), read
+    with csv_encoding latin-1: DuckDB's latin-1 decoder rejects those bytes and names no file, so
+    `cip build` names the file, the line and the fix, and `cip check` / `cip load` stop alike."""
+    data = _copy(base["data"], tmp_path / "data")
+    countries = pd.read_parquet(data / "country_risk.parquet")
+    countries.loc[countries.index[4], "country_name"] = "C\u00f4te d\u2019Ivoire \u20ac"
+    (data / "country_risk.parquet").unlink()
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
+    result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
+    text = _fails_with(result, "not latin-1 encoded")
+    failed = {"results": [{"status": "error", "unique_id": "model.customs_cip.base_reference__country_risk",
+                           "message": text}]}
+    hint = failure_cause("", failed, data)
+    assert "country_risk.csv line 6 holds byte 0x92, a Windows-1252 character" in hint, hint
+    assert "save the file as UTF-8" in hint
+    contract = {table.name: table for table in load_contract().values()}["country_risk"]
+    with pytest.raises(SystemExit, match="line 6 holds byte 0x92"):
+        read_raw(data, contract, load_vars("{csv_encoding: latin-1}"))
+    # without the var: not UTF-8, and the hint does not send the user to latin-1
+    result = _dbt(["run", "--select", "base_reference__country_risk"], data, tmp_path)
+    text = _fails_with(result, "country_risk.csv")
+    hint = failure_cause("", {"results": [dict(failed["results"][0], message=text)]}, data)
+    assert "line 6 holds byte 0x92" in hint and "csv_encoding: latin-1" not in hint, hint
 
 
 def test_config_vars_checked_before_any_model(base, tmp_path):
@@ -828,6 +924,17 @@ def test_config_vars_in_the_wrong_order_stop(base, tmp_path):
                    "{risk_cutoff_medium: 0.5, channel_red_share: 0.6, channel_yellow_share: 0.6}"], base["data"], tmp_path)
     _fails_with(result, "var risk_cutoff_medium = 0.5 must be below var risk_cutoff_high = 0.35",
                 "channel_red_share + channel_yellow_share = 1.2 exceed 1")
+
+
+def test_cip_check_checks_its_vars_with_the_build_rules(base, tmp_path):
+    """`cip check --vars` computes with the vars it is given: a wrong one stops it with the build's
+    own message (macro validate_config_vars), before any computing."""
+    from cip import check
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    with pytest.raises(SystemExit, match="var weighting_technique = bogus is not one of equal, expert"):
+        check.check(base["data"], db, "{weighting_technique: bogus}")
 
 
 def test_every_var_has_a_rule():

@@ -123,3 +123,60 @@ def test_cip_build_stops_on_a_bad_seed_before_dbt(tmp_path, monkeypatch, capsys)
     message = capsys.readouterr().err
     assert "seeds/config/risk_levels.csv line 5: risk_level = high repeats line 2" in message, message
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_csv_cut_mid_line_stops_every_command_naming_file_and_line(tmp_path):
+    """A copy interrupted mid-file: the last value cut short can still read (`1234.56` as `12`),
+    so a CSV that does not end with a line break stops `cip build` before dbt, and `cip check` /
+    `cip load` (cip/raw_csv.py), naming the file, the line and the fix; the warehouse is not touched."""
+    from cip.check import load_contract, load_vars, read_raw
+    from cip.generate import generate
+
+    data = tmp_path / "data"
+    generate(data, declarations=300, seed=3, fmt="csv", progress=False)
+    returns = data / "tax_returns.csv"
+    text = returns.read_bytes()
+    lines = text.count(b"\n")
+    returns.write_bytes(text.rstrip(b"\n")[:-2])              # the last value loses its last digits
+    db = tmp_path / "w.duckdb"
+    result = _cip_build(data, db, tmp_path)
+    assert result.returncode == 1
+    assert f"{returns} does not end with a line break: its last line (line {lines}" in result.stderr, result.stderr
+    assert "Copy or export the file again" in result.stderr
+    assert "dbt build" not in result.stdout, "stopped before dbt"
+    assert not db.exists()
+    contract = {table.name: table for table in load_contract().values()}["tax_returns"]
+    try:
+        read_raw(data, contract, load_vars())
+    except SystemExit as stop:
+        assert "tax_returns.csv does not end with a line break" in str(stop)
+    else:
+        raise AssertionError("cip check read the cut file")
+    from cip.raw_csv import unfinished_last_line
+
+    returns.write_bytes(text)                                 # whole again (and CRLF, or a header alone): fine
+    assert unfinished_last_line(returns) is None
+    returns.write_bytes(text.replace(b"\n", b"\r\n"))
+    assert unfinished_last_line(returns) is None
+    returns.write_bytes(text.split(b"\n", 1)[0])
+    assert unfinished_last_line(returns) is None
+
+
+def test_cip_build_checks_the_folder_its_vars_name(tmp_path, capsys):
+    """`cip build --vars '{data_dir: DIR}'` reads DIR (the var overrides CIP_DATA_DIR): the checks
+    before dbt look at DIR too, not at --data."""
+    import argparse
+
+    from cip import build
+
+    data = tmp_path / "exports"
+    data.mkdir()
+    (data / "country_risk.csv").write_bytes(b"country_code,risk_rating\nFR,low\nDE,lo")
+    other = tmp_path / "other"
+    other.mkdir()
+    args = argparse.Namespace(data=other, db=tmp_path / "w.duckdb", select=None, full_refresh=False,
+                              vars=f"{{data_dir: '{data}'}}", with_unit_tests=False)
+    assert build.run_build(args) == 1
+    message = capsys.readouterr().err
+    assert f"{data / 'country_risk.csv'} does not end with a line break: its last line (line 3" in message, message
+    assert not (tmp_path / "w.duckdb").exists()
