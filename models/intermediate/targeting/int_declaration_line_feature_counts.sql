@@ -167,11 +167,7 @@ unit_value_months as (
             examined_before,
             irregular_before
         from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
-        where
-            entity = '{{ entity }}'
-            {%- if batch_days is not none %}
-            and as_of_day {{ batch_days }}
-            {%- endif %}
+        where entity = '{{ entity }}'{{ ' and as_of_day ' ~ batch_days if batch_days is not none }}
     ),
 
 {% endfor %}
@@ -183,11 +179,7 @@ overall as (
         (irregular_before + {{ var('line_risk_prior_rate') }} * {{ m }})
         / (examined_before + {{ m }}) as prior_rate
     from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
-    where
-        entity = 'all'
-        {%- if batch_days is not none %}
-        and as_of_day {{ batch_days }}
-        {%- endif %}
+    where entity = 'all'{{ ' and as_of_day ' ~ batch_days if batch_days is not none }}
 ),
 
 {% for norm, keys in norms.items() %}

@@ -77,12 +77,11 @@ norms_line as (
 
 {% endfor %}
 final as (
-    {%- for party in pricing_parties %}
-    select * from {{ party }}_months
-    {%- if not loop.last %}
+    select * from importer_months
     union all
-    {%- endif %}
-    {%- endfor %}
+    select * from declarant_months
+    union all
+    select * from supplier_months
 )
 
 select * from final
