@@ -212,14 +212,12 @@ overall as (
 
 {% endfor %}
 -- noqa: disable=LT02
-{#- the lines to output with their norms and the prior of their day. Read once (the parties'
-    pricing is stored apart, int_line_party_pricing_months), but materialised on purpose on
-    DuckDB: streamed, its flags' and norms' joins run in the pipeline of the 21 look-ups, whose
-    hash tables then spill (10M, one batch: 170 s and 3.3 GB spill against 119 s and 0.75 GB;
-    docs/benchmarks.md, "50M, 2026-12-07 afternoon"). Per batch of months it holds one
-    batch's lines -#}
+{#- the lines to output with their norms and the prior of their day: read once (the parties'
+    pricing is stored apart, int_line_party_pricing_months), so it streams. Materialising it
+    (AS MATERIALIZED) was measured worse at 10M, one batch: >= 9.7 GB spill against 3.3 GB
+    (docs/benchmarks.md, "50M, 2026-12-07 afternoon") -#}
 {%- set source = output_lines %}
-joined as {{ 'materialized ' if target.type == 'duckdb' }}(
+joined as (
     select
         {{ source }}.*,
         overall.prior_rate,
