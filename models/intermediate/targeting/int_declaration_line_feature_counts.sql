@@ -212,10 +212,12 @@ overall as (
 
 {% endfor %}
 -- noqa: disable=LT02
-{#- the lines to output with their norms and the prior of their day: read once (the parties'
-    pricing is stored apart, int_line_party_pricing_months), so it streams. Materialising it
-    (AS MATERIALIZED) was measured worse at 10M, one batch: >= 9.7 GB spill against 3.3 GB
-    (docs/benchmarks.md, "50M, 2026-12-07 afternoon") -#}
+{#- the lines to output with their norms and the prior of their day. On DuckDB read a second
+    time on purpose (a count in final), so that it is materialised before the 21 look-ups run:
+    streamed, the flags', norms' and prior's hash tables stay alive in the look-ups' pipeline and
+    at 1M with memory_limit 0.55GB the model ran out of memory (main: 113.6 s; read twice: 76.6 s);
+    AS MATERIALIZED did not do the same (10M: >= 11 GB spill). Per batch it holds one batch's
+    lines (docs/benchmarks.md, "50M, 2026-12-07 afternoon") -#}
 {%- set source = output_lines %}
 joined as (
     select
@@ -353,6 +355,10 @@ final as (
         cast(case when is_first_time_operator then 1 else 0 end as {{ type_double() }}) as f_is_first_time_operator,
         cast(case when is_below_unit_value_norm then 1 else 0 end as {{ type_double() }}) as f_is_below_unit_value_norm
     from priced
+    {%- if target.type == 'duckdb' %}
+    -- the second read of `joined` (see there)
+    cross join (select count(*) as joined_lines from joined) as joined_read_twice
+    {%- endif %}
 )
 -- noqa: enable=LT02
 
