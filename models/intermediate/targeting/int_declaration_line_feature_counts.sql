@@ -315,6 +315,12 @@ priced as (
     {%- endfor %}
 ),
 
+{% if target.type == 'duckdb' -%}
+    joined_read_twice as (
+        select count(*) as joined_lines from joined
+    ),
+
+{% endif -%}
 final as (
     select
         -- ids and what the scores are reported with (macro line_report_columns)
@@ -357,7 +363,7 @@ final as (
     from priced
     {%- if target.type == 'duckdb' %}
     -- the second read of `joined` (see there)
-    cross join (select count(*) as joined_lines from joined) as joined_read_twice
+    cross join joined_read_twice
     {%- endif %}
 )
 -- noqa: enable=LT02
