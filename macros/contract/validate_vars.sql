@@ -86,6 +86,7 @@
         'line_risk_explain_top_features': at_least_one,
         'line_risk_threads': at_least_one,
         'line_risk_explain_threads': at_least_one,
+        'line_features_batch_lines': at_least_one,
         'line_risk_training_cutoff': {'kind': 'enum', 'values': ['quarter_end', 'as_of']},
         'line_risk_retrain': {'kind': 'enum', 'values': ['on_cutoff', 'on_change']},
         'line_risk_rescore': {'kind': 'enum', 'values': ['new', 'changed']},

@@ -3,6 +3,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ line_features_delete_stored() }}",
+    post_hook="{{ line_features_insert_batches() }}",
 ) }}
 {#- M10 / M4 learned, at the line: the stored part of the features of every staged
     declaration line, each known ON ITS DECLARATION DATE (docs/targeting.md). The view
@@ -51,49 +52,40 @@
     'hs6': ['flow', 'hs_subheading', 'value_unit'],
 } -%}
 {%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} -%}
-{%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' -%}
 {%- set log_unit_value = 'case when unit_value_usd > 0 then ln(unit_value_usd) end' -%}
 {#- every line, or (a daily run) the lines without stored features: the frame the look-ups,
     the norms' per-line ratios and the output are computed on -#}
 {%- set every_line = line_risk_recompute_all() -%}
-{%- set output_lines = 'lines' if every_line else 'lines_to_compute' %}
+{%- set output_lines = 'lines' if every_line else 'lines_to_compute' -%}
+{#- every line: in batches of months on DuckDB (macro line_features_batches; the post-hook inserts
+    the batches after the first), each batch's lines and history days filtered by the one
+    `between` of macro line_features_batch_days; one batch needs no filter -#}
+{%- set batches = line_features_batches() if every_line else [none] -%}
+{%- set batch_days = line_features_batch_days(batches[0]) if batches[0] is not none else none -%}
+{%- if batch_days is not none and execute %}
+    {%- do log('int_declaration_line_feature_counts: batch 1 of ' ~ batches | length ~ ', days '
+        ~ batches[0][0] ~ ' to ' ~ batches[0][1], info=true) %}
+{%- endif %}
 
 with
 
-{#- a daily run sums the norms and the pricing over every line but outputs none of them, so
-    the flags' joins are not needed: the valued lines with an operator are the flagged view's
-    lines (it joins the operator's first declaration; the contract rejects lines without one) -#}
-{%- set line_source = ref('int_declaration_lines_flagged') if every_line else ref('int_declaration_lines_valued') %}
-lines as (
-    select
-        *,
-        {{ log_unit_value }} as log_unit_value
-    from {{ line_source }}
-    {%- if not every_line %}
-    where tin is not null
-    {%- endif %}
-),
+{% if every_line -%}
+    lines as (
+        select
+            *,
+            {{ log_unit_value }} as log_unit_value
+        from {{ ref('int_declaration_lines_flagged') }}
+        {%- if batch_days is not none %}
+        where declaration_date {{ batch_days }}
+        {%- endif %}
+    ),
 
--- what the three norms sum, per month at the finest of their keys, in one read of the lines:
--- each norm sums these groups (sums of integers: exact in any order), so no per-line frame is
--- read three times (DuckDB materialises a CTE read more than once, every row; issue 13)
+{% endif -%}
+
+-- what the three norms sum, per month at the finest of their keys (int_line_unit_value_months,
+-- one read of every line): each norm sums these groups (sums of integers: exact in any order)
 unit_value_months as (
-    select
-        flow,
-        hs_code,
-        hs_subheading,
-        origin_country,
-        value_unit,
-        declaration_month,
-        count(*) as priced_lines,
-        -- sums of integers (micro-units of the log, and its square at 1e-4): exact, so
-        -- the norms do not depend on the order in which parallel threads add lines
-        sum(cast(round(ln(unit_value_usd) * 1000000) as bigint)) as sum_log_micro,
-        sum(cast(round(ln(unit_value_usd) * 10000) as bigint) * cast(round(ln(unit_value_usd) * 10000) as bigint))
-            as sum_log_squared_e8
-    from {{ line_source }}
-    where unit_value_usd > 0{{ ' and tin is not null' if not every_line }}
-    group by flow, hs_code, hs_subheading, origin_country, value_unit, declaration_month
+    select * from {{ ref('int_line_unit_value_months') }}
 ),
 
 {% if not every_line -%}
@@ -175,7 +167,7 @@ unit_value_months as (
             examined_before,
             irregular_before
         from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
-        where entity = '{{ entity }}'
+        where entity = '{{ entity }}'{{ ' and as_of_day ' ~ batch_days if batch_days is not none }}
     ),
 
 {% endfor %}
@@ -187,7 +179,7 @@ overall as (
         (irregular_before + {{ var('line_risk_prior_rate') }} * {{ m }})
         / (examined_before + {{ m }}) as prior_rate
     from {{ ref('int_line_entity_history') if every_line else 'entity_history' }}
-    where entity = 'all'
+    where entity = 'all'{{ ' and as_of_day ' ~ batch_days if batch_days is not none }}
 ),
 
 {% for norm, keys in norms.items() %}
@@ -220,16 +212,17 @@ overall as (
 
 {% endfor %}
 -- noqa: disable=LT02
-{#- the lines with their norms: every line (the parties' pricing sums them), and on a daily run
-    the lines to compute as well (the output frame, with the prior of their day) -#}
-{%- set frames = {'joined': 'lines'} if every_line else {'joined': 'lines', 'joined_to_compute': 'lines_to_compute'} %}
-{%- for frame, source in frames.items() %}
-{{ frame }} as (
+{#- the lines to output with their norms and the prior of their day. On DuckDB read a second
+    time on purpose (a count in final), so that it is materialised before the 21 look-ups run:
+    streamed, the flags', norms' and prior's hash tables stay alive in the look-ups' pipeline and
+    at 1M with memory_limit 0.55GB the model ran out of memory (main: 113.6 s; read twice: 76.6 s);
+    AS MATERIALIZED did not do the same (10M: >= 11 GB spill). Per batch it holds one batch's
+    lines (docs/benchmarks.md, "50M, 2026-12-07 afternoon") -#}
+{%- set source = output_lines %}
+joined as (
     select
         {{ source }}.*,
-        {%- if source == output_lines %}
         overall.prior_rate,
-        {%- endif %}
         {%- for norm, keys in norms.items() %}
         case
             when {{ source }}.log_unit_value is not null and norms_{{ norm }}.priced_lines >= {{ min_lines }}
@@ -246,10 +239,8 @@ overall as (
         end as uv_log_sd_{{ norm }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ source }}
-    {%- if source == output_lines %}
     inner join overall
         on {{ source }}.declaration_date = overall.as_of_day
-    {%- endif %}
     {%- for norm, keys in norms.items() %}
     left join unit_value_norms_{{ norm }} as norms_{{ norm }}
         on {{ source }}.declaration_month = norms_{{ norm }}.declaration_month
@@ -258,24 +249,17 @@ overall as (
         {%- endfor %}
     {%- endfor %}
 ),
-{% endfor %}
 
 {%- for party, column in pricing_parties.items() %}
 {{ party }}_pricing_months as (
     select
-        {{ column }} as party_id,
+        party_id,
         declaration_month,
-        count(*) as priced_lines,
-        sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
-        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
-    from joined
-    where
-        flow = 'I' and uv_log_ratio_line is not null and {{ column }} is not null
-        {%- if not every_line %}
-        -- a daily run: only the parties of the lines to compute
-        and {{ column }} in (select lines_to_compute.{{ column }} from lines_to_compute)
-        {%- endif %}
-    group by {{ column }}, declaration_month
+        priced_lines,
+        sum_log_ratio_micro,
+        lines_below
+    from {{ ref('int_line_party_pricing_months') }}
+    where party = '{{ party }}'
 ),
 
 {{ party }}_pricing as (
@@ -298,12 +282,11 @@ overall as (
 -- the 18 history and 3 pricing look-ups probe the line itself: a narrow key frame joined
 -- back on the line id built a 1M-row hash table per 1M lines, which spills when memory is
 -- short (10M); the probe side's columns are passed through, not copied
-{%- set output_frame = 'joined' if every_line else 'joined_to_compute' %}
 line_entity_keys as (
     select
-        {{ output_frame }}.*,
+        joined.*,
         {{ line_entity_key_columns() | indent(8) }}
-    from {{ output_frame }}
+    from joined
 ),
 
 priced as (
@@ -332,6 +315,12 @@ priced as (
     {%- endfor %}
 ),
 
+{% if target.type == 'duckdb' -%}
+    joined_read_twice as (
+        select count(*) as joined_lines from joined
+    ),
+
+{% endif -%}
 final as (
     select
         -- ids and what the scores are reported with (macro line_report_columns)
@@ -372,6 +361,10 @@ final as (
         cast(case when is_first_time_operator then 1 else 0 end as {{ type_double() }}) as f_is_first_time_operator,
         cast(case when is_below_unit_value_norm then 1 else 0 end as {{ type_double() }}) as f_is_below_unit_value_norm
     from priced
+    {%- if target.type == 'duckdb' %}
+    -- the second read of `joined` (see there)
+    cross join joined_read_twice
+    {%- endif %}
 )
 -- noqa: enable=LT02
 
