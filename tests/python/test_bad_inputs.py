@@ -848,16 +848,22 @@ def test_invalid_var_stops_naming_it(base, tmp_path, var, value, expected):
     _fails_with(result, expected)
 
 
+def _country_risk_as_csv(base, tmp_path, row: int, country_name: str, encoding: str) -> Path:
+    """A copy of the data whose country_risk file is a CSV in `encoding`, one name changed."""
+    data = _copy(base["data"], tmp_path / "data")
+    countries = pd.read_parquet(data / "country_risk.parquet")
+    countries.loc[countries.index[row], "country_name"] = country_name
+    (data / "country_risk.parquet").unlink()
+    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode(encoding))
+    return data
+
+
 def test_csv_encoding_var_reads_a_latin1_export(base, tmp_path):
     """A latin-1 export read with --vars '{csv_encoding: latin-1}': by the build, and alike by
     `cip check --vars` and `cip load --vars` (they read dbt_project.yml's utf-8 before)."""
     from cip import load, raw_csv
 
-    data = _copy(base["data"], tmp_path / "data")
-    countries = pd.read_parquet(data / "country_risk.parquet")
-    countries.loc[countries.index[2], "country_name"] = "Curaçao"
-    (data / "country_risk.parquet").unlink()
-    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("latin-1"))
+    data = _country_risk_as_csv(base, tmp_path, 2, "Curaçao", "latin-1")
     result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     names = set(_query(tmp_path, "select country_name from staging.base_reference__country_risk")["country_name"])
@@ -879,11 +885,7 @@ def test_windows_1252_export_stops_naming_file_and_line(base, tmp_path):
     """A Windows export whose euro sign or curly quotes are bytes 0x80-0x9F (Windows-1252), read
     with csv_encoding latin-1: DuckDB's latin-1 decoder rejects those bytes and names no file, so
     `cip build` names the file, the line and the fix, and `cip check` / `cip load` stop alike."""
-    data = _copy(base["data"], tmp_path / "data")
-    countries = pd.read_parquet(data / "country_risk.parquet")
-    countries.loc[countries.index[4], "country_name"] = "C\u00f4te d\u2019Ivoire \u20ac"
-    (data / "country_risk.parquet").unlink()
-    (data / "country_risk.csv").write_bytes(countries.to_csv(index=False).encode("cp1252"))
+    data = _country_risk_as_csv(base, tmp_path, 4, "C\u00f4te d\u2019Ivoire \u20ac", "cp1252")
     result = _dbt(["run", "--select", "base_reference__country_risk", "--vars", "{csv_encoding: latin-1}"], data, tmp_path)
     text = _fails_with(result, "not latin-1 encoded")
     failed = {"results": [{"status": "error", "unique_id": "model.customs_cip.base_reference__country_risk",
