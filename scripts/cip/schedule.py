@@ -1,12 +1,17 @@
 """Critical-path-first scheduling of dbt's nodes (issue 13): `python -m cip.schedule build ...`.
 
-dbt-core 1.11 orders ready nodes by their topological depth (dbt.graph.queue.GraphQueue._get_scores:
-lowest level first). With 2 threads the deep targeting chain (entity history -> feature counts ->
-training -> scores -> declaration_risk -> explanations) then waits behind shallow side models and
-tests that became ready earlier: 51.2 s of the quiet 10M build's critical path was waiting for a
-thread (docs/benchmarks.md). This module runs dbt's own command line in this process with each
-node's score replaced by the longest remaining path from it to any sink of the graph dbt runs
-(its test edges included), weighted by seconds; the longest runs first, ties by dbt's level.
+dbt-core 1.11 runs ready nodes in the order they became ready: its main loop takes every ready
+node off its priority queue at once (scored by topological depth, GraphQueue._get_scores) and
+hands it to the thread pool's first-in-first-out queue. With 2 threads the deep targeting chain
+(entity history -> feature counts -> training -> scores -> declaration_risk -> explanations) then
+waits behind the shallow models and tests that became ready before it: 51.2 s of the quiet 10M
+build's critical path was waiting for a thread (docs/benchmarks.md).
+
+This module runs dbt's own command line in this process with two changes to that loop:
+- scores: the longest remaining path from a node to any sink of the graph dbt runs (its test
+  edges included), weighted by seconds, negated (lowest first), ties by dbt's level;
+- a node leaves the priority queue only when a thread is free (GraphQueue.get waits while as
+  many nodes as threads are in progress), so the score decides among all nodes ready by then.
 
 Weights: a node's execution time in the last runs of the same target folder (run_results.json,
 merged after every run into cip_node_seconds.json, so that a `--select` run keeps the others'
@@ -158,40 +163,84 @@ def remember_seconds(target: Path, since: float) -> None:
 
 
 # ----------------------------------------------------------------------------- the patch
-def queue_problem(queue_class) -> str | None:
-    """Why GraphQueue cannot take the scores (None when it can): its __init__ must call
-    `_get_scores(graph)` and store the result in `_scores`, which `_find_new_additions` reads."""
-    method = getattr(queue_class, "_get_scores", None)
-    if not callable(method):
-        return "dbt.graph.queue.GraphQueue has no _get_scores"
-    try:
-        parameters = list(inspect.signature(method).parameters)
-    except (TypeError, ValueError):
-        return "the signature of GraphQueue._get_scores cannot be read"
-    if parameters != ["self", "graph"]:
-        return f"GraphQueue._get_scores takes ({', '.join(parameters)}), not (self, graph)"
-    for name, needs in (("__init__", "_get_scores"), ("_find_new_additions", "_scores")):
-        code = getattr(getattr(queue_class, name, None), "__code__", None)
-        if code is None or needs not in code.co_names:
-            return f"GraphQueue.{name} no longer uses {needs}"
+# what is replaced or relied on: class -> method -> (its parameters, names its code must use)
+QUEUE_NEEDS = {
+    "_get_scores": (["self", "graph"], ()),
+    "__init__": (None, ("_get_scores", "_scores", "lock", "in_progress", "some_task_done")),
+    "_find_new_additions": (None, ("_scores", "inner")),
+    "get": (["self", "block", "timeout"], ("inner", "_mark_in_progress")),
+    "mark_done": (["self", "node_id"], ("in_progress", "some_task_done", "notify_all")),
+}
+TASK_NEEDS = {"run_queue": (["self", "pool"], ("job_queue", "handle_job_queue"))}
+
+
+def _problem(cls, needs: Mapping[str, tuple]) -> str | None:
+    for name, (parameters, names) in needs.items():
+        method = getattr(cls, name, None)
+        code = getattr(method, "__code__", None)
+        if code is None:
+            return f"{cls.__module__}.{cls.__name__} has no {name}"
+        if parameters is not None:
+            try:
+                found = list(inspect.signature(method).parameters)
+            except (TypeError, ValueError):
+                return f"the signature of {cls.__name__}.{name} cannot be read"
+            if found != parameters:
+                return f"{cls.__name__}.{name} takes ({', '.join(found)}), not ({', '.join(parameters)})"
+        missing = [name for name in names if name not in code.co_names]
+        if missing:
+            return f"{cls.__name__}.{name} no longer uses {', '.join(missing)}"
     return None
 
 
+def queue_problem(queue_class, task_class=None) -> str | None:
+    """Why dbt's loop cannot be changed (None when it can): GraphQueue's __init__ stores
+    `_get_scores(graph)` in `_scores`, which `_find_new_additions` puts in the queue; `get` and
+    `mark_done` keep `in_progress` under `lock` and notify `some_task_done`; the task's
+    `run_queue(pool)` takes nodes from `job_queue`."""
+    return _problem(queue_class, QUEUE_NEEDS) or (_problem(task_class, TASK_NEEDS) if task_class else None)
+
+
+def _gated_get(original_get: Callable) -> Callable:
+    """GraphQueue.get that waits, while `cip_threads` nodes are in progress, for one to finish
+    and for a ready node (mark_done adds the successors and notifies under the same lock)."""
+    def get(self, block: bool = True, timeout: float | None = None):
+        limit = getattr(self, "cip_threads", None)
+        if limit and block:
+            with self.lock:
+                while len(self.in_progress) >= limit or (self.in_progress and self.inner.empty()):
+                    self.some_task_done.wait(timeout=1.0)
+        return original_get(self, block, timeout)
+    return get
+
+
+def _limited_run_queue(original_run_queue: Callable) -> Callable:
+    """run_queue that tells the task's queue how many threads the pool has."""
+    def run_queue(self, pool):
+        threads = getattr(getattr(self, "config", None), "threads", None) or getattr(pool, "_processes", None)
+        if self.job_queue is not None and isinstance(threads, int) and threads > 0:
+            self.job_queue.cip_threads = threads
+        return original_run_queue(self, pool)
+    return run_queue
+
+
 def install(target: Path, report: Callable[[str], None] | None = None) -> bool:
-    """Replace GraphQueue._get_scores by the critical-path scores, weights from `target`.
-    Returns False (after one warning) when this dbt's GraphQueue does not fit."""
+    """Replace GraphQueue._get_scores by the critical-path scores (weights from `target`) and
+    let a node leave the queue only for a free thread. Returns False (after one warning, dbt
+    unchanged) when this dbt's internals do not fit."""
     try:
         from dbt.graph.queue import GraphQueue
+        from dbt.task.runnable import GraphRunnableTask
     except ImportError as error:
-        warn(f"dbt.graph.queue.GraphQueue cannot be imported ({error})")
+        warn(f"dbt's GraphQueue or GraphRunnableTask cannot be imported ({error})")
         return False
-    problem = queue_problem(GraphQueue)
+    if getattr(GraphQueue._get_scores, "cip_schedule", False):
+        return True
+    problem = queue_problem(GraphQueue, GraphRunnableTask)
     if problem:
         warn(problem)
         return False
     original = GraphQueue._get_scores
-    if getattr(original, "cip_schedule", False):
-        return True
 
     def _get_scores(self, graph):
         levels = original(self, graph)
@@ -210,6 +259,8 @@ def install(target: Path, report: Callable[[str], None] | None = None) -> bool:
 
     _get_scores.cip_schedule = True  # type: ignore[attr-defined]
     GraphQueue._get_scores = _get_scores
+    GraphQueue.get = _gated_get(GraphQueue.get)
+    GraphRunnableTask.run_queue = _limited_run_queue(GraphRunnableTask.run_queue)
     return True
 
 
