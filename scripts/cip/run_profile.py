@@ -48,7 +48,9 @@ def load_run(target: Path) -> dict[str, Node]:
     """The run's executed nodes with their start, end, thread and blockers."""
     results = json.loads((target / "run_results.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
-    definitions = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    # exposures too: they run last when the critical path goes first (cip.schedule), and the
+    # path must walk back from one through what it depends on
+    definitions = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {}), **manifest.get("exposures", {})}
     nodes: dict[str, Node] = {}
     for result in results["results"]:
         spans = [(_epoch(t["started_at"]), _epoch(t["completed_at"]))

@@ -126,3 +126,17 @@ def test_bench_block_names_the_daily_critical_path(tmp_path):
     block = bench.markdown_block([result], "cip bench", machine)
     assert ("Critical path of the daily load at 1,000: 8.1 s running, 1.1 s waiting for a thread "
             "(steps of 1 s or more: a 2.0s, b 4.0s, c 2.0s;") in block
+
+
+def test_the_path_walks_back_from_an_exposure_that_ended_last(tmp_path):
+    """Exposures take no time and, scheduled critical path first, end last: their parents are
+    in the manifest's exposures, and the path goes back through them."""
+    target = write_target(tmp_path / "target")
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["exposures"] = {"exposure.p.feed": {"unique_id": "exposure.p.feed", "depends_on": {"nodes": ["model.p.c"]}}}
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    results = json.loads((target / "run_results.json").read_text())
+    results["results"].append(result("exposure.p.feed", "MainThread", 9.5, 9.5))
+    (target / "run_results.json").write_text(json.dumps(results))
+    path = [step["name"] for step in run_profile.summarise(run_profile.load_run(target))["critical_path"]]
+    assert path[-2:] == ["c", "feed"] and path[0] == "a"
