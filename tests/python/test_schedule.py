@@ -144,7 +144,10 @@ def _order(queue_class, graph: nx.DiGraph) -> list[str]:
 
 
 def test_the_patch_reaches_this_dbts_graph_queue(graph_queue, tmp_path):
-    assert schedule.queue_problem(graph_queue) is None, "dbt's GraphQueue changed: cip.schedule would not apply"
+    from dbt.task.runnable import GraphRunnableTask
+
+    problem = schedule.queue_problem(graph_queue, GraphRunnableTask)
+    assert problem is None, f"dbt's loop changed, cip.schedule would fall back to dbt's order: {problem}"
     assert _order(graph_queue, toy_graph())[0] == SIDE[0]  # dbt's own order: level, then node id
     assert schedule.install(tmp_path)
     order = _order(graph_queue, toy_graph())
