@@ -690,8 +690,9 @@ def markdown_block(results: list[dict], command: str, machine: dict) -> str:
     lines = [f"### Run of {now}", "", f"Command: `{command}`", "",
              f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram_gb']} GB RAM, {machine['os']}; "
              f"Python {machine['python']}, dbt-core {machine['dbt-core']}, dbt-duckdb {machine['dbt-duckdb']}, "
-             f"DuckDB {machine['duckdb']}, pandas {machine['pandas']}, pyarrow {machine['pyarrow']}. "
-             f"dbt builds: {SCHEDULES.get(machine.get('schedule'), machine.get('schedule'))}.", ""]
+             f"DuckDB {machine['duckdb']}, pandas {machine['pandas']}, pyarrow {machine['pyarrow']}."
+             + (f" dbt builds: {SCHEDULES.get(machine['schedule'], machine['schedule'])}." if machine.get("schedule") else ""),
+             ""]
     for result in results:
         lines.append(f"Load average (1/5/15 min) at {result['declarations']:,}: before {result['load_before']}, "
                      f"after {result['load_after']}.")
