@@ -11,7 +11,10 @@ This module runs dbt's own command line in this process with two changes to that
 - scores: the longest remaining path from a node to any sink of the graph dbt runs (its test
   edges included), weighted by seconds, negated (lowest first), ties by dbt's level;
 - a node leaves the priority queue only when a thread is free (GraphQueue.get waits while as
-  many nodes as threads are in progress), so the score decides among all nodes ready by then.
+  many nodes as threads are in progress), so the score decides among all nodes ready by then;
+- a Python model runs alone: run early beside a heavy SQL model, the training (which lowers
+  DuckDB's memory_limit while it holds its frame, cip.memory) and its neighbour both took 15-50x
+  their time in a loaded 10M run; dbt's order ran it at the end, alone.
 
 Weights: a node's execution time in the last runs of the same target folder (run_results.json,
 merged after every run into cip_node_seconds.json, so that a `--select` run keeps the others'
@@ -128,6 +131,19 @@ def manifest_kinds(manifest, nodes: Iterable[str]) -> dict[str, tuple[str, str]]
     return kinds
 
 
+def python_models(manifest, nodes: Iterable[str]) -> set[str]:
+    """The Python models among the nodes: each runs alone (must_wait)."""
+    found = set()
+    for node in nodes:
+        try:
+            language = getattr(manifest.expect(node), "language", "")
+        except Exception:
+            continue
+        if str(getattr(language, "value", language)) == "python":
+            found.add(node)
+    return found
+
+
 # ----------------------------------------------------------------------------- durations
 def _results_seconds(path: Path) -> dict[str, float]:
     results = json.loads(path.read_text()).get("results", [])
@@ -201,14 +217,25 @@ def queue_problem(queue_class, task_class=None) -> str | None:
     return _problem(queue_class, QUEUE_NEEDS) or (_problem(task_class, TASK_NEEDS) if task_class else None)
 
 
+def must_wait(in_progress: set, ready_top: str | None, limit: int, alone: set) -> bool:
+    """Whether the next node must wait for a running one to finish: all threads busy, nothing
+    ready, or a node that runs alone (a Python model: its frames sit beside DuckDB's pool in
+    this process and cip.memory lowers DuckDB's memory_limit meanwhile) running or next."""
+    if not in_progress:
+        return False
+    return (len(in_progress) >= limit or ready_top is None or bool(in_progress & alone)
+            or ready_top in alone)
+
+
 def _gated_get(original_get: Callable) -> Callable:
-    """GraphQueue.get that waits, while `cip_threads` nodes are in progress, for one to finish
-    and for a ready node (mark_done adds the successors and notifies under the same lock)."""
+    """GraphQueue.get that waits while must_wait (mark_done adds the successors and notifies
+    under the same lock)."""
     def get(self, block: bool = True, timeout: float | None = None):
         limit = getattr(self, "cip_threads", None)
         if limit and block:
+            alone = getattr(self, "cip_alone", set())
             with self.lock:
-                while len(self.in_progress) >= limit or (self.in_progress and self.inner.empty()):
+                while must_wait(self.in_progress, self.inner.queue[0][1] if self.inner.queue else None, limit, alone):
                     self.some_task_done.wait(timeout=1.0)
         return original_get(self, block, timeout)
     return get
@@ -248,6 +275,7 @@ def install(target: Path, report: Callable[[str], None] | None = None) -> bool:
             kinds = manifest_kinds(self.manifest, graph.nodes)
             weights, timed = node_weights(graph.nodes, kinds, load_seconds(target))
             scores = critical_path_scores(graph, levels, weights)
+            self.cip_alone = python_models(self.manifest, graph.nodes)
         except Exception as error:  # ordering only: never fail the build for it
             warn(f"critical-path scores failed ({error!r})")
             return levels

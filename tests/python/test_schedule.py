@@ -176,6 +176,14 @@ def test_a_node_leaves_the_queue_only_for_a_free_thread(graph_queue, tmp_path):
     assert got == [CHAIN[1]]  # ready after the side models, taken before them
 
 
+def test_a_python_model_runs_alone():
+    assert not schedule.must_wait(set(), "py", 2, {"py"})  # nothing running: it goes
+    assert schedule.must_wait({"a"}, "py", 2, {"py"})  # it waits for the running node
+    assert schedule.must_wait({"py"}, "b", 2, {"py"})  # nothing beside it
+    assert not schedule.must_wait({"a"}, "b", 2, {"py"})  # a free thread, a ready node
+    assert schedule.must_wait({"a", "b"}, "c", 2, set()) and schedule.must_wait({"a"}, None, 2, set())
+
+
 def test_a_changed_graph_queue_falls_back_to_dbts_order(monkeypatch, capsys, tmp_path):
     import dbt.graph.queue
 
