@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 from cip import dbt as cip_dbt
-from cip import run_profile
+from cip import run_profile, schedule
 from cip.paths import project_root
 from cip.progress import Progress
 
@@ -61,6 +61,8 @@ INCREMENTAL_LAYER = ["base_customs__declarations", "stg_customs__declarations", 
 GRI_STAGE = "GRI path (dbt build +operator_gri, no tests)"
 LAYERS = ["seeds", "staging", "utilities", "intermediate", "marts", "tests"]
 PEERS = {"peer (pandas)": "peer", "peer (polars)": "polars"}
+SCHEDULES = {schedule.CRITICAL_PATH: "critical path first (cip.schedule)",
+             schedule.DBT_ORDER: f"dbt's own order ({schedule.ENV}={schedule.DBT_ORDER})"}
 # issue 13: full build <= 45 s on 10M lines, GRI path <= 1.5x the floor and >= 1.5x faster than
 # the fastest peer, a daily whole-project rebuild <= 20 s, peak memory <= 6 GB
 TARGETS = {"build_10m_s": 45.0, "peak_gb": 6.0, "gri_over_floor": 1.5, "gri_speedup_over_peer": 1.5,
@@ -237,8 +239,9 @@ def dbt_env(data: Path, db: Path, target: Path, logs: Path) -> dict:
 
 
 def dbt_cmd(*args: str) -> list[str]:
-    candidate = Path(sys.executable).parent / "dbt"
-    return [str(candidate) if candidate.exists() else "dbt", *args]
+    """`dbt <args>` as `cip build` runs it: builds critical path first (cip.schedule), still a
+    child process whose memory the sampler reads."""
+    return schedule.command(*args)
 
 
 def _iso_epoch(text: str) -> float:
@@ -403,7 +406,8 @@ def carry_exchange_rates(data: Path, day: dt.date) -> str | None:
 
 # ----------------------------------------------------------------------------- machine
 def machine_info() -> dict:
-    info = {"nproc": os.cpu_count(), "os": platform.platform(), "python": platform.python_version()}
+    info = {"nproc": os.cpu_count(), "os": platform.platform(), "python": platform.python_version(),
+            "schedule": os.environ.get(schedule.ENV, schedule.CRITICAL_PATH)}
     try:
         meminfo = Path("/proc/meminfo").read_text().split("\n")
         total_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
@@ -686,7 +690,9 @@ def markdown_block(results: list[dict], command: str, machine: dict) -> str:
     lines = [f"### Run of {now}", "", f"Command: `{command}`", "",
              f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram_gb']} GB RAM, {machine['os']}; "
              f"Python {machine['python']}, dbt-core {machine['dbt-core']}, dbt-duckdb {machine['dbt-duckdb']}, "
-             f"DuckDB {machine['duckdb']}, pandas {machine['pandas']}, pyarrow {machine['pyarrow']}.", ""]
+             f"DuckDB {machine['duckdb']}, pandas {machine['pandas']}, pyarrow {machine['pyarrow']}."
+             + (f" dbt builds: {SCHEDULES.get(machine['schedule'], machine['schedule'])}." if machine.get("schedule") else ""),
+             ""]
     for result in results:
         lines.append(f"Load average (1/5/15 min) at {result['declarations']:,}: before {result['load_before']}, "
                      f"after {result['load_after']}.")

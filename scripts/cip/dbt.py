@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from cip import schedule
 from cip.paths import data_dir, db_path, project_root
 from cip.progress import Progress, dbt_node_progress
 
@@ -116,14 +117,15 @@ class SignalForwarder:
 def run_dbt(args: list[str], data: Path | None = None, db: Path | None = None,
             quiet: bool = False, log: IO[str] | None = None,
             forwarder: SignalForwarder | None = None) -> int:
-    """Run `dbt <args>` in the project root; returns dbt's exit code.
+    """Run `dbt <args>` in the project root; returns dbt's exit code. `build`, `run` and `test`
+    run through cip.schedule (the critical path first; CIP_SCHEDULE=dbt for dbt's order).
 
     Every line dbt prints also goes to `log` when given. A Python traceback printed by dbt
     goes to the log only; the console gets its last line. SIGINT/SIGTERM/SIGHUP are
     forwarded to dbt; when one arrived, Interrupted is raised after dbt has stopped."""
     env = dbt_env(data, db)
     Path(env["CIP_DB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
-    cmd = [dbt_executable(), *args]
+    cmd = schedule.command(*args)  # graph commands: critical path first (cip.schedule)
     own = forwarder is None
     forwarder = forwarder or SignalForwarder()
     if own:

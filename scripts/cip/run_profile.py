@@ -5,7 +5,8 @@ resource type, the busy and idle time of each thread, how many nodes are small, 
 nodes, and the critical path. The critical path starts at the node that finished last and
 walks back, each time to the blocker that finished last; a node's blockers are its parents
 and, because `dbt build` runs a model only after its parents' tests passed, the data tests
-of those parents, and the unit tests of the node itself. The gap between a blocker's end and
+of those parents, and the unit tests of the node itself; a unit test runs in its model's turn,
+right before it, so its blockers are the model's parents and their tests. The gap between a blocker's end and
 the node's start is time the node was ready but both threads were busy with other nodes
 (or dbt's own time between nodes). With 2 threads the wall cannot be shorter than the
 critical path, so a model that is not on it shortens the wall only by freeing a thread.
@@ -48,7 +49,9 @@ def load_run(target: Path) -> dict[str, Node]:
     """The run's executed nodes with their start, end, thread and blockers."""
     results = json.loads((target / "run_results.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
-    definitions = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    # exposures too: they run last when the critical path goes first (cip.schedule), and the
+    # path must walk back from one through what it depends on
+    definitions = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {}), **manifest.get("exposures", {})}
     nodes: dict[str, Node] = {}
     for result in results["results"]:
         spans = [(_epoch(t["started_at"]), _epoch(t["completed_at"]))
@@ -69,12 +72,16 @@ def load_run(target: Path) -> dict[str, Node]:
                 tests_of.setdefault(parent, []).append(uid)
             elif node.kind == "unit_test":
                 unit_tests_of.setdefault(parent, []).append(uid)
+    def model_blockers(uid: str) -> list[str]:
+        return list(parents.get(uid, [])) + [test for parent in parents.get(uid, []) for test in tests_of.get(parent, [])]
+
     for uid, node in nodes.items():
         blockers = list(parents[uid])
-        if node.kind not in ("test", "unit_test"):
-            for parent in parents[uid]:
-                blockers += tests_of.get(parent, [])
-            blockers += unit_tests_of.get(uid, [])
+        if node.kind == "unit_test":
+            # it runs in its model's turn, right before it: blocked by what blocks the model
+            blockers = [b for model in parents[uid] for b in model_blockers(model)]
+        elif node.kind != "test":
+            blockers = model_blockers(uid) + unit_tests_of.get(uid, [])
         node.blockers = sorted(set(blockers) - {uid})
     return nodes
 

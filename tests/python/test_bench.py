@@ -152,6 +152,14 @@ def test_markdown_block_states_targets():
     assert "GRI path <= 1.5x floor: MISSED (5.00x)" in block
     assert "GRI path >= 1.5x faster than the fastest peer: MISSED (1.20x" in block
     assert "| peer (polars) | 12.0 |" in block
+    assert "dbt builds: critical path first (cip.schedule)." in block
+
+
+def test_the_bench_times_scheduled_builds_unless_told_otherwise(monkeypatch):
+    assert bench.dbt_cmd("build")[1:] == ["-m", "cip.schedule", "build"]
+    assert bench.dbt_cmd("parse")[1:] == ["parse"]
+    monkeypatch.setenv("CIP_SCHEDULE", "dbt")
+    assert "dbt's own order (CIP_SCHEDULE=dbt)" in bench.SCHEDULES[bench.machine_info()["schedule"]]
 
 
 def test_dbt_node_progress_parses_finished_nodes_only():

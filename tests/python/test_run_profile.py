@@ -60,6 +60,21 @@ def test_blockers_include_the_parents_tests_and_own_unit_tests(tmp_path):
     assert nodes["model.p.c"].blockers == ["model.p.b", "model.p.d", "unit_test.p.c.rule"]
     # a test waits for its model only, not for other tests
     assert nodes["test.p.not_null_a_id.1234"].blockers == ["model.p.a"]
+    # a unit test runs in its model's turn: it waits for what the model waits for
+    assert nodes["unit_test.p.c.rule"].blockers == ["model.p.b", "model.p.d"]
+
+
+def test_the_path_goes_through_a_unit_test_run_in_its_models_turn(tmp_path):
+    """dbt build runs a model's unit tests on the model's thread right before it: the path walks
+    back from c through its unit test to b, not to a unit test that waited since the start."""
+    target = write_target(tmp_path / "target")
+    results = json.loads((target / "run_results.json").read_text())
+    for row in results["results"]:
+        if row["unique_id"] == "unit_test.p.c.rule":
+            row.update(result("unit_test.p.c.rule", "Thread-1", 7.1, 7.2))
+    (target / "run_results.json").write_text(json.dumps(results))
+    path = [(node.name, round(waited, 6)) for node, waited in run_profile.critical_path(run_profile.load_run(target))]
+    assert path[-3:] == [("b", 1.0), ("rule", 0.0), ("c", 0.0)]
 
 
 def test_critical_path_walks_back_through_the_last_blocker(tmp_path):
@@ -126,3 +141,17 @@ def test_bench_block_names_the_daily_critical_path(tmp_path):
     block = bench.markdown_block([result], "cip bench", machine)
     assert ("Critical path of the daily load at 1,000: 8.1 s running, 1.1 s waiting for a thread "
             "(steps of 1 s or more: a 2.0s, b 4.0s, c 2.0s;") in block
+
+
+def test_the_path_walks_back_from_an_exposure_that_ended_last(tmp_path):
+    """Exposures take no time and, scheduled critical path first, end last: their parents are
+    in the manifest's exposures, and the path goes back through them."""
+    target = write_target(tmp_path / "target")
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["exposures"] = {"exposure.p.feed": {"unique_id": "exposure.p.feed", "depends_on": {"nodes": ["model.p.c"]}}}
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    results = json.loads((target / "run_results.json").read_text())
+    results["results"].append(result("exposure.p.feed", "MainThread", 9.5, 9.5))
+    (target / "run_results.json").write_text(json.dumps(results))
+    path = [step["name"] for step in run_profile.summarise(run_profile.load_run(target))["critical_path"]]
+    assert path[-2:] == ["c", "feed"] and path[0] == "a"
