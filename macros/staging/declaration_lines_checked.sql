@@ -8,6 +8,19 @@
     code that lost its leading zero in a spreadsheet (04254010 exported as 4254010), the
     zero-padded code when that exists and the delivered one does not (issue 16); hs_code
     is staged as the nomenclature code. -#}
+{#- The columns declaration_lines_checked returns, in its order (the model lists them to
+    replace its cross-row columns). -#}
+{% macro declaration_lines_checked_columns() -%}
+    {%- set columns = [] -%}
+    {%- for column in source_contract_node('customs', 'declarations').columns.values() -%}
+        {%- if column.name | lower != 'hs_code' -%}{%- do columns.append(column.name | lower) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- do columns.extend(['_cast_errors', '_source_file', '_source_file_version', 'hs_code', 'line_version',
+        'declaration_month', 'is_hs_code_known', 'is_origin_known', 'invoice_usd_per_unit', 'lcu_usd_per_unit',
+        '_row_reasons']) -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
 {% macro declaration_lines_checked(input_cte) -%}
     {%- set checks = contract_reason_expressions('customs', 'declarations') if execute else [] -%}
     {%- set input_columns = [] -%}
