@@ -84,6 +84,32 @@ hs_codes as (
         and unpadded.hs_code is null
 ),
 
+registered_tins as (
+    select tin from {{ ref('stg_tax__taxpayers') }}
+),
+
+tin_restorations as (
+    -- a TIN that lost its leading zeros in a spreadsheet (0012345678 exported as
+    -- 12345678) -> the register TIN, when exactly one register TIN strips to it and the
+    -- delivered one is not registered itself (the HS rule above, against the taxpayer
+    -- register; no register, no restoration)
+    select
+        stripped.delivered_tin,
+        stripped.register_tin
+    from (
+        select
+            trim(leading '0' from tin) as delivered_tin,
+            min(tin) as register_tin
+        from registered_tins
+        where tin like '0%'
+        group by trim(leading '0' from tin)
+        having count(*) = 1
+    ) as stripped
+    left join registered_tins
+        on stripped.delivered_tin = registered_tins.tin
+    where registered_tins.tin is null
+),
+
 countries as (
     select country_code from {{ ref('stg_reference__country_risk') }}
 ),
