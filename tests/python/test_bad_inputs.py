@@ -695,6 +695,9 @@ def csv_records(base) -> dict:
     free = list(_single_lines(text))
     picked = {name: free[i * 40 + 11] for i, name in enumerate(["long", "short", "semicolon", "open_quote",
                                                                  "taken", "multiline"])}
+    # the broker changed on one line: a line alone in its declaration (no sibling to disagree with)
+    alone = text.groupby("declaration_id")["item_no"].transform("size") == 1
+    picked["multiline"] = next(i for i in free[300:] if alone[i] and i not in picked.values())
     lines[picked["long"]] += ",EXTRA"
     lines[picked["short"]] = lines[picked["short"]].rsplit(",", 1)[0]
     lines[picked["semicolon"]] = lines[picked["semicolon"]].replace(",", ";", 3)

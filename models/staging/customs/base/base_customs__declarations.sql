@@ -14,14 +14,18 @@
     `cip build` and `dbt build` agree and a data folder moved or copied elsewhere is not
     loaded twice (issue 16). A loaded file that changed or disappeared stops the run
     with the command to rebuild. A new file must sort after the loaded ones (e.g.
-    declarations/part-YYYYMMDD.parquet). The rows already stored for the lines the new
-    files touch are read back and their duplicate check and status are recomputed with
-    the new rows (a late correction turns the old version into 'superseded');
+    declarations/part-YYYYMMDD.parquet). The rows already stored for the declarations
+    the new files touch are read back and their duplicate check, header agreement and
+    status are recomputed with the new rows (a late correction turns the old version into
+    'superseded', a new line under another operator quarantines the declaration);
     delete+insert on (declaration_id, item_no) replaces them. _load_seq numbers the
     loads (1 = full refresh): the rows (re)written by the latest load are what the
     incremental models downstream pick up. Changed reference tables need --full-refresh.
-    The duplicate check and the status need window functions only for lines with
-    several rows (versions, duplicates), a small share: the others skip them. A row
+    The duplicate check, the status and the header agreement (the lines of a declaration
+    that would be staged must agree on its per_declaration columns, else all are
+    rejected) need window functions or a grouping only for the declarations with a line
+    of several rows (versions, duplicates) or differing header hashes, a small share: the
+    others skip them. A row
     without declaration_id or item_no is rejected for that and never counted as a
     duplicate of another such row. -#}
 {%- set loaded_files = [] -%}
