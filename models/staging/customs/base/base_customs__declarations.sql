@@ -102,16 +102,16 @@ tin_restorations as (
         stripped.register_tin
     from (
         select
-            trim(leading '0' from tin) as delivered_tin,
-            min(tin) as register_tin
-        from registered_tins
-        where tin like '0%'
-        group by trim(leading '0' from tin)
+            trim(leading '0' from padded.tin) as delivered_tin,
+            min(padded.tin) as register_tin
+        from registered_tins as padded
+        where padded.tin like '0%'
+        group by trim(leading '0' from padded.tin)
         having count(*) = 1
     ) as stripped
-    left join registered_tins
-        on stripped.delivered_tin = registered_tins.tin
-    where registered_tins.tin is null
+    left join registered_tins as unpadded
+        on stripped.delivered_tin = unpadded.tin
+    where unpadded.tin is null
 ),
 
 countries as (
