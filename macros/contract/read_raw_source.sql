@@ -531,6 +531,34 @@
     {{ return(quoted | join(', ')) }}
 {%- endmacro %}
 
+{#- A cheap test that a raw text value may be a null marker: its first character is the
+    first character of a marker, or whitespace the trim removes. Nearly every value fails
+    it, so the trimmed text is compared with the markers for a few rows only (the full test
+    cost ~1.1 of 4.8 CPU-s of base_customs__declarations at 1M lines). -#}
+{% macro null_marker_prefilter(raw) -%}
+    {%- set markers = var('null_markers', []) or [] -%}
+    {%- if markers is string -%}{%- set markers = [markers] -%}{%- endif -%}
+    {%- set firsts = [] -%}
+    {%- for marker in markers -%}
+        {%- set first = (marker | string)[:1] -%}
+        {%- if first and first not in firsts -%}{%- do firsts.append(first) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(adapter.dispatch('null_marker_prefilter', 'customs_cip')(raw, firsts)) }}
+{%- endmacro %}
+
+{% macro default__null_marker_prefilter(raw, firsts) -%}
+    {%- set quoted = [] -%}
+    {%- for first in firsts -%}{%- do quoted.append(sql_string(first)) -%}{%- endfor -%}
+    substr({{ raw }}, 1, 1) in ({{ (quoted + ["' '", 'chr(9)', 'chr(10)', 'chr(13)', 'chr(160)']) | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__null_marker_prefilter(raw, firsts) -%}
+    {#- by code point, as text_or_null tests the ends (cheaper than a one-character substr) -#}
+    {%- set points = [] -%}
+    {%- for first in firsts -%}{%- do points.append("unicode(" ~ sql_string(first) ~ ")") -%}{%- endfor -%}
+    unicode({{ raw }}) in ({{ (points + ['9', '10', '13', '32', '160']) | join(', ') }})
+{%- endmacro %}
+
 {#- The reason of a value unreadable as its type, with the likely cause when the text shows
     it (computed only for the rare unreadable value): a decimal comma or thousands separator
     ('1.234,56'), a currency sign or unit ('$100', '100 USD'), an Excel serial date ('45296'),
@@ -569,7 +597,8 @@
     {%- if markers -%}
         {#- an export's spelling of a missing value ('NULL', 'N/A', '-') is null, not a code or an
             unreadable number (var null_markers) -#}
-        {%- set text = "case when " ~ text ~ " in (" ~ markers ~ ") then null else " ~ text ~ " end" -%}
+        {%- set text = "case when " ~ null_marker_prefilter(raw) ~ " and " ~ text ~ " in (" ~ markers
+            ~ ") then null else " ~ text ~ " end" -%}
     {%- endif -%}
     {%- set reasons = [] -%}
     {%- set v = name -%}

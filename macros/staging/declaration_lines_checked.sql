@@ -7,7 +7,23 @@
     hs_codes maps every code as delivered to its nomenclature code: itself, or, for a
     code that lost its leading zero in a spreadsheet (04254010 exported as 4254010), the
     zero-padded code when that exists and the delivered one does not (issue 16); hs_code
-    is staged as the nomenclature code. -#}
+    is staged as the nomenclature code. tin_restorations (CTE of the caller) maps a TIN
+    that lost its leading zeros (0012345678 exported as 12345678) to the one register
+    TIN it stands for; tin is staged restored, tin_as_delivered keeps what came (null
+    when nothing was restored). -#}
+{#- The columns declaration_lines_checked returns, in its order (the model lists them to
+    replace its cross-row columns). -#}
+{% macro declaration_lines_checked_columns() -%}
+    {%- set columns = [] -%}
+    {%- for column in source_contract_node('customs', 'declarations').columns.values() -%}
+        {%- if column.name | lower != 'hs_code' -%}{%- do columns.append(column.name | lower) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- do columns.extend(['_cast_errors', '_source_file', '_source_file_version', 'hs_code', 'line_version',
+        'declaration_month', 'is_hs_code_known', 'is_origin_known', 'invoice_usd_per_unit', 'lcu_usd_per_unit',
+        'tin_as_delivered', '_row_reasons']) -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
 {% macro declaration_lines_checked(input_cte) -%}
     {%- set checks = contract_reason_expressions('customs', 'declarations') if execute else [] -%}
     {%- set input_columns = [] -%}
@@ -38,7 +54,11 @@
     from (
         select
             {% for column in input_columns -%}
-                {{ input_cte }}.{{ column }},
+                {% if column == 'tin' -%}
+                    coalesce(tin_restorations.register_tin, {{ input_cte }}.tin) as tin,
+                {% else -%}
+                    {{ input_cte }}.{{ column }},
+                {% endif -%}
             {% endfor -%}
             coalesce(hs_codes.nomenclature_code, {{ input_cte }}.hs_code) as hs_code,
             coalesce({{ input_cte }}.version, 1) as line_version,
@@ -46,10 +66,13 @@
             hs_codes.nomenclature_code is not null as is_hs_code_known,
             countries.country_code is not null as is_origin_known,
             exchange_rates.usd_per_unit as invoice_usd_per_unit,
-            national_currency_rates.usd_per_unit as lcu_usd_per_unit
+            national_currency_rates.usd_per_unit as lcu_usd_per_unit,
+            case when tin_restorations.register_tin is not null then {{ input_cte }}.tin end as tin_as_delivered
         from {{ input_cte }}
         left join hs_codes
             on {{ input_cte }}.hs_code = hs_codes.delivered_code
+        left join tin_restorations
+            on {{ input_cte }}.tin = tin_restorations.delivered_tin
         left join countries
             on {{ input_cte }}.origin_country = countries.country_code
         left join exchange_rates

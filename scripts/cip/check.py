@@ -88,6 +88,7 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
                         "normalize": cmeta.get("normalize"),
                         "earliest": cmeta.get("earliest"),
                         "text_only": bool(cmeta.get("text_only", False)),
+                        "per_declaration": bool(cmeta.get("per_declaration", False)),
                     })
                 tables[(source["name"], table["name"])] = ContractTable(
                     source["name"], table["name"], columns, list(meta.get("key") or []),
@@ -379,7 +380,8 @@ def stage(data: Path, config: dict) -> Staged:
         | (f["excise_declared"] < 0))
         & ~_null_or(f["period_start"] != f["period_start"].dt.to_period("M").dt.start_time))
     tax_audits = get("tax", "tax_audits", lambda f: tin_ok(f) & ~_null_or(f["amount_assessed"] < 0))
-    declarations, lines = stage_declarations(data, contracts, config, nomenclature, countries, rates)
+    declarations, lines = stage_declarations(data, contracts, config, nomenclature, countries, rates,
+                                             set(taxpayers["tin"].dropna()))
     controls = get("customs", "control_results", lambda f: tin_ok(f)
                    & ~_null_or((f["control_type"] == "examination") & f["declaration_id"].isna())
                    & ~_null_or((f["outcome"] == "irregularity") & f["offence_type"].isna())
@@ -434,7 +436,26 @@ def restore_hs_codes(codes: pd.Series, nomenclature_codes: set) -> pd.Series:
     return codes.where(~restore, padded)
 
 
-def stage_declarations(data, contracts, config, nomenclature, countries, rates) -> tuple[pd.DataFrame, pd.DataFrame]:
+def restore_tins(tins: pd.Series, register: set) -> pd.Series:
+    """A TIN that lost its leading zeros (0012345678 exported as 12345678) becomes the
+    register TIN when exactly one register TIN strips to it and it is not registered."""
+    stripped = pd.Series([t.lstrip("0") for t in register if t.startswith("0")], dtype=object)
+    counts = stripped.value_counts()
+    unique = set(counts.index[counts == 1]) - register
+    mapping = {t.lstrip("0"): t for t in register if t.startswith("0") and t.lstrip("0") in unique}
+    return tins.replace(mapping) if mapping else tins
+
+
+def headers_disagree(raw: pd.DataFrame, is_staged: pd.Series, columns: list[str]) -> pd.Series:
+    """The staged lines of a declaration whose staged lines differ on a header column
+    (contract meta per_declaration; an empty value differs from a given one)."""
+    variants = raw.loc[is_staged, ["declaration_id", *columns]].drop_duplicates()
+    bad = variants["declaration_id"][variants["declaration_id"].duplicated()]
+    return raw["declaration_id"].isin(set(bad)) & is_staged
+
+
+def stage_declarations(data, contracts, config, nomenclature, countries, rates,
+                       register: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """base_customs__declarations + stg_customs__declarations: clean, latest version, USD.
     Also every raw line's key, operator, date and status (staged or not), for the controls."""
     contract = contracts[("customs", "declarations")]
@@ -442,6 +463,7 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates) 
     if raw is None:
         raise SystemExit(f"cip check: no declarations in {data}")
     raw["hs_code"] = restore_hs_codes(raw["hs_code"], set(nomenclature["hs_code"]))
+    raw["tin"] = restore_tins(raw["tin"], register or set())
     raw["line_version"] = raw["version"].fillna(1)
     raw["declaration_month"] = raw["declaration_date"].dt.to_period("M").dt.start_time
     rate_keys = rates[["currency", "month_start", "usd_per_unit"]]
@@ -474,6 +496,7 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates) 
     latest = clean.groupby(["declaration_id", "item_no"])["line_version"].transform("max")
     is_staged = pd.Series(False, index=raw.index)
     is_staged[clean.index[(clean["line_version"] >= latest).to_numpy(bool)]] = True
+    is_staged &= ~headers_disagree(raw, is_staged, [c["name"] for c in contract.columns if c["per_declaration"]])
     lines = raw[["declaration_id", "item_no", "tin", "declaration_date"]].assign(
         _status=np.where(is_staged, "staged", "other"))
     staged = raw[is_staged.to_numpy(bool)].copy().reset_index(drop=True)

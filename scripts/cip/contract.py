@@ -28,6 +28,7 @@ class Column:
     allowed: tuple[str, ...] = ()
     normalize: str | None = None
     earliest: str | None = None
+    per_declaration: bool = False
 
     @property
     def normalisation(self) -> str:
@@ -86,6 +87,7 @@ def load_contract(root: Path | None = None) -> dict[str, Table]:
                         allowed=tuple(str(v) for v in _meta(c).get("allowed") or ()),
                         normalize=_meta(c).get("normalize"),
                         earliest=str(_meta(c)["earliest"]) if _meta(c).get("earliest") else None,
+                        per_declaration=bool(_meta(c).get("per_declaration", False)),
                     )
                     for c in table["columns"])
                 tables[table["name"]] = Table(
@@ -113,13 +115,46 @@ FAULTS_OF_EXPORTS = [
     "| a file cut during copy | `cip build` / `check` / `load` stop naming file and line (a cut record was quarantined, a cut number staged) |",
     "| Windows line ends, semicolons, scientific notation | read as written |",
     "| a file with only a header | required source: stops naming the file; optional: a warning |",
-    "| lines of one declaration disagreeing on tin, flow or date | **staged as delivered**: not checked yet |",
-    "| an operator id that lost its leading zeros (`00123` as `123`) | **staged as another operator**: not checked yet (HS codes are restored) |",
+    "| lines of one declaration disagreeing on tin, flow, date, broker or office | every line quarantined: `declaration lines disagree on tin (A, B)`; also when a daily file adds the disagreeing line |",
+    "| an operator TIN that lost its leading zeros (`000123456789` as `123456789`) | restored against the taxpayer register when unambiguous (`tin_as_delivered` keeps what came); otherwise as delivered (`tin malformed` when short) |",
+    "| the same line twice in one file, or yesterday's file repeated in today's | the later copies quarantined (`duplicate declaration line`) |",
+    "| a declaration whose lines come in two daily files | read as one declaration (its lines must agree) |",
+    "| columns reordered or renamed in case, a BOM, CRLF, a quoted value with a line break, padded or lower-case codes | read as written |",
+    "| a control naming an unknown operator and no declaration | quarantined (`tin not a known operator`) |",
     "| the same key in two daily files with other values | the later copy quarantined (`duplicate declaration line`) |",
     "| a control of a declaration that does not exist | quarantined (`declaration_id not a known declaration`) |",
     "| dates after the as-of date | staged up to the load date, the as-of date does not move; after the load date quarantined |",
     "| a tax record of an operator without declarations | staged: tax data covers every taxpayer, it joins no line |",
     "| Windows-1252 bytes (`€`, curly quotes) read as latin-1 | stops naming file, line and byte: save as UTF-8 |",
+    "",
+]
+
+
+NORMALISED = [
+    "**Normalised, then staged**",
+    "",
+    "- Text is trimmed (spaces, tabs, line breaks, no-break spaces); `''` and whitespace-only values are null, in",
+    "  every text column (so `exemption_code = ''` is not an exemption and `declarant_id = ''` is no broker).",
+    "- Codes and identifiers are upper-cased: TINs, declaration / control / ruling / audit ids, HS codes and",
+    "  prefixes, country, currency, office, regime, broker, supplier, unit, exemption and ISIC codes (column",
+    "  `normalisation` below). `t151470804` and `T151470804` are one operator.",
+    "- A value an export writes for \"missing\" (var `null_markers`: `NULL`, `N/A`, `#N/A`, `-`, `None`, ...; not",
+    "  `NA`, Namibia) is null in every text column: a broker `NULL` is no broker, a required column holding one",
+    "  is quarantined as missing.",
+    "- A value of a closed list is matched in the list's case (`SEA` is `sea`, `i` is `I`).",
+    "- A code exported as a number loses its `.0` (`4254010.0` reads `4254010`).",
+    "- An HS code that lost its leading zero in a spreadsheet (`04254010` exported as `4254010`) is restored when",
+    "  that is unambiguous: the zero-padded code is in the nomenclature and the delivered one is not. Otherwise",
+    "  the code stays as delivered, and is quarantined when it is not in the nomenclature.",
+    "- A declaration TIN that lost its leading zeros in a spreadsheet (`000123456789` exported as `123456789`) is",
+    "  restored when that is unambiguous: the delivered TIN is not in the taxpayer register and exactly one",
+    "  register TIN is it with leading zeros. `base_customs__declarations.tin_as_delivered` keeps the TIN as",
+    "  delivered on a restored line (null otherwise). Without a register nothing is restored; a TIN left short",
+    "  is quarantined as `tin malformed`.",
+    "- Dates are calendar dates in **UTC**: a timestamp with time zone (Parquet) or text with a zone suffix",
+    "  (`Z`, `+09:00`) is converted to UTC first; a timestamp or text without zone is taken as written. The machine's",
+    "  time zone never matters.",
+    "- Integer columns read from doubles or text load when the value is whole (`3.0`).",
     "",
 ]
 
@@ -159,26 +194,7 @@ def render_markdown(tables: dict[str, Table]) -> str:
         "",
         "Applied by the reader (macro `read_raw_source`) and the base models, and by `cip check` alike (issue 16).",
         "",
-        "**Normalised, then staged**",
-        "",
-        "- Text is trimmed (spaces, tabs, line breaks, no-break spaces); `''` and whitespace-only values are null, in",
-        "  every text column (so `exemption_code = ''` is not an exemption and `declarant_id = ''` is no broker).",
-        "- Codes and identifiers are upper-cased: TINs, declaration / control / ruling / audit ids, HS codes and",
-        "  prefixes, country, currency, office, regime, broker, supplier, unit, exemption and ISIC codes (column",
-        "  `normalisation` below). `t151470804` and `T151470804` are one operator.",
-        "- A value an export writes for \"missing\" (var `null_markers`: `NULL`, `N/A`, `#N/A`, `-`, `None`, ...; not",
-        "  `NA`, Namibia) is null in every text column: a broker `NULL` is no broker, a required column holding one",
-        "  is quarantined as missing.",
-        "- A value of a closed list is matched in the list's case (`SEA` is `sea`, `i` is `I`).",
-        "- A code exported as a number loses its `.0` (`4254010.0` reads `4254010`).",
-        "- An HS code that lost its leading zero in a spreadsheet (`04254010` exported as `4254010`) is restored when",
-        "  that is unambiguous: the zero-padded code is in the nomenclature and the delivered one is not. Otherwise",
-        "  the code stays as delivered, and is quarantined when it is not in the nomenclature.",
-        "- Dates are calendar dates in **UTC**: a timestamp with time zone (Parquet) or text with a zone suffix",
-        "  (`Z`, `+09:00`) is converted to UTC first; a timestamp or text without zone is taken as written. The machine's",
-        "  time zone never matters.",
-        "- Integer columns read from doubles or text load when the value is whole (`3.0`).",
-        "",
+        *NORMALISED,
         "**Quarantined, with the reason**",
         "",
         "- A number that is NaN (`<column> is NaN`), infinite (`<column> is infinite`) or above var `max_abs_number`",
@@ -193,6 +209,12 @@ def render_markdown(tables: dict[str, Table]) -> str:
         "  earliest date (var `earliest_date`, default 1990-01-01, or the column's own, e.g. registration_date from",
         "  1900-01-01: `<column> before the earliest date`). History before the evaluation window stays valid.",
         "- A declaration line with `version` below 1.",
+        "- The lines of one declaration that disagree on a column the declaration holds once (tin, flow,",
+        "  declaration_date, office_code, declarant_id: meta `per_declaration` below), among the lines that would be",
+        "  staged (latest version, no other reason): every such line, with `declaration lines disagree on <column>",
+        "  (<value>, <value>)` (`(none, X)` when some lines leave it empty). Staged, it would count for two operators",
+        "  or dates. An incremental load reads the stored lines of every declaration its files touch, so a daily",
+        "  line that disagrees with a stored one quarantines them all.",
         "- A CSV record that does not fit its file's header, whose values would sit in the wrong columns: more",
         "  fields than the header (`CSV record has more fields than the header`: an unquoted delimiter in a value),",
         "  fewer (`CSV record has fewer fields than the header`: a missing field, or a record written with another",
@@ -267,7 +289,8 @@ def render_markdown(tables: dict[str, Table]) -> str:
         for c in t.columns:
             allowed = ", ".join(f"`{v}`" for v in c.allowed)
             lines.append(f"| {c.name} | {c.data_type} | {'yes' if c.required else 'no'} | {'yes' if c.nullable else 'no'} "
-                         f"| {allowed} | {c.normalisation} | {c.description} |")
+                         f"| {allowed} | {c.normalisation} | {c.description}"
+                         f"{' The same on every line of a declaration.' if c.per_declaration else ''} |")
     return "\n".join(lines) + "\n"
 
 

@@ -171,6 +171,31 @@ def rows(base) -> dict:
         cases[name] = row
         return row
 
+    lines_of = decl.groupby("declaration_id")["item_no"].transform("size")
+
+    def take_alone(name: str) -> int:
+        """A line whose declaration has no other line: a changed header value (date, flow,
+        broker) cannot disagree with a sibling."""
+        row = next(i for i in free[7:] if lines_of[i] == 1)
+        free.remove(row)
+        cases[name] = row
+        return row
+
+    # lines of one declaration disagreeing on a header column: every line quarantined
+    free_set = set(free)
+    whole = [d for d, group in decl.groupby("declaration_id") if len(group) >= 3 and set(group.index) <= free_set]
+    other_tin = decl.loc[~decl["declaration_id"].isin(whole[:2]), "tin"].iloc[0]
+    for name, declaration, column, value in (("header_tin", whole[0], "tin", other_tin),
+                                             ("header_broker", whole[1], "declarant_id", "BRK_ONE_LINE")):
+        group = list(decl.index[decl["declaration_id"] == declaration])
+        for row in group:
+            free.remove(row)
+        cases[name] = group[0]
+        cases[name + "_sibling"] = group[-1]
+        decl.at[group[1], column] = value
+        if column == "declarant_id":
+            decl.loc[[row for row in group if row != group[1]], column] = None
+
     # a code that lost its leading zero, unambiguous: restored
     zero_rows = [i for i in free if decl.at[i, "hs_code"].startswith("0") and decl.at[i, "hs_code"][1:] not in codes]
     restored = zero_rows[0]
@@ -192,10 +217,10 @@ def rows(base) -> dict:
     decl.at[spaced, "hs_code"] = " " + decl.at[spaced, "hs_code"] + " "
 
     decl.at[take("exemption_empty"), "exemption_code"] = ""
-    decl.at[take("declarant_blank"), "declarant_id"] = "   "
+    decl.at[take_alone("declarant_blank"), "declarant_id"] = "   "
     tin_row = take("tin_lower")
     decl.at[tin_row, "tin"] = "  " + decl.at[tin_row, "tin"].lower() + "\t"
-    decl.at[take("flow_lower"), "flow"] = "i "
+    decl.at[take_alone("flow_lower"), "flow"] = "i "
     decl.at[take("mode_upper"), "transport_mode"] = " SEA"
     decl.at[take("currency_lower"), "currency"] = "usd"
     decl.at[take("value_nan"), "customs_value"] = float("nan")
@@ -205,7 +230,7 @@ def rows(base) -> dict:
     decl.at[take("future_date"), "declaration_date"] = "2099-01-05"
     decl.at[take("ancient_date"), "declaration_date"] = "1899-12-30"
     decl.at[take("date_garbage"), "declaration_date"] = "31/12/2025"
-    decl.at[take("date_offset"), "declaration_date"] = "2025-06-30T22:30:00-05:00"   # 2025-07-01 in UTC
+    decl.at[take_alone("date_offset"), "declaration_date"] = "2025-06-30T22:30:00-05:00"   # 2025-07-01 in UTC
     decl.at[take("required_blank"), "origin_country"] = " "
     decl.at[take("version_zero"), "version"] = 0
     # an id or code holding an invisible or control character would stage as a second id
@@ -214,11 +239,11 @@ def rows(base) -> dict:
     control_char = take("supplier_control_char")
     decl.at[control_char, "supplier_id"] = "SUP\x07" + str(decl.at[control_char, "supplier_id"])
     # an export's spelling of "missing" (var null_markers): null, not a broker named NULL
-    decl.at[take("declarant_null_marker"), "declarant_id"] = "NULL"
+    decl.at[take_alone("declarant_null_marker"), "declarant_id"] = "NULL"
     decl.at[take("supplier_na_marker"), "supplier_id"] = " N/A "
     decl.at[take("tin_null_marker"), "tin"] = "NULL"
     # one stray line dated after the real end of the data (but before the load date)
-    stray = take("stray_late_line")
+    stray = take_alone("stray_late_line")
     decl.at[stray, "declaration_date"] = "2026-03-10"
     decl.at[stray, "currency"] = "USD"
     # fractional item numbers: the column becomes a double, whole values still load
@@ -300,6 +325,10 @@ def _staged(rows: dict, case: str) -> pd.Series:
     ("id_zero_width", "declaration_id holds a control or invisible character"),
     ("supplier_control_char", "supplier_id holds a control or invisible character"),
     ("tin_null_marker", "tin missing"),
+    ("header_tin", "declaration lines disagree on tin ("),
+    ("header_tin_sibling", "declaration lines disagree on tin ("),
+    ("header_broker", "declaration lines disagree on declarant_id (none, BRK_ONE_LINE)"),
+    ("header_broker_sibling", "declaration lines disagree on declarant_id (none, BRK_ONE_LINE)"),
 ])
 def test_row_quarantined_with_reason(rows, case, reason):
     assert reason in _reason(rows, case)
@@ -514,6 +543,68 @@ def test_same_daily_file_twice_and_a_line_changed_in_another_file(base, tmp_path
     assert rejected["reject_reasons"].str.startswith("duplicate declaration line").all()
 
 
+def test_daily_line_disagreeing_with_a_stored_line_quarantines_the_declaration(base, tmp_path):
+    """A daily file adds a line to a declaration already loaded, under another operator: the
+    incremental run reads the stored lines of that declaration back and quarantines them all
+    (it would count for two operators), and the inventory still reconciles."""
+    data = _copy(base["data"], tmp_path / "data")
+    decl = _declarations_in_two_parts(data).to_pandas()
+    _build_ok(data, tmp_path)
+    counts = decl.groupby("declaration_id")["item_no"].transform("size")
+    target = decl.loc[(counts >= 2) & (decl.index < decl.shape[0] // 2), "declaration_id"].iloc[0]
+    stored = decl[decl["declaration_id"] == target]
+    added = stored.iloc[[0]].copy()
+    added["item_no"] = stored["item_no"].max() + 1
+    added["tin"] = decl.loc[decl["tin"] != stored["tin"].iloc[0], "tin"].iloc[0]
+    added.to_parquet(data / "declarations" / "part-3.parquet", index=False)
+    _build_ok(data, tmp_path)
+    lines = _query(tmp_path, "select item_no, _row_status, _reject_reasons, _load_seq from "
+                             f"staging.base_customs__declarations where declaration_id = '{target}'")
+    assert len(lines) == len(stored) + 1
+    assert (lines["_row_status"] == "rejected").all(), lines.to_string()
+    assert lines["_reject_reasons"].str.startswith("declaration lines disagree on tin (").all()
+    assert (lines["_load_seq"] == 2).all(), "the stored lines were rewritten by the new load"
+    staged = _query(tmp_path, "select count(*) as n from staging.stg_customs__declarations "
+                              f"where declaration_id = '{target}'")
+    assert staged["n"].iloc[0] == 0
+
+
+def test_tin_that_lost_its_leading_zeros_restored_against_the_register(base, tmp_path):
+    """An operator registered as 000123456789 whose TIN a spreadsheet turned into 123456789 (still
+    9-12 alphanumerics) on some declarations: restored to the register TIN, and recorded. When
+    two register TINs strip to the same digits, nothing is restored."""
+    data = _copy(base["data"], tmp_path / "data")
+    decl = pd.read_parquet(data / "declarations.parquet")
+    taxpayers = pd.read_parquet(data / "taxpayers.parquet")
+    busiest = decl["tin"].value_counts().index[:2]
+    renamed = {busiest[0]: "000123456789", busiest[1]: "0087654321"}
+    decl["tin"] = decl["tin"].replace(renamed)
+    taxpayers["tin"] = taxpayers["tin"].replace(renamed)
+    twin = taxpayers[taxpayers["tin"] == "0087654321"].assign(tin="087654321")
+    taxpayers = pd.concat([taxpayers, twin], ignore_index=True)
+    for tin, lost in (("000123456789", "123456789"), ("0087654321", "87654321")):
+        lost_on = decl.loc[decl["tin"] == tin, "declaration_id"].unique()[:2]
+        decl.loc[decl["declaration_id"].isin(lost_on), "tin"] = lost
+    decl.to_parquet(data / "declarations.parquet", index=False)
+    taxpayers.to_parquet(data / "taxpayers.parquet", index=False)
+    for table in ("control_results", "tax_returns", "tax_audits", "treatments_applied"):
+        frame = pd.read_parquet(data / f"{table}.parquet")
+        frame["tin"] = frame["tin"].replace(renamed)
+        frame.to_parquet(data / f"{table}.parquet", index=False)
+    _build_ok(data, tmp_path)
+    lines = _query(tmp_path, "select tin, tin_as_delivered, _row_status from staging.base_customs__declarations "
+                             "where tin_as_delivered is not null or tin in ('123456789', '87654321')")
+    restored = lines[lines["tin_as_delivered"].notna()]
+    assert len(restored) > 0 and (restored["tin"] == "000123456789").all()
+    assert (restored["tin_as_delivered"] == "123456789").all()
+    assert (restored["_row_status"] != "rejected").all()
+    assert "123456789" not in set(lines["tin"])
+    # ambiguous: kept as delivered, here quarantined as malformed (8 characters)
+    ambiguous = lines[lines["tin"] == "87654321"]
+    assert len(ambiguous) > 0 and (ambiguous["_row_status"] == "rejected").all()
+    _same_as_check(data, tmp_path)
+
+
 def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):
     """Excel's "Unicode text" (UTF-16 with its byte order mark, tab-separated) and a gzip'd
     CSV read as written, accents included."""
@@ -604,6 +695,9 @@ def csv_records(base) -> dict:
     free = list(_single_lines(text))
     picked = {name: free[i * 40 + 11] for i, name in enumerate(["long", "short", "semicolon", "open_quote",
                                                                  "taken", "multiline"])}
+    # the broker changed on one line: a line alone in its declaration (no sibling to disagree with)
+    alone = text.groupby("declaration_id")["item_no"].transform("size") == 1
+    picked["multiline"] = next(i for i in free[300:] if alone[i] and i not in picked.values())
     lines[picked["long"]] += ",EXTRA"
     lines[picked["short"]] = lines[picked["short"]].rsplit(",", 1)[0]
     lines[picked["semicolon"]] = lines[picked["semicolon"]].replace(",", ";", 3)

@@ -14,14 +14,18 @@
     `cip build` and `dbt build` agree and a data folder moved or copied elsewhere is not
     loaded twice (issue 16). A loaded file that changed or disappeared stops the run
     with the command to rebuild. A new file must sort after the loaded ones (e.g.
-    declarations/part-YYYYMMDD.parquet). The rows already stored for the lines the new
-    files touch are read back and their duplicate check and status are recomputed with
-    the new rows (a late correction turns the old version into 'superseded');
+    declarations/part-YYYYMMDD.parquet). The rows already stored for the declarations
+    the new files touch are read back and their duplicate check, header agreement and
+    status are recomputed with the new rows (a late correction turns the old version into
+    'superseded', a new line under another operator quarantines the declaration);
     delete+insert on (declaration_id, item_no) replaces them. _load_seq numbers the
     loads (1 = full refresh): the rows (re)written by the latest load are what the
     incremental models downstream pick up. Changed reference tables need --full-refresh.
-    The duplicate check and the status need window functions only for lines with
-    several rows (versions, duplicates), a small share: the others skip them. A row
+    The duplicate check, the status and the header agreement (the lines of a declaration
+    that would be staged must agree on its per_declaration columns, else all are
+    rejected) need window functions or a grouping only for the declarations with a line
+    of several rows (versions, duplicates) or differing header hashes, a small share: the
+    others skip them. A row
     without declaration_id or item_no is rejected for that and never counted as a
     duplicate of another such row. -#}
 {%- set loaded_files = [] -%}
@@ -29,6 +33,11 @@
     {%- set loaded_files = loaded_declaration_files(this) -%}
 {%- endif -%}
 {%- set cross_row_columns = ['_reject_reasons', '_row_status', '_load_seq'] -%}
+{#- the columns every line of a declaration must share (contract meta per_declaration) -#}
+{%- set header_columns = declaration_header_columns() -%}
+{#- the row-level columns, listed where the cross-row ones are replaced (['*'] only when
+    rendered without a warehouse, by the linter) -#}
+{%- set checked_columns = declaration_lines_checked_columns() if execute else ['*'] -%}
 {#- the stored row-level columns (['*'] only when rendered without a warehouse, by the linter) -#}
 {%- set stored_columns = ['*'] -%}
 {%- if execute and is_incremental() -%}
@@ -41,7 +50,7 @@
 {%- endset %}
 {%- set several_raw_rows -%}
     {{ read_raw_source('customs', 'declarations', exclude_files=loaded_files, with_file_versions=true,
-        key_filter={'columns': ['declaration_id', 'item_no'], 'hashes': 'select line_hash from several_row_lines'}) }}
+        key_filter={'columns': ['declaration_id'], 'hashes': 'select declaration_hash from several_row_declarations'}) }}
 {%- endset %}
 
 with
@@ -51,7 +60,8 @@ raw_keys as (
     -- CTE read by several branches would be held in memory whole by the engine
     select
         declaration_id,
-        item_no
+        item_no,
+        {{ hash_key(header_columns) }} as header_hash
     from ({{ raw_rows }}) as raw_rows
 ),
 
@@ -78,6 +88,32 @@ hs_codes as (
         and unpadded.hs_code is null
 ),
 
+registered_tins as (
+    select tin from {{ ref('stg_tax__taxpayers') }}
+),
+
+tin_restorations as (
+    -- a TIN that lost its leading zeros in a spreadsheet (0012345678 exported as
+    -- 12345678) -> the register TIN, when exactly one register TIN strips to it and the
+    -- delivered one is not registered itself (the HS rule above, against the taxpayer
+    -- register; no register, no restoration)
+    select
+        stripped.delivered_tin,
+        stripped.register_tin
+    from (
+        select
+            trim(leading '0' from padded.tin) as delivered_tin,
+            min(padded.tin) as register_tin
+        from registered_tins as padded
+        where padded.tin like '0%'
+        group by trim(leading '0' from padded.tin)
+        having count(*) = 1
+    ) as stripped
+    left join registered_tins as unpadded
+        on stripped.delivered_tin = unpadded.tin
+    where unpadded.tin is null
+),
+
 countries as (
     select country_code from {{ ref('stg_reference__country_risk') }}
 ),
@@ -99,64 +135,77 @@ national_currency_rates as (
 ),
 
 {% if is_incremental() -%}
-    touched_lines as (
-        select distinct
-            declaration_id,
-            item_no
+    touched_declarations as (
+        select distinct declaration_id
         from raw_keys
     ),
 
     stored_lines as (
-        -- rows already loaded for the lines the new files touch: their cross-row checks
-        -- are redone with the new rows (all of them are lines with several rows now)
+        -- rows already loaded for the declarations the new files touch: their cross-row
+        -- checks (duplicates, versions, header agreement) are redone with the new rows
         select loaded.{{ stored_columns | join(', loaded.') }}
         from {{ this }} as loaded
-        inner join touched_lines
-            on loaded.declaration_id = touched_lines.declaration_id
-                and loaded.item_no = touched_lines.item_no
+        inner join touched_declarations
+            on loaded.declaration_id = touched_declarations.declaration_id
     ),
 
     line_keys as (
         select
             declaration_id,
-            item_no
+            item_no,
+            header_hash
         from raw_keys
         union all
         select
             declaration_id,
-            item_no
+            item_no,
+            {{ hash_key(header_columns) }} as header_hash
         from stored_lines
     ),
 {%- else %}
     line_keys as (
         select
             declaration_id,
-            item_no
+            item_no,
+            header_hash
         from raw_keys
     ),
 {%- endif %}
 
-several_row_lines as (
-    -- lines with several rows (later versions or duplicates) are few: the window
-    -- functions below run over their rows only. Grouped on a hash of the key (much
-    -- cheaper than the two columns): a collision only sends a one-row line through
-    -- the window path, which gives it the same reasons and status. A row without
+line_groups as (
+    -- one row per line: its row count and the range of its rows' header hashes. Grouped
+    -- on a hash of the key (much cheaper than the two columns): a collision only sends
+    -- a declaration through the window path, which is exact for any row. A row without
     -- declaration_id or item_no is rejected for that and never a duplicate of another.
-    select {{ hash_key(['declaration_id', 'item_no']) }} as line_hash
+    select
+        min({{ hash_key(['declaration_id']) }}) as declaration_hash,
+        count(*) as line_rows,
+        min(header_hash) as min_header_hash,
+        max(header_hash) as max_header_hash
     from line_keys
     where declaration_id is not null and item_no is not null
     group by {{ hash_key(['declaration_id', 'item_no']) }}
-    having count(*) > 1
+),
+
+several_row_declarations as (
+    -- declarations with a line of several rows (later versions or duplicates) or whose
+    -- rows differ on a header column are few: the window functions below run over their
+    -- rows only (an equal hash means equal header values, so the others agree)
+    select declaration_hash
+    from line_groups
+    group by declaration_hash
+    having max(line_rows) > 1
+        or min(min_header_hash) <> max(max_header_hash)
 ),
 
 single_raw as (
     select raw_rows.*
     from ({{ raw_rows }}) as raw_rows
-    left join several_row_lines
-        on {{ hash_key(['raw_rows.declaration_id', 'raw_rows.item_no']) }} = several_row_lines.line_hash
+    left join several_row_declarations
+        on {{ hash_key(['raw_rows.declaration_id']) }} = several_row_declarations.declaration_hash
             and raw_rows.declaration_id is not null
             and raw_rows.item_no is not null
-    where several_row_lines.line_hash is null
+    where several_row_declarations.declaration_hash is null
 ),
 
 several_raw as (
@@ -165,8 +214,8 @@ several_raw as (
     -- join below is exact on the key
     select raw_rows.*
     from ({{ several_raw_rows }}) as raw_rows
-    inner join several_row_lines
-        on {{ hash_key(['raw_rows.declaration_id', 'raw_rows.item_no']) }} = several_row_lines.line_hash
+    inner join several_row_declarations
+        on {{ hash_key(['raw_rows.declaration_id']) }} = several_row_declarations.declaration_hash
             and raw_rows.declaration_id is not null
             and raw_rows.item_no is not null
 ),
@@ -206,7 +255,7 @@ several_checked as (
     from several_rows
 ),
 
-several_final as (
+several_line_status as (
     select
         several_checked.*,
         case
@@ -216,13 +265,47 @@ several_final as (
                 ) over (partition by several_checked.declaration_id, several_checked.item_no)
                 then 'superseded'
             else 'staged'
-        end as _row_status
+        end as _line_status
     from several_checked
+),
+
+header_disagreements as (
+    -- the lines of a declaration that would be staged must agree on its header columns
+    -- (else it would count for two operators, dates or flows): every such line is
+    -- quarantined, naming the column and two of the values seen
+    select
+        declaration_id,
+        {{ reject_reasons(header_disagreement_reasons(header_columns)) }} as header_reasons
+    from several_line_status
+    where _line_status = 'staged'
+    group by declaration_id
+),
+
+several_final as (
+    select
+        {% for column in checked_columns -%}
+            several_line_status.{{ column }},
+        {% endfor -%}
+        case
+            when several_line_status._line_status = 'staged' and header_disagreements.header_reasons <> ''
+                then header_disagreements.header_reasons
+            else several_line_status._reject_reasons
+        end as _reject_reasons,
+        case
+            when several_line_status._line_status = 'staged' and header_disagreements.header_reasons <> ''
+                then 'rejected'
+            else several_line_status._line_status
+        end as _row_status
+    from several_line_status
+    left join header_disagreements
+        on several_line_status.declaration_id = header_disagreements.declaration_id
 ),
 
 single_final as (
     select
-        single_checked.*,
+        {% for column in checked_columns -%}
+            single_checked.{{ column }},
+        {% endfor -%}
         single_checked._row_reasons as _reject_reasons,
         case when single_checked._row_reasons <> '' then 'rejected' else 'staged' end as _row_status
     from single_checked
