@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} %}
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ line_party_pricing_months_delete_pending({'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'}) }}",
+) }}
 {#- M10 / M4 learned, at the line: how each importer, broker (declarant) and supplier priced its
     import lines, per declaration month: its priced lines (a tariff-line norm exists), the sum of
     their log ratios to the norm of their tariff line (integer micro-units: exact in any order)
@@ -7,14 +13,23 @@
     earlier months (int_line_unit_value_months), given from var unit_value_min_lines lines on.
     int_declaration_line_feature_counts sums a party's earlier months. A stored model (issue 13,
     50M): the features compute every line in batches of months, and each batch reads these sums
-    instead of pricing every line again. Each party's branch reads the lines itself: a frame of
-    every line read three times would be materialised whole. -#}
+    instead of pricing every line again. One read of the lines for the three parties (grouping
+    sets). Incremental on DuckDB (issue 13, daily rebuild): a run recomputes only the pairs a
+    load can change (macro line_pricing_touched_pairs: the pairs of the loaded rows, and of the
+    lines whose tariff-line norm moved), whose stored rows the pre-hook deleted; every pair
+    without a watermark (macro line_months_pending_loads). _load_seq stamps the rows. -#}
 {%- set min_lines = var('unit_value_min_lines') -%}
 {%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' -%}
-{%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} %}
+{%- set pending = line_months_pending_loads() %}
 
 with
 
+{% if pending is not none -%}
+    touched_pairs as (
+        {{ line_pricing_touched_pairs(pending, pricing_parties) | indent(8) }}
+    ),
+
+{% endif -%}
 unit_value_months_line as (
     select
         flow,
@@ -45,43 +60,94 @@ norms_line as (
     )
 ),
 
-{% for party, column in pricing_parties.items() %}
-    {{ party }}_months as (
-        select
-            '{{ party }}' as party,
-            party_id,
-            declaration_month,
-            count(*) as priced_lines,
-            sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
-            sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
-        from (
-            select
-                lines.{{ column }} as party_id,
-                lines.declaration_month,
-                ln(lines.unit_value_usd) - norms_line.sum_log / norms_line.priced_lines as uv_log_ratio_line
-            from {{ ref('int_declaration_lines_valued') }} as lines
-            inner join norms_line
-                on lines.declaration_month = norms_line.declaration_month
-                    and lines.flow = norms_line.flow
-                    and lines.hs_code = norms_line.hs_code
-                    and lines.value_unit = norms_line.value_unit
-            where
-                lines.flow = 'I'
-                and lines.unit_value_usd > 0
-                and lines.tin is not null
-                and lines.{{ column }} is not null
-                and norms_line.priced_lines >= {{ min_lines }}
-        ) as priced
-        group by party_id, declaration_month
-    ),
+priced as (
+    -- every priced import line once, with its log ratio to its tariff line's norm
+    select
+        {%- for column in pricing_parties.values() %}
+        lines.{{ column }},
+        {%- endfor %}
+        lines.declaration_month,
+        ln(lines.unit_value_usd) - norms_line.sum_log / norms_line.priced_lines as uv_log_ratio_line
+    from {{ ref('int_declaration_lines_valued') }} as lines
+    inner join norms_line
+        on lines.declaration_month = norms_line.declaration_month
+            and lines.flow = norms_line.flow
+            and lines.hs_code = norms_line.hs_code
+            and lines.value_unit = norms_line.value_unit
+    where
+        lines.flow = 'I'
+        and lines.unit_value_usd > 0
+        and lines.tin is not null
+        and norms_line.priced_lines >= {{ min_lines }}
+        {%- if pending is not none %}
+        -- the lines of a recomputed pair, through any of their parties
+        and (
+            {%- for party, column in pricing_parties.items() %}
+            {{ 'or ' if not loop.first }}exists (
+                select 1
+                from touched_pairs
+                where
+                    touched_pairs.party = '{{ party }}'
+                    and touched_pairs.party_id = lines.{{ column }}
+                    and touched_pairs.declaration_month = lines.declaration_month
+            )
+            {%- endfor %}
+        )
+        {%- endif %}
+),
 
-{% endfor %}
+party_months as (
+    select
+        case
+            {%- for party, column in (pricing_parties.items() | list)[:-1] %}
+            when grouping({{ column }}) = 0 then '{{ party }}'
+            {%- endfor %}
+            else '{{ (pricing_parties.keys() | list)[-1] }}'
+        end as party,
+        -- the columns outside a row's grouping set are null
+        coalesce({{ pricing_parties.values() | join(', ') }}) as party_id,
+        declaration_month,
+        count(*) as priced_lines,
+        sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
+        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
+    from priced
+    group by grouping sets (
+        {%- for column in pricing_parties.values() %}
+        ({{ column }}, declaration_month){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+),
+
+latest_load as (
+    select max(_load_seq) as _load_seq
+    from {{ ref('base_customs__declarations') }}
+),
+
 final as (
-    select * from importer_months
-    union all
-    select * from declarant_months
-    union all
-    select * from supplier_months
+    select
+        party_months.party,
+        party_months.party_id,
+        party_months.declaration_month,
+        party_months.priced_lines,
+        party_months.sum_log_ratio_micro,
+        party_months.lines_below,
+        -- the load the row was computed with: the watermark of the incremental runs
+        latest_load._load_seq
+    from party_months
+    cross join latest_load
+    where
+        party_months.party_id is not null
+        {%- if pending is not none %}
+        -- a pair outside the recomputed ones has only the lines it shares with them here
+        and exists (
+            select 1
+            from touched_pairs
+            where
+                touched_pairs.party = party_months.party
+                and touched_pairs.party_id = party_months.party_id
+                and touched_pairs.declaration_month = party_months.declaration_month
+        )
+        {%- endif %}
 )
 
 select * from final
