@@ -29,7 +29,42 @@ with
         {{ line_pricing_touched_pairs(pending, pricing_parties) | indent(8) }}
     ),
 
-{% endif -%}
+    import_lines as (
+        -- the lines of a recomputed pair, through any of their parties; each flagged by which
+        -- of its pairs are recomputed (a pair's lines all share its flag)
+        select *
+        from (
+            select
+                lines.*,
+            {%- for party in pricing_parties %}
+                {{ party }}_pairs.party is not null as {{ party }}_recomputed{{ ',' if not loop.last }}
+            {%- endfor %}
+            from {{ ref('int_declaration_lines_valued') }} as lines
+                {%- for party, column in pricing_parties.items() %}
+                left join touched_pairs as {{ party }}_pairs
+                    on {{ party }}_pairs.party = '{{ party }}'
+                        and lines.{{ column }} = {{ party }}_pairs.party_id
+                        and lines.declaration_month = {{ party }}_pairs.declaration_month
+                    {%- endfor %}
+            where lines.flow = 'I'
+        ) as flagged
+        where
+            {%- for party in pricing_parties %}
+                {{ 'or ' if not loop.first }}{{ party }}_recomputed
+            {%- endfor %}
+    ),
+{%- else -%}
+    import_lines as (
+        select
+            *,
+        {%- for party in pricing_parties %}
+            true as {{ party }}_recomputed{{ ',' if not loop.last }}
+        {%- endfor %}
+        from {{ ref('int_declaration_lines_valued') }}
+        where flow = 'I'
+    ),
+{%- endif %}
+
 unit_value_months_line as (
     select
         flow,
@@ -63,44 +98,29 @@ norms_line as (
 priced as (
     -- every priced import line once, with its log ratio to its tariff line's norm
     select
-        {%- for column in pricing_parties.values() %}
-        lines.{{ column }},
+        {%- for party, column in pricing_parties.items() %}
+            lines.{{ column }},
+            lines.{{ party }}_recomputed,
         {%- endfor %}
         lines.declaration_month,
         ln(lines.unit_value_usd) - norms_line.sum_log / norms_line.priced_lines as uv_log_ratio_line
-    from {{ ref('int_declaration_lines_valued') }} as lines
+    from import_lines as lines
     inner join norms_line
         on lines.declaration_month = norms_line.declaration_month
             and lines.flow = norms_line.flow
             and lines.hs_code = norms_line.hs_code
             and lines.value_unit = norms_line.value_unit
     where
-        lines.flow = 'I'
-        and lines.unit_value_usd > 0
+        lines.unit_value_usd > 0
         and lines.tin is not null
         and norms_line.priced_lines >= {{ min_lines }}
-        {%- if pending is not none %}
-        -- the lines of a recomputed pair, through any of their parties
-        and (
-            {%- for party, column in pricing_parties.items() %}
-            {{ 'or ' if not loop.first }}exists (
-                select 1
-                from touched_pairs
-                where
-                    touched_pairs.party = '{{ party }}'
-                    and touched_pairs.party_id = lines.{{ column }}
-                    and touched_pairs.declaration_month = lines.declaration_month
-            )
-            {%- endfor %}
-        )
-        {%- endif %}
 ),
 
 party_months as (
     select
         case
             {%- for party, column in (pricing_parties.items() | list)[:-1] %}
-            when grouping({{ column }}) = 0 then '{{ party }}'
+                when grouping({{ column }}) = 0 then '{{ party }}'
             {%- endfor %}
             else '{{ (pricing_parties.keys() | list)[-1] }}'
         end as party,
@@ -109,11 +129,18 @@ party_months as (
         declaration_month,
         count(*) as priced_lines,
         sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
-        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
+        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below,
+        -- whether the group's pair is recomputed (every pair on a full run)
+        case
+            {%- for party, column in (pricing_parties.items() | list)[:-1] %}
+                when grouping({{ column }}) = 0 then max(case when {{ party }}_recomputed then 1 else 0 end)
+            {%- endfor %}
+            else max(case when {{ (pricing_parties.keys() | list)[-1] }}_recomputed then 1 else 0 end)
+        end as recomputed
     from priced
     group by grouping sets (
         {%- for column in pricing_parties.values() %}
-        ({{ column }}, declaration_month){{ ',' if not loop.last }}
+            ({{ column }}, declaration_month){{ ',' if not loop.last }}
         {%- endfor %}
     )
 ),
@@ -137,17 +164,8 @@ final as (
     cross join latest_load
     where
         party_months.party_id is not null
-        {%- if pending is not none %}
         -- a pair outside the recomputed ones has only the lines it shares with them here
-        and exists (
-            select 1
-            from touched_pairs
-            where
-                touched_pairs.party = party_months.party
-                and touched_pairs.party_id = party_months.party_id
-                and touched_pairs.declaration_month = party_months.declaration_month
-        )
-        {%- endif %}
+        and party_months.recomputed = 1
 )
 
 select * from final

@@ -26,7 +26,25 @@ with
         {{ line_months_touched_tariff_months(pending) | indent(8) }}
     ),
 
-{% endif -%}
+    valued as (
+        -- the lines of the touched groups only
+        select *
+        from {{ ref('int_declaration_lines_valued') }} as lines
+        where exists (
+                select 1
+                from touched
+                where
+                    touched.flow = lines.flow
+                    and touched.hs_code = lines.hs_code
+                    and touched.declaration_month = lines.declaration_month
+            )
+    ),
+{%- else -%}
+    valued as (
+        select * from {{ ref('int_declaration_lines_valued') }}
+    ),
+{%- endif %}
+
 lines as (
     select
         flow,
@@ -36,19 +54,8 @@ lines as (
         value_unit,
         declaration_month,
         unit_value_usd
-    from {{ ref('int_declaration_lines_valued') }} as valued
-    where
-        unit_value_usd > 0 and tin is not null
-        {%- if pending is not none %}
-        and exists (
-            select 1
-            from touched
-            where
-                touched.flow = valued.flow
-                and touched.hs_code = valued.hs_code
-                and touched.declaration_month = valued.declaration_month
-        )
-        {%- endif %}
+    from valued
+    where unit_value_usd > 0 and tin is not null
 ),
 
 latest_load as (
