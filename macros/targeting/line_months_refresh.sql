@@ -1,5 +1,5 @@
-{#- Issue 13 (daily rebuild): the stored monthly sums int_line_unit_value_months and
-    int_line_party_pricing_months are incremental on DuckDB. Each row carries _load_seq, the
+{#- Issue 13 (daily rebuild): the stored monthly sums int_line_unit_value_months are
+    incremental on DuckDB. Each row carries _load_seq, the
     latest load of base_customs__declarations when it was computed; the highest one stored is
     the model's watermark. Returns the condition on base_customs__declarations' _load_seq that
     selects the base rows (any status: new lines, the earlier versions they replace, rejected
@@ -35,58 +35,6 @@
     where {{ pending }}
 {%- endmacro %}
 
-{#- The (party, party id, month) pairs whose pricing a load can change: the pairs of the
-    pending base rows (their lines were added, changed or removed) and the pairs of every
-    priced import line of a tariff line the load touched, in a later month than the
-    earliest touched one (the norm of a month sums the earlier months' lines, so it moved) -#}
-{% macro line_pricing_touched_pairs(pending, parties) -%}
-    {%- set base = ref('base_customs__declarations') -%}
-    with pending_rows as (
-        select
-            {{ parties.values() | join(', ') }},
-            hs_code,
-            declaration_month
-        from {{ base }}
-        where flow = 'I' and ({{ pending }})
-    ),
-
-    touched_tariff_lines as (
-        select
-            hs_code,
-            min(declaration_month) as from_month
-        from pending_rows
-        group by hs_code
-    ),
-
-    moved_lines as (
-        select
-            {{ parties.values() | join(', ') }},
-            declaration_month
-        from pending_rows
-        union all
-        select
-            {%- for column in parties.values() %}
-            lines.{{ column }},
-            {%- endfor %}
-            lines.declaration_month
-        from {{ ref('int_declaration_lines_valued') }} as lines
-        inner join touched_tariff_lines
-            on lines.hs_code = touched_tariff_lines.hs_code
-                and lines.declaration_month > touched_tariff_lines.from_month
-        where lines.flow = 'I' and lines.unit_value_usd > 0 and lines.tin is not null
-    )
-
-    {% for party, column in parties.items() -%}
-    {{ 'union' if not loop.first }}
-    select distinct
-        '{{ party }}' as party,
-        {{ column }} as party_id,
-        declaration_month
-    from moved_lines
-    where {{ column }} is not null
-    {% endfor %}
-{%- endmacro %}
-
 {#- Pre-hook of int_line_unit_value_months (DuckDB, incremental runs): deletes the stored groups
     the run recomputes (every group when there is no usable watermark) -#}
 {% macro line_unit_value_months_delete_pending() -%}
@@ -96,20 +44,6 @@
         {%- if pending is not none %}
         where (flow, hs_code, declaration_month) in (
             {{ line_months_touched_tariff_months(pending) }}
-        )
-        {%- endif -%}
-    {%- endif -%}
-{%- endmacro %}
-
-{#- Pre-hook of int_line_party_pricing_months (DuckDB, incremental runs): deletes the stored
-    pairs the run recomputes (every pair when there is no usable watermark) -#}
-{% macro line_party_pricing_months_delete_pending(parties) -%}
-    {%- if is_incremental() -%}
-        {%- set pending = line_months_pending_loads() -%}
-        delete from {{ this }}
-        {%- if pending is not none %}
-        where (party, party_id, declaration_month) in (
-            {{ line_pricing_touched_pairs(pending, parties) }}
         )
         {%- endif -%}
     {%- endif -%}
