@@ -66,11 +66,12 @@ def _close(a: object, b: object, tolerance: float) -> bool:
 
 
 def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, tolerance: float,
-                  max_examples: int = 3) -> TableDifference:
-    """Compare one table present in both attached warehouses (`a` and `b`)."""
+                  max_examples: int = 3, ignore: frozenset[str] = frozenset()) -> TableDifference:
+    """Compare one table present in both attached warehouses (`a` and `b`), without the columns
+    named in `ignore` (on either side)."""
     result = TableDifference(f"{schema}.{table}")
-    columns_a = _columns(con, "a", schema, table)
-    columns_b = _columns(con, "b", schema, table)
+    columns_a = [column for column in _columns(con, "a", schema, table) if column[0] not in ignore]
+    columns_b = [column for column in _columns(con, "b", schema, table) if column[0] not in ignore]
     if [name for name, _ in columns_a] != [name for name, _ in columns_b]:
         result.problems.append(
             f"columns differ: {[n for n, _ in columns_a]} vs {[n for n, _ in columns_b]}")
@@ -96,8 +97,8 @@ def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, toler
     return result
 
 
-def compare_warehouses(path_a: Path, path_b: Path, schemas: list[str], tolerance: float
-                       ) -> tuple[list[str], list[TableDifference]]:
+def compare_warehouses(path_a: Path, path_b: Path, schemas: list[str], tolerance: float,
+                       ignore: frozenset[str] = frozenset()) -> tuple[list[str], list[TableDifference]]:
     """Return (tables compared, differences) over the given schemas of two warehouse files."""
     for path in (path_a, path_b):
         if not Path(path).is_file():
@@ -117,7 +118,7 @@ def compare_warehouses(path_a: Path, path_b: Path, schemas: list[str], tolerance
                 differences.append(TableDifference(f"{schema}.{table}", [f"only in the {side} warehouse"]))
             for table in sorted(tables_a & tables_b):
                 compared.append(f"{schema}.{table}")
-                difference = compare_table(con, schema, table, tolerance)
+                difference = compare_table(con, schema, table, tolerance, ignore=ignore)
                 if difference.problems:
                     differences.append(difference)
     return compared, differences
@@ -130,12 +131,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="schema to compare (repeatable; default: marts)")
     parser.add_argument("--tolerance", type=float, default=1e-9,
                         help="relative tolerance of float values, against max(1, |a|, |b|) (default 1e-9)")
+    parser.add_argument("--ignore-column", action="append", default=[], metavar="NAME",
+                        help="leave this column out wherever it appears (repeatable), e.g. _load_seq, the load a "
+                             "stored row was computed with, which differs between an incremental build and a "
+                             "full refresh by design")
 
 
 def run(args: argparse.Namespace) -> int:
     schemas = args.schema or ["marts"]
     try:
-        compared, differences = compare_warehouses(args.first, args.second, schemas, args.tolerance)
+        compared, differences = compare_warehouses(args.first, args.second, schemas, args.tolerance,
+                                                   frozenset(args.ignore_column))
     except (FileNotFoundError, duckdb.Error) as error:
         print(f"cip compare-warehouses: {error}")
         return 2

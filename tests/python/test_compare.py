@@ -74,3 +74,17 @@ def test_a_table_on_one_side_only_is_a_difference(base: Path, tmp_path: Path):
 def test_a_missing_file_is_a_clear_error(base: Path, tmp_path: Path, capsys):
     assert main(["compare-warehouses", str(base), str(tmp_path / "absent.duckdb")]) == 2
     assert "no warehouse file at" in capsys.readouterr().out
+
+
+def test_an_ignored_column_is_left_out_on_either_side(base: Path, tmp_path: Path):
+    """--ignore-column drops a bookkeeping column (e.g. _load_seq) present on one side or with
+    other values; every other column is still compared."""
+    stamped = ("create table marts.gri as select *, 7 as _load_seq from (values ('A', 0.25::double, 3), "
+               "('B', 1e6::double, {lines}), ('C', null::double, 5)) as t(tin, gri, lines)")
+    other = make_warehouse(tmp_path / "b.duckdb", [stamped.format(lines=4), BASE[1]])
+    assert [d.table for d in compare_warehouses(base, other, ["marts"], 1e-9)[1]] == ["marts.gri"]
+    assert compare_warehouses(base, other, ["marts"], 1e-9, ignore=frozenset({"_load_seq"}))[1] == []
+    assert main(["compare-warehouses", str(base), str(other), "--ignore-column", "_load_seq"]) == 0
+    changed = make_warehouse(tmp_path / "c.duckdb", [stamped.format(lines=9), BASE[1]])
+    _, differences = compare_warehouses(base, changed, ["marts"], 1e-9, ignore=frozenset({"_load_seq"}))
+    assert "column lines: 4 vs 9" in " ".join(differences[0].problems)

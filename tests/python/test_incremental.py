@@ -40,7 +40,14 @@ EXTRA_TABLES = [("staging", "stg_customs__declarations"), ("staging", "stg_sourc
                 ("staging", "stg_quarantine__rejected_rows"), ("intermediate", "int_operator_monthly_activity"),
                 ("intermediate", "int_line_entity_history"), ("intermediate", "int_declaration_line_feature_counts"),
                 ("intermediate", "int_declaration_line_features"), ("intermediate", "int_line_risk_models_trained"),
-                ("intermediate", "int_declaration_line_scores")]
+                ("intermediate", "int_declaration_line_scores"), ("intermediate", "int_line_unit_value_months"),
+                ("intermediate", "int_line_party_pricing_months")]
+# stamped with the load each row was computed with (a daily path's watermark); a full refresh
+# numbers its only load 1, so the stamp differs by construction
+STAMPED = {"int_declaration_line_feature_counts", "int_line_unit_value_months"}
+# the stored monthly sums recomputed for the touched groups only (issue 13, daily rebuild); the
+# parties' pricing (a table, read by the daily path too) is compared in EXTRA_TABLES and below
+MONTHLY_SUMS = ["int_line_unit_value_months"]
 # the retrain and rescore settings under which an incremental run equals a full refresh
 EXACT = '{"line_risk_retrain": "on_change", "line_risk_rescore": "changed"}'
 # default modes, with a training cut-off that follows the as-of date (a daily file moves it)
@@ -113,9 +120,7 @@ def _tables(db: Path, schema: str) -> list[str]:
 
 
 def _same(left: pd.DataFrame, right: pd.DataFrame, name: str) -> None:
-    if name == "int_declaration_line_feature_counts":
-        # the load each row was computed with (the daily path's watermark) differs by construction:
-        # a full refresh restarts the load numbers at 1
+    if name in STAMPED:
         left, right = left.drop(columns="_load_seq"), right.drop(columns="_load_seq")
     assert list(left.columns) == list(right.columns), name
     assert len(left) == len(right), f"{name}: {len(left)} rows incremental vs {len(right)} full refresh"
@@ -335,7 +340,8 @@ def skipped(tmp_path_factory):
     bench.write_daily_file(data, corrections=6, lines_per_day=80)
     _build(data, daily_db, work / "target-daily")
     _build(data, full_db, work / "target-full", full_refresh=True)
-    return {"daily": daily_db, "full": full_db, "before": work / "before.duckdb", "target": work / "target-daily"}
+    return {"daily": daily_db, "full": full_db, "before": work / "before.duckdb", "target": work / "target-daily",
+            "data": data}
 
 
 def test_daily_features_after_a_skipped_load(skipped):
@@ -361,3 +367,33 @@ def test_daily_features_after_a_skipped_load(skipped):
     _same(old_daily, _split(before, loads)[1], "features of lines outside both loads (kept)")
     compiled = next((Path(skipped["target"]) / "compiled").rglob("int_declaration_line_feature_counts.sql")).read_text()
     assert "pending_lines" in compiled and "stored_lines" not in compiled
+
+
+def _compiled(target: Path, model: str) -> str:
+    return next((target / "compiled").rglob(f"{model}.sql")).read_text()
+
+
+@pytest.mark.parametrize("model", MONTHLY_SUMS)
+def test_monthly_sums_after_a_skipped_load(skipped, model):
+    """The stored monthly sums of the features, recomputed on the second load's run for the groups
+    both loads touched (the skipped one included), equal a full refresh's; the run recomputed
+    only some groups and kept the others."""
+    _same(_table(skipped["daily"], "intermediate", model), _table(skipped["full"], "intermediate", model), model)
+    pricing = "int_line_party_pricing_months"
+    _same(_table(skipped["daily"], "intermediate", pricing), _table(skipped["full"], "intermediate", pricing), pricing)
+    assert "_load_seq > 1 or _load_seq = 3" in _compiled(Path(skipped["target"]), model)
+    daily = _table(skipped["daily"], "intermediate", model)
+    assert set(daily["_load_seq"]) == {1, 3}, "some groups recomputed, the others kept"
+
+
+@pytest.mark.parametrize("model", MONTHLY_SUMS)
+def test_monthly_sums_recomputed_after_base_rebuilt_alone(skipped, tmp_path, model):
+    """A base table rebuilt alone with --full-refresh restarts the load numbers below the stored
+    watermark: the next run recomputes every group instead of trusting the watermark."""
+    db = tmp_path / "rebuilt.duckdb"
+    shutil.copy(skipped["daily"], db)
+    data = skipped["data"]
+    _dbt(["run", "--full-refresh", "--select", "base_customs__declarations"], data, db, tmp_path / "target")
+    _dbt(["run", "--select", model], data, db, tmp_path / "target")
+    assert "_load_seq >" not in _compiled(tmp_path / "target", model)
+    _same(_table(db, "intermediate", model), _table(skipped["full"], "intermediate", model), model)
