@@ -137,12 +137,19 @@ def run_dbt(args: list[str], data: Path | None = None, db: Path | None = None,
             forwarder.__exit__(None, None, None)
 
 
+def shown_command(cmd: list[str], args: list[str]) -> str:
+    """The command as a user would type it (`dbt build ...`), saying when cip.schedule runs it."""
+    if cmd[1:3] == ["-m", "cip.schedule"]:
+        return f"dbt {' '.join(args)}   (run by python -m cip.schedule: critical path first)"
+    return ' '.join(cmd)
+
+
 def _run(cmd, args, env, quiet, log, forwarder: SignalForwarder) -> int:
+    shown = shown_command(cmd, args)
     if not quiet:
-        print(f"$ {' '.join(cmd)}   (data: {env['CIP_DATA_DIR']}, warehouse: {env['CIP_DB_PATH']})",
-              flush=True)
+        print(f"$ {shown}   (data: {env['CIP_DATA_DIR']}, warehouse: {env['CIP_DB_PATH']})", flush=True)
     if log is not None:
-        log.write(f"$ {' '.join(cmd)}\n  CIP_DATA_DIR={env['CIP_DATA_DIR']}\n  CIP_DB_PATH={env['CIP_DB_PATH']}\n")
+        log.write(f"$ {shown}\n  CIP_DATA_DIR={env['CIP_DATA_DIR']}\n  CIP_DB_PATH={env['CIP_DB_PATH']}\n")
         log.flush()
     started = time.monotonic()
     popen = dict(cwd=project_root(), env=env, start_new_session=True,

@@ -7,20 +7,13 @@
     earlier months (int_line_unit_value_months), given from var unit_value_min_lines lines on.
     int_declaration_line_feature_counts sums a party's earlier months. A stored model (issue 13,
     50M): the features compute every line in batches of months, and each batch reads these sums
-    instead of pricing every line again. One read of the lines for the three parties (grouping
-    sets). Not incremental, on purpose: a late correction moves its tariff line's norm in every
-    later month, so the pricing of nearly every broker's later months; recomputing the pairs a
-    load can change read most lines again and was slower than this (docs/incremental.md). -#}
-{%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} %}
+    instead of pricing every line again. Each party's branch reads the lines itself: a frame of
+    every line read three times would be materialised whole. -#}
 {%- set min_lines = var('unit_value_min_lines') -%}
 {%- set below_log_ratio = 'ln(' ~ var('unit_value_lower_bound_ratio') ~ ')' -%}
+{%- set pricing_parties = {'importer': 'tin', 'declarant': 'declarant_id', 'supplier': 'supplier_id'} %}
 
 with
-
-import_lines as (
-    select * from {{ ref('int_declaration_lines_valued') }}
-    where flow = 'I'
-),
 
 unit_value_months_line as (
     select
@@ -52,58 +45,43 @@ norms_line as (
     )
 ),
 
-priced as (
-    -- every priced import line once, with its log ratio to its tariff line's norm
-    select
-        {%- for column in pricing_parties.values() %}
-            lines.{{ column }},
-        {%- endfor %}
-        lines.declaration_month,
-        ln(lines.unit_value_usd) - norms_line.sum_log / norms_line.priced_lines as uv_log_ratio_line
-    from import_lines as lines
-    inner join norms_line
-        on lines.declaration_month = norms_line.declaration_month
-            and lines.flow = norms_line.flow
-            and lines.hs_code = norms_line.hs_code
-            and lines.value_unit = norms_line.value_unit
-    where
-        lines.unit_value_usd > 0
-        and lines.tin is not null
-        and norms_line.priced_lines >= {{ min_lines }}
-),
+{% for party, column in pricing_parties.items() %}
+    {{ party }}_months as (
+        select
+            '{{ party }}' as party,
+            party_id,
+            declaration_month,
+            count(*) as priced_lines,
+            sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
+            sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
+        from (
+            select
+                lines.{{ column }} as party_id,
+                lines.declaration_month,
+                ln(lines.unit_value_usd) - norms_line.sum_log / norms_line.priced_lines as uv_log_ratio_line
+            from {{ ref('int_declaration_lines_valued') }} as lines
+            inner join norms_line
+                on lines.declaration_month = norms_line.declaration_month
+                    and lines.flow = norms_line.flow
+                    and lines.hs_code = norms_line.hs_code
+                    and lines.value_unit = norms_line.value_unit
+            where
+                lines.flow = 'I'
+                and lines.unit_value_usd > 0
+                and lines.tin is not null
+                and lines.{{ column }} is not null
+                and norms_line.priced_lines >= {{ min_lines }}
+        ) as priced
+        group by party_id, declaration_month
+    ),
 
-party_months as (
-    select
-        case
-            {%- for party, column in (pricing_parties.items() | list)[:-1] %}
-                when grouping({{ column }}) = 0 then '{{ party }}'
-            {%- endfor %}
-            else '{{ (pricing_parties.keys() | list)[-1] }}'
-        end as party,
-        -- the columns outside a row's grouping set are null
-        coalesce({{ pricing_parties.values() | join(', ') }}) as party_id,
-        declaration_month,
-        count(*) as priced_lines,
-        sum(cast(round(uv_log_ratio_line * 1000000) as bigint)) as sum_log_ratio_micro,
-        sum(case when uv_log_ratio_line < {{ below_log_ratio }} then 1 else 0 end) as lines_below
-    from priced
-    group by grouping sets (
-        {%- for column in pricing_parties.values() %}
-            ({{ column }}, declaration_month){{ ',' if not loop.last }}
-        {%- endfor %}
-    )
-),
-
+{% endfor %}
 final as (
-    select
-        party,
-        party_id,
-        declaration_month,
-        priced_lines,
-        sum_log_ratio_micro,
-        lines_below
-    from party_months
-    where party_id is not null
+    select * from importer_months
+    union all
+    select * from declarant_months
+    union all
+    select * from supplier_months
 )
 
 select * from final
