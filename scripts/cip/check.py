@@ -90,6 +90,7 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
                         "text_only": bool(cmeta.get("text_only", False)),
                         "per_declaration": bool(cmeta.get("per_declaration", False)),
                         "restore_leading_zeros": cmeta.get("restore_leading_zeros"),
+                        "registered_in": cmeta.get("registered_in"),
                     })
                 tables[(source["name"], table["name"])] = ContractTable(
                     source["name"], table["name"], columns, list(meta.get("key") or []),
@@ -316,18 +317,25 @@ def first_of_key(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
 def restore_registered(frame: pd.DataFrame, contract: ContractTable, registers: dict | None) -> np.ndarray:
     """Macro checked_source: each column with meta restore_leading_zeros is restored in place
     against its register (registers: 'source.table.column' -> the staged values; the
-    register is staged before it). Returns the rows to quarantine (ambiguous)."""
-    ambiguous = np.zeros(len(frame), dtype=bool)
+    register is staged before it); one with meta registered_in must hold a registered value.
+    Returns the rows to quarantine (ambiguous or not registered)."""
+    bad_rows = np.zeros(len(frame), dtype=bool)
     for column in contract.columns:
-        spec = column["restore_leading_zeros"]
-        if not spec:
-            continue
-        if spec not in (registers or {}):
-            raise SystemExit(f"cip check: {contract.name}.{column['name']} is restored against {spec}, "
-                             "which cip check does not stage before it (check.stage)")
-        frame[column["name"]], bad = restore_leading_zeros(frame[column["name"]], registers[spec])
-        ambiguous |= bad
-    return ambiguous
+        for meta in ("restore_leading_zeros", "registered_in"):
+            spec = column[meta]
+            if not spec:
+                continue
+            if spec not in (registers or {}):
+                raise SystemExit(f"cip check: {contract.name}.{column['name']} is checked against {spec}, "
+                                 "which cip check does not stage before it (check.stage)")
+            register = registers[spec]
+            values = frame[column["name"]]
+            if meta == "restore_leading_zeros":
+                frame[column["name"]], bad = restore_leading_zeros(values, register)
+            else:   # the value must be registered (an empty register checks nothing)
+                bad = (values.notna() & ~values.isin(register)).to_numpy(bool) & bool(register)
+            bad_rows |= bad
+    return bad_rows
 
 
 def registers_of(taxpayers: pd.DataFrame | None) -> dict[str, set]:
