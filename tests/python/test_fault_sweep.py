@@ -574,7 +574,7 @@ def test_faults_in_the_other_sources(clean, name):
         if table == "tax_returns":   # the returns of a quarantined taxpayer follow it (meta registered_in)
             unregistered = {row.original for row in planted if row.table == "taxpayers" and row.original}
             followed = expected[expected["tin"].isin(unregistered)]
-            for key in _keys(followed, table):
+            for key in (_keys(followed, table) if len(followed) else []):
                 assert "tin not in the register" in reasons.get((table, key), ""), f"{name}: {table} {key}"
             expected = expected[~expected["tin"].isin(unregistered)].reset_index(drop=True)
         pd.testing.assert_frame_equal(expected, _staged_rows(db, table), check_dtype=False, obj=f"{name}: {table}")
