@@ -130,6 +130,11 @@
     {%- endif -%}
     {%- set schemas = raw_file_schemas(files) -%}
     {%- do _check_file_schemas(node, schemas) -%}
+    {%- if schemas.values() | map(attribute='rows') | sum == 0 -%}
+        {#- an optional source whose files hold a header only or nothing (0 bytes): warned above,
+            read as absent (a 0-byte file has no columns to read) -#}
+        {{ return(_empty_contract_select(node, with_file_versions)) }}
+    {%- endif -%}
     {%- set reading = [] -%}
     {%- for file in files -%}
         {%- if raw_file_relative(file) not in exclude_files -%}{%- do reading.append(file) -%}{%- endif -%}
@@ -465,7 +470,7 @@
     {%- if total.rows == 0 -%}
         {%- if contract_meta(node).get('optional', false) -%}
             {{ log("WARNING: optional source " ~ label ~ " has no rows (file(s) " ~ empty | join(', ')
-                ~ " hold a header only); the models that need it are empty.", info=True) }}
+                ~ " hold a header only or nothing); the models that need it are empty.", info=True) }}
         {%- else -%}
             {{ exceptions.raise_compiler_error("Required source " ~ label ~ " has no rows: file(s) " ~ empty | join(', ')
                 ~ " hold a header only (or nothing). Export the rows again (see docs/source_contract.md).") }}

@@ -7,10 +7,11 @@
     hs_codes maps every code as delivered to its nomenclature code: itself, or, for a
     code that lost its leading zero in a spreadsheet (04254010 exported as 4254010), the
     zero-padded code when that exists and the delivered one does not (issue 16); hs_code
-    is staged as the nomenclature code. tin_restorations (CTE of the caller) maps a TIN
-    that lost its leading zeros (0012345678 exported as 12345678) to the one register
-    TIN it stands for; tin is staged restored, tin_as_delivered keeps what came (null
-    when nothing was restored). -#}
+    is staged as the nomenclature code. <column>_restorations (a CTE of the caller per
+    column with meta restore_leading_zeros, leading_zero_restorations()) maps a TIN that
+    lost its leading zeros (0012345678 exported as 12345678) to the one register TIN it
+    stands for; tin is staged restored, tin_as_delivered keeps what came (null when nothing
+    was restored); a TIN that several register TINs strip to is quarantined. -#}
 {#- The columns declaration_lines_checked returns, in its order (the model lists them to
     replace its cross-row columns). -#}
 {% macro declaration_lines_checked_columns() -%}
@@ -19,13 +20,20 @@
         {%- if column.name | lower != 'hs_code' -%}{%- do columns.append(column.name | lower) -%}{%- endif -%}
     {%- endfor -%}
     {%- do columns.extend(['_cast_errors', '_source_file', '_source_file_version', 'hs_code', 'line_version',
-        'declaration_month', 'is_hs_code_known', 'is_origin_known', 'invoice_usd_per_unit', 'lcu_usd_per_unit',
-        'tin_as_delivered', '_row_reasons']) -%}
+        'declaration_month', 'is_hs_code_known', 'is_origin_known', 'invoice_usd_per_unit', 'lcu_usd_per_unit']) -%}
+    {%- for item in leading_zero_columns('customs', 'declarations') -%}
+        {%- do columns.append(item['column'] ~ '_as_delivered') -%}
+    {%- endfor -%}
+    {%- do columns.append('_row_reasons') -%}
     {{ return(columns) }}
 {%- endmacro %}
 
 {% macro declaration_lines_checked(input_cte) -%}
     {%- set checks = contract_reason_expressions('customs', 'declarations') if execute else [] -%}
+    {%- set restored = leading_zero_columns('customs', 'declarations') | map(attribute='column') | list -%}
+    {%- for column in restored -%}
+        {%- do checks.append(leading_zero_ambiguity_reason(column, '_cip_ambiguous_' ~ column)) -%}
+    {%- endfor -%}
     {%- set input_columns = [] -%}
     {%- if execute -%}
         {%- for column in source_contract_node('customs', 'declarations').columns.values() -%}
@@ -54,8 +62,8 @@
     from (
         select
             {% for column in input_columns -%}
-                {% if column == 'tin' -%}
-                    coalesce(tin_restorations.register_tin, {{ input_cte }}.tin) as tin,
+                {% if column in restored -%}
+                    coalesce({{ column }}_restorations.register_value, {{ input_cte }}.{{ column }}) as {{ column }},
                 {% else -%}
                     {{ input_cte }}.{{ column }},
                 {% endif -%}
@@ -66,13 +74,18 @@
             hs_codes.nomenclature_code is not null as is_hs_code_known,
             countries.country_code is not null as is_origin_known,
             exchange_rates.usd_per_unit as invoice_usd_per_unit,
-            national_currency_rates.usd_per_unit as lcu_usd_per_unit,
-            case when tin_restorations.register_tin is not null then {{ input_cte }}.tin end as tin_as_delivered
+            {% for column in restored -%}
+                case when {{ column }}_restorations.register_value is not null then {{ input_cte }}.{{ column }} end as {{ column }}_as_delivered,
+                {{ column }}_restorations.candidates as _cip_ambiguous_{{ column }},
+            {% endfor -%}
+            national_currency_rates.usd_per_unit as lcu_usd_per_unit
         from {{ input_cte }}
         left join hs_codes
             on {{ input_cte }}.hs_code = hs_codes.delivered_code
-        left join tin_restorations
-            on {{ input_cte }}.tin = tin_restorations.delivered_tin
+        {% for column in restored -%}
+            left join {{ column }}_restorations
+                on {{ input_cte }}.{{ column }} = {{ column }}_restorations.delivered_value
+        {% endfor -%}
         left join countries
             on {{ input_cte }}.origin_country = countries.country_code
         left join exchange_rates

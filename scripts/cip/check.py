@@ -89,6 +89,8 @@ def load_contract() -> dict[tuple[str, str], ContractTable]:
                         "earliest": cmeta.get("earliest"),
                         "text_only": bool(cmeta.get("text_only", False)),
                         "per_declaration": bool(cmeta.get("per_declaration", False)),
+                        "restore_leading_zeros": cmeta.get("restore_leading_zeros"),
+                        "registered_in": cmeta.get("registered_in"),
                     })
                 tables[(source["name"], table["name"])] = ContractTable(
                     source["name"], table["name"], columns, list(meta.get("key") or []),
@@ -312,14 +314,46 @@ def first_of_key(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
     return ~dup.reindex(frame.index).to_numpy(bool)
 
 
+def restore_registered(frame: pd.DataFrame, contract: ContractTable, registers: dict | None) -> np.ndarray:
+    """Macro checked_source: each column with meta restore_leading_zeros is restored in place
+    against its register (registers: 'source.table.column' -> the staged values; the
+    register is staged before it); one with meta registered_in must hold a registered value.
+    Returns the rows to quarantine (ambiguous or not registered)."""
+    bad_rows = np.zeros(len(frame), dtype=bool)
+    for column in contract.columns:
+        for meta in ("restore_leading_zeros", "registered_in"):
+            spec = column[meta]
+            if not spec:
+                continue
+            if spec not in (registers or {}):
+                raise SystemExit(f"cip check: {contract.name}.{column['name']} is checked against {spec}, "
+                                 "which cip check does not stage before it (check.stage)")
+            register = registers[spec]
+            values = frame[column["name"]]
+            if meta == "restore_leading_zeros":
+                frame[column["name"]], bad = restore_leading_zeros(values, register)
+            else:   # the value must be registered (an empty register checks nothing)
+                bad = (values.notna() & ~values.isin(register)).to_numpy(bool) & bool(register)
+            bad_rows |= bad
+    return bad_rows
+
+
+def registers_of(taxpayers: pd.DataFrame | None) -> dict[str, set]:
+    """The registers columns are restored against (meta restore_leading_zeros): the staged
+    taxpayer register's TINs (an absent register restores nothing)."""
+    return {"tax.taxpayers.tin": set() if taxpayers is None else set(taxpayers["tin"].dropna())}
+
+
 def checked_source(data: Path, contracts: dict, source: str, table: str, extra=None,
-                   config: dict | None = None) -> pd.DataFrame | None:
-    """The clean rows of a raw table (checked_source macro): contract, key and extra rules."""
+                   config: dict | None = None, registers: dict | None = None) -> pd.DataFrame | None:
+    """The clean rows of a raw table (checked_source macro): leading zeros restored, contract,
+    key and extra rules."""
     contract = contracts[(source, table)]
     frame = read_raw(data, contract, config)
     if frame is None:
         return None
-    ok = contract_ok(frame, contract) & first_of_key(frame, contract.key)
+    ok = ~restore_registered(frame, contract, registers)
+    ok &= contract_ok(frame, contract) & first_of_key(frame, contract.key)
     if extra is not None:
         ok &= extra(frame)
     return frame[ok].reset_index(drop=True)
@@ -363,8 +397,10 @@ def stage(data: Path, config: dict) -> Staged:
     def tin_ok(frame):
         return _pattern(frame["tin"], tin_re)
 
+    registers: dict[str, set] = {}
+
     def get(source, table, extra=None):
-        frame = checked_source(data, contracts, source, table, extra, config)
+        frame = checked_source(data, contracts, source, table, extra, config, registers)
         return frame if frame is not None else _empty(contracts[(source, table)])
 
     nomenclature = get("reference", "hs_nomenclature", lambda f: _pattern(f["hs_code"], hs_re)
@@ -375,13 +411,13 @@ def stage(data: Path, config: dict) -> Staged:
     rates = get("reference", "exchange_rates", lambda f: ~_null_or(f["usd_per_unit"] <= 0)
                 & ~_null_or(f["month_start"] != f["month_start"].dt.to_period("M").dt.start_time))
     taxpayers = get("tax", "taxpayers", tin_ok)
+    registers.update(registers_of(taxpayers))
     tax_returns = get("tax", "tax_returns", lambda f: tin_ok(f) & ~_null_or(
         (f["vat_on_imports_claimed"] < 0) | (f["imports_declared"] < 0) | (f["exports_declared"] < 0)
         | (f["excise_declared"] < 0))
         & ~_null_or(f["period_start"] != f["period_start"].dt.to_period("M").dt.start_time))
     tax_audits = get("tax", "tax_audits", lambda f: tin_ok(f) & ~_null_or(f["amount_assessed"] < 0))
-    declarations, lines = stage_declarations(data, contracts, config, nomenclature, countries, rates,
-                                             set(taxpayers["tin"].dropna()))
+    declarations, lines = stage_declarations(data, contracts, config, nomenclature, countries, rates, registers)
     controls = get("customs", "control_results", lambda f: tin_ok(f)
                    & ~_null_or((f["control_type"] == "examination") & f["declaration_id"].isna())
                    & ~_null_or((f["outcome"] == "irregularity") & f["offence_type"].isna())
@@ -436,14 +472,18 @@ def restore_hs_codes(codes: pd.Series, nomenclature_codes: set) -> pd.Series:
     return codes.where(~restore, padded)
 
 
-def restore_tins(tins: pd.Series, register: set) -> pd.Series:
-    """A TIN that lost its leading zeros (0012345678 exported as 12345678) becomes the
-    register TIN when exactly one register TIN strips to it and it is not registered."""
+def restore_leading_zeros(values: pd.Series, register: set) -> tuple[pd.Series, np.ndarray]:
+    """Macro leading_zero_restorations: a value that lost its leading zeros (a TIN
+    0012345678 exported as 12345678) and is not in the register becomes the register value
+    when exactly one register value strips to it; when several do, it is ambiguous
+    (quarantined). Returns the values and the ambiguous rows."""
     stripped = pd.Series([t.lstrip("0") for t in register if t.startswith("0")], dtype=object)
     counts = stripped.value_counts()
     unique = set(counts.index[counts == 1]) - register
+    several = set(counts.index[counts > 1]) - register
     mapping = {t.lstrip("0"): t for t in register if t.startswith("0") and t.lstrip("0") in unique}
-    return tins.replace(mapping) if mapping else tins
+    ambiguous = values.isin(several).to_numpy(bool)
+    return (values.replace(mapping) if mapping else values), ambiguous
 
 
 def headers_disagree(raw: pd.DataFrame, is_staged: pd.Series, columns: list[str]) -> pd.Series:
@@ -455,7 +495,7 @@ def headers_disagree(raw: pd.DataFrame, is_staged: pd.Series, columns: list[str]
 
 
 def stage_declarations(data, contracts, config, nomenclature, countries, rates,
-                       register: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       registers: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """base_customs__declarations + stg_customs__declarations: clean, latest version, USD.
     Also every raw line's key, operator, date and status (staged or not), for the controls."""
     contract = contracts[("customs", "declarations")]
@@ -463,7 +503,7 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates,
     if raw is None:
         raise SystemExit(f"cip check: no declarations in {data}")
     raw["hs_code"] = restore_hs_codes(raw["hs_code"], set(nomenclature["hs_code"]))
-    raw["tin"] = restore_tins(raw["tin"], register or set())
+    ambiguous = restore_registered(raw, contract, registers)
     raw["line_version"] = raw["version"].fillna(1)
     raw["declaration_month"] = raw["declaration_date"].dt.to_period("M").dt.start_time
     rate_keys = rates[["currency", "month_start", "usd_per_unit"]]
@@ -475,7 +515,7 @@ def stage_declarations(data, contracts, config, nomenclature, countries, rates,
         columns={"month_start": "declaration_month", "usd_per_unit": "lcu_usd_per_unit"}),
         on="declaration_month", how="left")
 
-    ok = contract_ok(raw, contract)
+    ok = contract_ok(raw, contract) & ~ambiguous
     ok &= _pattern(raw["tin"], config["tin_pattern"])
     ok &= ~_null_or(raw["item_no"] < 1)
     ok &= ~_null_or(raw["version"] < 1)

@@ -29,6 +29,8 @@ class Column:
     normalize: str | None = None
     earliest: str | None = None
     per_declaration: bool = False
+    restore_leading_zeros: str | None = None
+    registered_in: str | None = None
 
     @property
     def normalisation(self) -> str:
@@ -88,6 +90,8 @@ def load_contract(root: Path | None = None) -> dict[str, Table]:
                         normalize=_meta(c).get("normalize"),
                         earliest=str(_meta(c)["earliest"]) if _meta(c).get("earliest") else None,
                         per_declaration=bool(_meta(c).get("per_declaration", False)),
+                        restore_leading_zeros=_meta(c).get("restore_leading_zeros"),
+                        registered_in=_meta(c).get("registered_in"),
                     )
                     for c in table["columns"])
                 tables[table["name"]] = Table(
@@ -114,9 +118,10 @@ FAULTS_OF_EXPORTS = [
     "| negative or zero quantity, value, item number, tax | quarantined (`not positive`, `negative ...`) |",
     "| a file cut during copy | `cip build` / `check` / `load` stop naming file and line (a cut record was quarantined, a cut number staged) |",
     "| Windows line ends, semicolons, scientific notation | read as written |",
-    "| a file with only a header | required source: stops naming the file; optional: a warning |",
+    "| a file with only a header, or 0 bytes | required source: stops naming the file; optional: a warning naming it, read as absent |",
     "| lines of one declaration disagreeing on tin, flow, date, broker or office | every line quarantined: `declaration lines disagree on tin (A, B)`; also when a daily file adds the disagreeing line |",
-    "| an operator TIN that lost its leading zeros (`000123456789` as `123456789`) | restored against the taxpayer register when unambiguous (`tin_as_delivered` keeps what came); otherwise as delivered (`tin malformed` when short) |",
+    "| an operator TIN that lost its leading zeros (`000123456789` as `123456789`), in any source with a TIN | restored against the taxpayer register when one register TIN strips to it (`tin_as_delivered` keeps what came); several: quarantined (`tin lost its leading zeros? it matches 2 register values (A, B)`); none: as delivered (`tin malformed` when short) |",
+    "| duplicates, bad dates, negative / NaN / infinite numbers, padded or lower-case codes, renamed or reordered columns, BOM + CRLF in a control, tax or reference file | as for declarations: quarantined with the reason, or read as written (`tests/python/test_fault_sweep.py`) |",
     "| the same line twice in one file, or yesterday's file repeated in today's | the later copies quarantined (`duplicate declaration line`) |",
     "| a declaration whose lines come in two daily files | read as one declaration (its lines must agree) |",
     "| columns reordered or renamed in case, a BOM, CRLF, a quoted value with a line break, padded or lower-case codes | read as written |",
@@ -125,6 +130,7 @@ FAULTS_OF_EXPORTS = [
     "| a control of a declaration that does not exist | quarantined (`declaration_id not a known declaration`) |",
     "| dates after the as-of date | staged up to the load date, the as-of date does not move; after the load date quarantined |",
     "| a tax record of an operator without declarations | staged: tax data covers every taxpayer, it joins no line |",
+    "| a tax return of a TIN the taxpayer register lacks (register present) | quarantined: `tin not in the register (tax.taxpayers.tin)` (meta `registered_in`; it would join no operator) |",
     "| Windows-1252 bytes (`€`, curly quotes) read as latin-1 | stops naming file, line and byte: save as UTF-8 |",
     "",
 ]
@@ -146,11 +152,17 @@ NORMALISED = [
     "- An HS code that lost its leading zero in a spreadsheet (`04254010` exported as `4254010`) is restored when",
     "  that is unambiguous: the zero-padded code is in the nomenclature and the delivered one is not. Otherwise",
     "  the code stays as delivered, and is quarantined when it is not in the nomenclature.",
-    "- A declaration TIN that lost its leading zeros in a spreadsheet (`000123456789` exported as `123456789`) is",
-    "  restored when that is unambiguous: the delivered TIN is not in the taxpayer register and exactly one",
-    "  register TIN is it with leading zeros. `base_customs__declarations.tin_as_delivered` keeps the TIN as",
-    "  delivered on a restored line (null otherwise). Without a register nothing is restored; a TIN left short",
-    "  is quarantined as `tin malformed`.",
+    "- A TIN that lost its leading zeros in a spreadsheet (`000123456789` exported as `123456789`) is restored,",
+    "  in every source whose TIN column has meta `restore_leading_zeros: tax.taxpayers.tin` (declarations,",
+    "  controls, treatments, rulings, tax returns and audits: the column descriptions below), when the delivered TIN",
+    "  is not in the taxpayer register and exactly one register TIN is it with leading zeros. Every rule, the",
+    "  duplicate-key check included, sees the restored TIN; `tin_as_delivered` in the source's `base_` model keeps",
+    "  the TIN as delivered on a restored row (null otherwise). When several register TINs strip to it",
+    "  (`0876543210`, `000876543210`), the row is quarantined (`tin lost its leading zeros? it matches 2 register",
+    "  values (...)`), even if it fits `tin_pattern`: it cannot be told which operator it is. Without a register",
+    "  nothing is restored; a TIN left short is quarantined as `tin malformed`. The macro `checked_source` applies",
+    "  the meta, so a new source only marks its column (and its `base_` model declares",
+    "  `-- depends_on: {{ ref('stg_tax__taxpayers') }}`; the run stops saying so when it does not).",
     "- Dates are calendar dates in **UTC**: a timestamp with time zone (Parquet) or text with a zone suffix",
     "  (`Z`, `+09:00`) is converted to UTC first; a timestamp or text without zone is taken as written. The machine's",
     "  time zone never matters.",
@@ -237,6 +249,11 @@ def render_markdown(tables: dict[str, Table]) -> str:
         "  does not exist or was quarantined (`declaration line quarantined`); whose TIN differs from the",
         "  declaration's; dated before the declaration; or, without a declaration, naming an operator with no staged",
         "  declaration line (`tin not a known operator`).",
+        "- A value of a column with meta `registered_in` (tax returns' TIN) absent from that register, when the",
+        "  register has rows: `tin not in the register (tax.taxpayers.tin)`, also when the TIN's register row was",
+        "  quarantined. The per-operator tax figures are computed per registered TIN, so such a return would count",
+        "  nowhere. Not on declarations and controls (the",
+        "  register may lag behind customs) nor on tax audits (their outcomes count for any operator).",
         "",
         "**Stops, naming what to fix** (a compile error of the first model that reads the file)",
         "",
@@ -244,7 +261,7 @@ def render_markdown(tables: dict[str, Table]) -> str:
         "  folder lacks it. An optional column absent from some files of a folder only is a warning naming them.",
         "- A column twice in one file (the same name, or names that differ only in case).",
         "- A required source whose files hold no rows (a header only, or a 0-byte CSV), naming the files; an empty optional source",
-        "  is a warning.",
+        "  (a header only or 0 bytes) is a warning naming the files, and reads as absent.",
         "- A column whose type cannot hold the contract type: numbers in a date column (Excel serial dates), dates or",
         "  booleans in a number column, numbers in a reference code column whose leading zeros matter (HS codes of",
         "  the nomenclature, HS prefixes and chapters, ISIC codes: nothing could restore them); naming the file,",
@@ -290,7 +307,9 @@ def render_markdown(tables: dict[str, Table]) -> str:
             allowed = ", ".join(f"`{v}`" for v in c.allowed)
             lines.append(f"| {c.name} | {c.data_type} | {'yes' if c.required else 'no'} | {'yes' if c.nullable else 'no'} "
                          f"| {allowed} | {c.normalisation} | {c.description}"
-                         f"{' The same on every line of a declaration.' if c.per_declaration else ''} |")
+                         f"{' The same on every line of a declaration.' if c.per_declaration else ''}"
+                         f"{f' Leading zeros restored against {c.restore_leading_zeros}.' if c.restore_leading_zeros else ''}"
+                         f"{f' Must be in {c.registered_in} when that has rows.' if c.registered_in else ''} |")
     return "\n".join(lines) + "\n"
 
 

@@ -571,38 +571,57 @@ def test_daily_line_disagreeing_with_a_stored_line_quarantines_the_declaration(b
 
 def test_tin_that_lost_its_leading_zeros_restored_against_the_register(base, tmp_path):
     """An operator registered as 000123456789 whose TIN a spreadsheet turned into 123456789 (still
-    9-12 alphanumerics) on some declarations: restored to the register TIN, and recorded. When
-    two register TINs strip to the same digits, nothing is restored."""
+    9-12 alphanumerics) on some rows of every source with a TIN: restored to the register TIN,
+    and recorded in tin_as_delivered. When two register TINs strip to the same digits
+    (00876543210 and 0876543210 -> 876543210, which fits tin_pattern), the row is quarantined
+    naming both. `cip check` stages the same."""
     data = _copy(base["data"], tmp_path / "data")
     decl = pd.read_parquet(data / "declarations.parquet")
     taxpayers = pd.read_parquet(data / "taxpayers.parquet")
     busiest = decl["tin"].value_counts().index[:2]
-    renamed = {busiest[0]: "000123456789", busiest[1]: "0087654321"}
+    renamed = {busiest[0]: "000123456789", busiest[1]: "00876543210"}
     decl["tin"] = decl["tin"].replace(renamed)
     taxpayers["tin"] = taxpayers["tin"].replace(renamed)
-    twin = taxpayers[taxpayers["tin"] == "0087654321"].assign(tin="087654321")
+    twin = taxpayers[taxpayers["tin"] == "00876543210"].assign(tin="0876543210")
     taxpayers = pd.concat([taxpayers, twin], ignore_index=True)
-    for tin, lost in (("000123456789", "123456789"), ("0087654321", "87654321")):
+    for tin, lost in (("000123456789", "123456789"), ("00876543210", "876543210")):
         lost_on = decl.loc[decl["tin"] == tin, "declaration_id"].unique()[:2]
         decl.loc[decl["declaration_id"].isin(lost_on), "tin"] = lost
     decl.to_parquet(data / "declarations.parquet", index=False)
     taxpayers.to_parquet(data / "taxpayers.parquet", index=False)
-    for table in ("control_results", "tax_returns", "tax_audits", "treatments_applied"):
+    stripped = {}
+    for table in ("control_results", "tax_returns", "tax_audits", "treatments_applied", "advance_rulings"):
         frame = pd.read_parquet(data / f"{table}.parquet")
         frame["tin"] = frame["tin"].replace(renamed)
+        chosen = frame.index[frame["tin"] == "000123456789"][-2:]   # the last: not the controls of lost_on
+        frame.loc[chosen, "tin"] = "123456789"
+        stripped[table] = len(chosen)
         frame.to_parquet(data / f"{table}.parquet", index=False)
+    assert stripped["tax_returns"] == 2 and stripped["control_results"] == 2
     _build_ok(data, tmp_path)
-    lines = _query(tmp_path, "select tin, tin_as_delivered, _row_status from staging.base_customs__declarations "
-                             "where tin_as_delivered is not null or tin in ('123456789', '87654321')")
+    lines = _query(tmp_path, "select tin, tin_as_delivered, _row_status, _reject_reasons from staging.base_customs__declarations "
+                             "where tin_as_delivered is not null or tin in ('123456789', '876543210')")
     restored = lines[lines["tin_as_delivered"].notna()]
     assert len(restored) > 0 and (restored["tin"] == "000123456789").all()
     assert (restored["tin_as_delivered"] == "123456789").all()
     assert (restored["_row_status"] != "rejected").all()
     assert "123456789" not in set(lines["tin"])
-    # ambiguous: kept as delivered, here quarantined as malformed (8 characters)
-    ambiguous = lines[lines["tin"] == "87654321"]
+    # ambiguous, though it fits tin_pattern: quarantined, naming the two register TINs
+    ambiguous = lines[lines["tin"] == "876543210"]
     assert len(ambiguous) > 0 and (ambiguous["_row_status"] == "rejected").all()
+    assert ambiguous["_reject_reasons"].str.contains(
+        "tin lost its leading zeros? it matches 2 register values (00876543210, 0876543210)", regex=False).all()
+    for table, model in (("control_results", "base_customs__control_results"), ("tax_returns", "base_tax__tax_returns"),
+                         ("tax_audits", "base_tax__tax_audits"), ("treatments_applied", "base_customs__treatments_applied"),
+                         ("advance_rulings", "base_customs__advance_rulings")):
+        rows = _query(tmp_path, f"select tin, _reject_reasons from staging.{model} where tin_as_delivered = '123456789'")
+        assert len(rows) == stripped[table], table
+        assert (rows["tin"] == "000123456789").all() and (rows["_reject_reasons"] == "").all(), rows.to_string()
     _same_as_check(data, tmp_path)
+    returns = stage(data, load_vars()).tax_returns
+    assert "123456789" not in set(returns["tin"])
+    assert (returns["tin"] == "000123456789").sum() == len(pd.read_parquet(base["data"] / "tax_returns.parquet")
+                                                          .query("tin == @busiest[0]"))
 
 
 def test_csv_encodings_utf16_and_gzip_read_like_utf8(base):

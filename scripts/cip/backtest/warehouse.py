@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from cip import raw_csv
-from cip.check import _null_or, _pattern, checked_source, load_contract, raw_files
+from cip.check import _null_or, _pattern, checked_source, load_contract, raw_files, registers_of
 from cip.dbt import run_dbt
 
 # the models the backtest reads, and everything upstream of them
@@ -139,11 +139,17 @@ def later_controls(data: Path, config: dict, as_of: pd.Timestamp, end: pd.Timest
     (as_of, end], with is_irregular, amount_reassessed (null = 0) and selection_method
     (null or absent = 'unknown')."""
     tin_re = config["tin_pattern"]
-    controls = checked_source(Path(data), load_contract(), "customs", "control_results",
+    contracts = load_contract()
+    try:   # the register TINs are restored against (meta restore_leading_zeros)
+        taxpayers = checked_source(Path(data), contracts, "tax", "taxpayers", lambda f: _pattern(f["tin"], tin_re))
+    except SystemExit:   # a register breaking the contract: the backtest's own build stops on it, naming it
+        taxpayers = None
+    controls = checked_source(Path(data), contracts, "customs", "control_results",
                               lambda f: _pattern(f["tin"], tin_re)
                               & ~_null_or((f["control_type"] == "examination") & f["declaration_id"].isna())
                               & ~_null_or((f["outcome"] == "irregularity") & f["offence_type"].isna())
-                              & ~_null_or((f["amount_reassessed"] < 0) | (f["amount_collected"] < 0)))
+                              & ~_null_or((f["amount_reassessed"] < 0) | (f["amount_collected"] < 0)),
+                              registers=registers_of(taxpayers))
     if controls is None:
         raise SystemExit(f"cip backtest: no control_results in {data}: nothing to score against")
     dates = pd.to_datetime(controls["control_date"])

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_tax__taxpayers') }}
 {{ config(materialized='table') }}
 {#- A table, not a view like the other base models: it has about one row per declaration
     line examined or per operator-month, and a dozen models read its staging view, which
@@ -110,5 +111,8 @@ select
     {% endfor -%}
     _cast_errors,
     _source_file,
+    {% for item in leading_zero_columns('customs', 'control_results') -%}
+        {{ item['column'] }}_as_delivered,
+    {% endfor -%}
     _belonging_reasons as _reject_reasons
 from belonging

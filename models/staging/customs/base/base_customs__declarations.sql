@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_tax__taxpayers') }}
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     unique_key=['declaration_id', 'item_no'],
@@ -88,32 +89,14 @@ hs_codes as (
         and unpadded.hs_code is null
 ),
 
-registered_tins as (
-    select tin from {{ ref('stg_tax__taxpayers') }}
-),
+{% for item in leading_zero_columns('customs', 'declarations') -%}
+    {{ item['column'] }}_restorations as (
+        -- a TIN that lost its leading zeros in a spreadsheet -> the one register TIN it
+        -- stands for (contract meta restore_leading_zeros; checked_source does the same)
+        {{ leading_zero_restorations(leading_zero_register(item), item['register_column']) | indent(8) }}
+    ),
 
-tin_restorations as (
-    -- a TIN that lost its leading zeros in a spreadsheet (0012345678 exported as
-    -- 12345678) -> the register TIN, when exactly one register TIN strips to it and the
-    -- delivered one is not registered itself (the HS rule above, against the taxpayer
-    -- register; no register, no restoration)
-    select
-        stripped.delivered_tin,
-        stripped.register_tin
-    from (
-        select
-            trim(leading '0' from padded.tin) as delivered_tin,
-            min(padded.tin) as register_tin
-        from registered_tins as padded
-        where padded.tin like '0%'
-        group by trim(leading '0' from padded.tin)
-        having count(*) = 1
-    ) as stripped
-    left join registered_tins as unpadded
-        on stripped.delivered_tin = unpadded.tin
-    where unpadded.tin is null
-),
-
+{% endfor -%}
 countries as (
     select country_code from {{ ref('stg_reference__country_risk') }}
 ),

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_tax__taxpayers') }}
 {{ config(materialized='table') }}
 {#- A table, not a view like the other base models: it has about one row per declaration
     line examined or per operator-month, and a dozen models read its staging view, which
