@@ -21,6 +21,8 @@
 {%- if target.type == 'duckdb' %}
 -- depends_on: {{ ref('int_line_risk_training_cutoff') }}
 {%- endif %}
+{%- set valued_lines = ref('int_declaration_lines_valued') -%}
+{%- set staged_lines = ref('stg_customs__declarations') %}
 
 with
 
@@ -36,8 +38,9 @@ outcomes as (
 requests as (
     -- the days a line of the entity was declared, from the valued lines (the keys need none
     -- of the flagged view's joins), read by each entity's branch for its own key: a CTE of
-    -- every key of every line, read 18 times, is materialised whole (~15 GB spilled at 50M)
-    {{- line_entity_requests(ref('int_declaration_lines_valued'), compute_keys=true) | indent(4) }}
+    -- every key of every line, read 18 times, is materialised whole (~15 GB spilled at 50M).
+    -- Keys without the duty rate read the staged lines: no join to the tariff lines per branch
+    {{- line_entity_requests(valued_lines, compute_keys=true, declaration_lines=staged_lines) | indent(4) }}
 ),
 
 -- every entity key with an outcome, numbered: the running sums and the look-up below
@@ -65,8 +68,9 @@ outcomes_numbered as (
 ),
 
 declaration_days as (
+    -- the staged lines are the valued lines (the valued view only adds columns)
     select declaration_date
-    from {{ ref('int_declaration_lines_valued') }}
+    from {{ ref('stg_customs__declarations') }}
     group by declaration_date
 ),
 
