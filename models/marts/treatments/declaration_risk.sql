@@ -81,7 +81,6 @@ scored as (
         on lines.tin = quarterly_gri.tin
             and lines.previous_quarter_end = quarterly_gri.period_end
 ),
--- noqa: enable=LT02,LT05
 
 selected as (
     select
@@ -89,6 +88,7 @@ selected as (
         coalesce({% for name in fallback %}{{ scorers[name] }}{{ ', ' if not loop.last }}{% endfor %}) as risk_score
     from scored
 ),
+-- noqa: enable=LT02,LT05
 
 ranked as (
     -- only numbers and the keys go through the window's sort: the text labels below are
