@@ -22,6 +22,7 @@ def _duckdb(name):
         "type_text": lambda: "varchar",
         "ordered_sum": lambda expr, key: f"sum({expr} order by {key})",
         "hash_key": lambda columns: f"hash({', '.join(columns)})",
+        "distinct_bit_count": lambda expr: (f"bit_count(bit_or(case when {expr} between 0 and 63 then cast(1 as ubigint) << {expr} end))"),
         "raise_error_sql": lambda message: "error('" + message.replace("'", "''") + "')",
         "round_double": lambda expr, digits: f"round({expr}, {digits})",
         "is_finite": lambda expr: f"isfinite({expr})",

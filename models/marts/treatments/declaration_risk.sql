@@ -81,7 +81,26 @@ scored as (
         on lines.tin = quarterly_gri.tin
             and lines.previous_quarter_end = quarterly_gri.period_end
 ),
+
+selected as (
+    select
+        *,
+        coalesce({% for name in fallback %}{{ scorers[name] }}{{ ', ' if not loop.last }}{% endfor %}) as risk_score
+    from scored
+),
 -- noqa: enable=LT02,LT05
+
+ranked as (
+    -- only numbers and the keys go through the window's sort: the text labels below are
+    -- computed after it (issue 13: each wide column is sorted with the 10M rows)
+    select
+        *,
+        row_number() over (
+            partition by declaration_month order by risk_score desc, declaration_id asc, item_no asc
+        ) as month_rank,
+        count(*) over (partition by declaration_month) as month_lines
+    from selected
+),
 
 -- noqa: disable=LT02,LT05
 explained as (
@@ -89,13 +108,12 @@ explained as (
         *,
         greatest({% for group in groups %}coalesce(contribution_{{ group }}, 0){{ ', ' if not loop.last }}{% endfor %})
             as top_contribution
-    from scored
+    from ranked
 ),
 
-selected as (
+labelled as (
     select
         *,
-        coalesce({% for name in fallback %}{{ scorers[name] }}{{ ', ' if not loop.last }}{% endfor %}) as risk_score,
         case
             {%- for name in fallback %}
             when {{ scorers[name] }} is not null then '{{ name }}'
@@ -110,16 +128,6 @@ selected as (
     from explained
 ),
 -- noqa: enable=LT02,LT05
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by declaration_month order by risk_score desc, declaration_id asc, item_no asc
-        ) as month_rank,
-        count(*) over (partition by declaration_month) as month_lines
-    from selected
-),
 
 final as (
     select
@@ -155,7 +163,7 @@ final as (
                 then 'yellow'
             else 'green'
         end as recommended_channel
-    from ranked
+    from labelled
 )
 
 select * from final
